@@ -1,0 +1,3 @@
+from ffscan.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,216 @@
+"""Command line: argument parsing and exit codes only.
+
+Exit codes: 0 no findings, 1 findings, 2 usage or configuration error, a path that does not
+exist, or a rule that crashed on some file (the rest of the run still completes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import List, Optional, Sequence
+
+from ffscan import __version__
+from ffscan.config import ConfigError, Settings, find_config, load_settings
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse exits 2 too; keep its message shape
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_ERROR, f"ffscan: error: {message}\n")
+
+
+def _selectors(value: str) -> List[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="ffscan", description="Find fire-and-forget bugs in Python code.")
+    parser.add_argument("--version", action="version", version=f"ffscan {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    check = commands.add_parser("check", help="check files for fire-and-forget bugs")
+    check.add_argument("paths", nargs="*", default=["."], metavar="PATH")
+    check.add_argument("--select", type=_selectors, help="rule codes or prefixes to enable (replaces the default set)")
+    check.add_argument("--extend-select", type=_selectors, help="rule codes or prefixes to enable in addition")
+    check.add_argument("--ignore", type=_selectors, help="rule codes or prefixes to disable")
+    check.add_argument(
+        "--format",
+        choices=("text", "concise", "json", "sarif", "github", "ticket"),
+        default=None,
+        help="output format (default: text)",
+    )
+    check.add_argument("--output-file", "-o", type=Path, help="write the report here instead of stdout")
+    check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    check.add_argument("--statistics", action="store_true", help="print counts per rule instead of findings")
+    check.add_argument("--config", type=Path, help="pyproject.toml or ffscan.toml to use (default: found from the first path)")
+    check.add_argument("--no-color", action="store_true", help="never colour the output")
+    check.add_argument("--jobs", "-j", type=int, default=None, help="worker processes (default: one per core)")
+    check.add_argument("--quiet", "-q", action="store_true", help="print findings only, no summary or progress")
+    check.add_argument("--verbose", "-v", action="store_true", help="print the configuration and files used")
+
+    rules = commands.add_parser("rules", help="list every rule")
+    rules.add_argument("--format", choices=("text", "json"), default="text")
+    rules.add_argument("--no-color", action="store_true")
+
+    rule = commands.add_parser("rule", help="show one rule's documentation")
+    rule.add_argument("code", metavar="CODE")
+    rule.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    rule.add_argument("--no-color", action="store_true")
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "check":
+            return run_check_command(args)
+        if args.command == "rules":
+            return run_rules_command(args)
+        if args.command == "rule":
+            return run_rule_command(args)
+    except ConfigError as error:
+        print(f"ffscan: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("ffscan: interrupted", file=sys.stderr)
+        return 130
+    parser.print_help(sys.stderr)
+    return EXIT_ERROR
+
+
+def use_color(no_color_flag: bool, stream) -> bool:
+    if no_color_flag or os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+def resolve_settings(args: argparse.Namespace) -> Settings:
+    config_path = args.config
+    if config_path is None:
+        config_path = find_config(Path(args.paths[0]))
+    settings = load_settings(config_path, Path.cwd())
+    from ffscan.rules import is_known_selector
+
+    for option in ("select", "extend_select", "ignore"):
+        for selector in getattr(args, option) or ():
+            if not is_known_selector(selector):
+                raise ConfigError(f"--{option.replace('_', '-')}: unknown rule code or prefix {selector!r}")
+    return settings.with_overrides(
+        select=tuple(args.select) if args.select is not None else None,
+        extend_select=settings.extend_select + tuple(args.extend_select or ()),
+        ignore=settings.ignore + tuple(args.ignore or ()),
+    )
+
+
+def run_check_command(args: argparse.Namespace) -> int:
+    from ffscan.engine import run_check
+    from ffscan.report import ReportContext, render
+    from ffscan.rules import all_rule_infos
+
+    settings = resolve_settings(args)
+    fmt = args.format or "text"
+    out = sys.stdout
+    if args.verbose:
+        where = settings.config_path or "defaults (no [tool.ffscan] found)"
+        print(f"ffscan {__version__}: configuration from {where}; root {settings.root}", file=sys.stderr)
+    interactive = fmt == "text" and not args.quiet and args.output_file is None and sys.stderr.isatty() and not os.environ.get("CI")
+    from ffscan.report.text import Progress
+
+    with Progress(enabled=interactive) as progress:
+        result = run_check(args.paths, settings, progress=progress.update, jobs=args.jobs)
+    for missing in result.missing:
+        print(f"ffscan: error: {missing}: no such file or directory", file=sys.stderr)
+    for error in result.errors:
+        location = f"{error.path}:{error.line}" if error.line else error.path
+        print(f"ffscan: error: {location}: {error.message}", file=sys.stderr)
+    context = ReportContext(
+        rules=all_rule_infos(),
+        root=settings.root,
+        version=__version__,
+        color=args.output_file is None and use_color(args.no_color, out),
+        statistics=args.statistics,
+    )
+    report = render(fmt, result, context)
+    if args.quiet and fmt in ("text", "concise"):
+        report = "".join(line for line in report.splitlines(keepends=True)[:-1]) if result.findings else ""
+    if args.output_file is not None:
+        try:
+            args.output_file.parent.mkdir(parents=True, exist_ok=True)
+            args.output_file.write_text(report, encoding="utf-8")
+        except OSError as error:
+            print(f"ffscan: error: cannot write {args.output_file}: {error.strerror}", file=sys.stderr)
+            return EXIT_ERROR
+    else:
+        out.write(report)
+        out.flush()
+    if result.missing or result.errors:
+        return EXIT_ERROR
+    if result.findings and not args.exit_zero:
+        return EXIT_FINDINGS
+    return EXIT_CLEAN
+
+
+def run_rules_command(args: argparse.Namespace) -> int:
+    from ffscan.rules import all_rule_infos
+
+    infos = list(all_rule_infos().values())
+    if args.format == "json":
+        import json
+
+        rows = [
+            {
+                "code": r.code,
+                "name": r.name,
+                "family": r.family.value,
+                "summary": r.summary,
+                "fixable": r.fix_applicability.value if r.fix_applicability else None,
+                "default": "on" if r.default_on else "off",
+                "off_reason": r.off_reason or None,
+            }
+            for r in infos
+        ]
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return EXIT_CLEAN
+    from ffscan.report.text import render_rules_table
+
+    sys.stdout.write(render_rules_table(infos, use_color(args.no_color, sys.stdout)))
+    return EXIT_CLEAN
+
+
+def run_rule_command(args: argparse.Namespace) -> int:
+    from ffscan.rules import all_rule_infos
+
+    infos = all_rule_infos()
+    code = args.code.upper()
+    by_name = {info.name: info for info in infos.values()}
+    info = infos.get(code) or by_name.get(args.code)
+    if info is None:
+        import difflib
+
+        close = difflib.get_close_matches(args.code, [*infos, *by_name], n=1)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        print(f"ffscan: error: unknown rule {args.code!r}{hint}", file=sys.stderr)
+        return EXIT_ERROR
+    if args.format == "markdown":
+        sys.stdout.write(info.doc)
+    elif args.format == "json":
+        import json
+
+        sys.stdout.write(json.dumps({"code": info.code, "name": info.name, "doc": info.doc}, indent=2) + "\n")
+    else:
+        from ffscan.report.text import render_rule_doc
+
+        sys.stdout.write(render_rule_doc(info, use_color(args.no_color, sys.stdout)))
+    return EXIT_CLEAN
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,203 @@
+"""`[tool.ffscan]` in pyproject.toml (or an `ffscan.toml`) -> frozen Settings."""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Dict, Mapping, Optional, Tuple
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python < 3.11 only
+    import tomli as tomllib
+
+
+class ConfigError(Exception):
+    """A configuration file that cannot be used; the CLI exits 2 with this message."""
+
+
+DEFAULT_EXCLUDE = (
+    ".bzr", ".direnv", ".eggs", ".git", ".hg", ".ipynb_checkpoints", ".mypy_cache", ".nox",
+    ".pants.d", ".pytest_cache", ".pytype", ".ruff_cache", ".svn", ".tox", ".venv", "__pycache__",
+    "__pypackages__", "_build", "buck-out", "build", "dist", "node_modules", "site-packages",
+    "venv",
+)
+
+# Test code detaches tasks on purpose and checks results other ways: every peer finding in
+# test code of ten real projects was a false alarm. A never-awaited coroutine in a test is still
+# a test that silently checks nothing, so FF0 and FF1 stay on there.
+DEFAULT_TEST_PATHS = (
+    "test_*.py", "*_test.py", "tests", "test", "testing", "conftest.py",
+)
+DEFAULT_TEST_SELECT = ("FF0", "FF1")
+
+
+@dataclass(frozen=True)
+class FixSettings:
+    """`[tool.ffscan.fix]`: where rewritten code imports the tracked runtime from."""
+
+    runtime_module: str = "ffscan.runtime"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run needs to know; paths in globs are relative to `root`."""
+
+    root: Path = field(default_factory=Path.cwd)
+    config_path: Optional[Path] = None
+    select: Optional[Tuple[str, ...]] = None  # None: the rules that are on by default
+    extend_select: Tuple[str, ...] = ()
+    ignore: Tuple[str, ...] = ()
+    exclude: Tuple[str, ...] = DEFAULT_EXCLUDE
+    extend_exclude: Tuple[str, ...] = ()
+    per_file_ignores: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
+    respect_gitignore: bool = True
+    test_paths: Tuple[str, ...] = DEFAULT_TEST_PATHS
+    test_select: Tuple[str, ...] = DEFAULT_TEST_SELECT
+    tracked_spawners: Tuple[str, ...] = ()
+    error_reporters: Tuple[str, ...] = ()
+    coroutine_functions: Tuple[str, ...] = ()
+    spawn_apis: Tuple[str, ...] = ()
+    fanout_threshold: int = 8
+    max_file_size: int = 8 * 1024 * 1024
+    fix: FixSettings = field(default_factory=FixSettings)
+
+    def with_overrides(self, **changes: Any) -> "Settings":
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+_LIST_KEYS = {
+    "select": "select",
+    "extend-select": "extend_select",
+    "ignore": "ignore",
+    "exclude": "exclude",
+    "extend-exclude": "extend_exclude",
+    "test-paths": "test_paths",
+    "test-select": "test_select",
+    "tracked-spawners": "tracked_spawners",
+    "error-reporters": "error_reporters",
+    "coroutine-functions": "coroutine_functions",
+    "spawn-apis": "spawn_apis",
+}
+_INT_KEYS = {
+    "fanout-threshold": "fanout_threshold",
+    "max-file-size": "max_file_size",
+}
+_BOOL_KEYS = {"respect-gitignore": "respect_gitignore"}
+_TABLE_KEYS = ("per-file-ignores", "fix")
+_FIX_KEYS = {"runtime-module": "runtime_module"}
+KNOWN_KEYS = tuple(sorted({*_LIST_KEYS, *_INT_KEYS, *_BOOL_KEYS, *_TABLE_KEYS}))
+
+
+def find_config(start: Path) -> Optional[Path]:
+    """Walk up from `start` to the first pyproject.toml with a [tool.ffscan] table or ffscan.toml."""
+    here = start.resolve()
+    if here.is_file() or not here.exists():
+        here = here.parent
+    for directory in (here, *here.parents):
+        own = directory / "ffscan.toml"
+        if own.is_file():
+            return own
+        pyproject = directory / "pyproject.toml"
+        if pyproject.is_file() and _has_ffscan_table(pyproject):
+            return pyproject
+    return None
+
+
+def _has_ffscan_table(pyproject: Path) -> bool:
+    try:
+        text = pyproject.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False  # not ours to judge here; an explicit --config reports it
+    return "[tool.ffscan" in text
+
+
+def load_settings(config_path: Optional[Path], fallback_root: Path) -> Settings:
+    """Read `config_path` (or return defaults rooted at `fallback_root`)."""
+    if config_path is None:
+        return Settings(root=fallback_root.resolve())
+    try:
+        with open(config_path, "rb") as handle:
+            document = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{config_path}: no such configuration file") from None
+    except OSError as error:
+        raise ConfigError(f"{config_path}: cannot read: {error.strerror}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{config_path}: invalid TOML: {error}") from None
+    if config_path.name == "pyproject.toml":
+        table = document.get("tool", {}).get("ffscan", {})
+        prefix = "tool.ffscan"
+    else:
+        table, prefix = document, ""
+    settings = Settings(root=config_path.resolve().parent, config_path=config_path)
+    return parse_table(table, settings, source=str(config_path), prefix=prefix)
+
+
+def parse_table(table: Mapping[str, Any], base: Settings, source: str, prefix: str = "") -> Settings:
+    """Validate a configuration table; unknown keys and wrong types raise ConfigError."""
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"{source}: `{prefix or 'ffscan'}` must be a table")
+    changes: Dict[str, Any] = {}
+    for key, value in table.items():
+        where = f"{source}: `{prefix + '.' if prefix else ''}{key}`"
+        if key in _LIST_KEYS:
+            changes[_LIST_KEYS[key]] = _string_list(value, where)
+        elif key in _INT_KEYS:
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{where} must be a positive integer, got {value!r}")
+            changes[_INT_KEYS[key]] = value
+        elif key in _BOOL_KEYS:
+            if not isinstance(value, bool):
+                raise ConfigError(f"{where} must be true or false, got {value!r}")
+            changes[_BOOL_KEYS[key]] = value
+        elif key == "per-file-ignores":
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"{where} must be a table of glob = [codes]")
+            changes["per_file_ignores"] = tuple(
+                (glob, _string_list(codes, f"{where}.{glob!r}")) for glob, codes in value.items()
+            )
+        elif key == "fix":
+            changes["fix"] = _parse_fix(value, where)
+        else:
+            raise ConfigError(f"{where} is not a known setting{_did_you_mean(key, KNOWN_KEYS)}")
+    for codes_key in ("select", "extend_select", "ignore", "test_select"):
+        for code in changes.get(codes_key, ()):
+            _check_code(code, f"{source}: `{codes_key.replace('_', '-')}`")
+    for glob, codes in changes.get("per_file_ignores", ()):
+        for code in codes:
+            _check_code(code, f"{source}: `per-file-ignores.{glob!r}`")
+    return replace(base, **changes)
+
+
+def _parse_fix(value: Any, where: str) -> FixSettings:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where} must be a table")
+    changes = {}
+    for key, item in value.items():
+        if key not in _FIX_KEYS:
+            raise ConfigError(f"{where}.{key}` is not a known setting{_did_you_mean(key, _FIX_KEYS)}")
+        if not isinstance(item, str) or not item:
+            raise ConfigError(f"{where}.{key}` must be a module name, got {item!r}")
+        changes[_FIX_KEYS[key]] = item
+    return FixSettings(**changes)
+
+
+def _string_list(value: Any, where: str) -> Tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ConfigError(f"{where} must be a list of strings, got {value!r}")
+    return tuple(value)
+
+
+def _check_code(code: str, where: str) -> None:
+    from ffscan.rules import is_known_selector  # late: config must load without the rules
+
+    if not is_known_selector(code):
+        raise ConfigError(f"{where}: unknown rule code or prefix {code!r}")
+
+
+def _did_you_mean(word: str, choices) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f"; did you mean `{close[0]}`?" if close else ""

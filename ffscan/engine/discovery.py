@@ -1,0 +1,161 @@
+"""Find the files to check: recursive, honouring excludes and `.gitignore` files."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+from ffscan.config import Settings
+
+PYTHON_SUFFIXES = (".py", ".pyi")
+
+
+@dataclass
+class Discovered:
+    files: List[Tuple[str, str]] = field(default_factory=list)  # (filesystem path, display path)
+    missing: List[str] = field(default_factory=list)  # paths given that do not exist
+
+
+def matches_glob(relative: str, pattern: str) -> bool:
+    """Match a posix relative path against a pattern.
+
+    A pattern without `/` matches any one component (`build` excludes every `build/` folder,
+    `test_*.py` every such file); with `/` it matches the path or any tail of it.
+    """
+    pattern = pattern.strip().rstrip("/")
+    if not pattern:
+        return False
+    parts = relative.split("/")
+    if "/" not in pattern:
+        return any(fnmatch.fnmatchcase(part, pattern) for part in parts)
+    pattern = pattern.lstrip("/")
+    for start in range(len(parts)):
+        tail = "/".join(parts[start:])
+        if fnmatch.fnmatchcase(tail, pattern) or fnmatch.fnmatchcase(tail, pattern + "/*"):
+            return True
+    return False
+
+
+def display_path(path: Path, root: Path) -> str:
+    try:
+        return path.absolute().relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+class _GitIgnore:
+    """`.gitignore` files from the repository root down, loaded lazily per directory."""
+
+    def __init__(self) -> None:
+        self.specs: Dict[Path, Optional[object]] = {}
+
+    def _spec(self, directory: Path):
+        if directory not in self.specs:
+            spec = None
+            ignore_file = directory / ".gitignore"
+            if ignore_file.is_file():
+                import pathspec  # only for trees that have a .gitignore
+
+                try:
+                    lines = ignore_file.read_text(encoding="utf-8", errors="replace").splitlines()
+                    spec = pathspec.GitIgnoreSpec.from_lines(lines)
+                except (OSError, ValueError):
+                    spec = None  # an unreadable .gitignore ignores nothing, like git
+            self.specs[directory] = spec
+        return self.specs[directory]
+
+    def ignored(self, path: Path, is_dir: bool) -> bool:
+        repo = _repo_root(path.parent)
+        if repo is None:
+            return False
+        directory = path.parent
+        chain = []
+        while True:
+            chain.append(directory)
+            if directory == repo or directory.parent == directory:
+                break
+            directory = directory.parent
+        verdict = False
+        for directory in reversed(chain):
+            spec = self._spec(directory)
+            if spec is None:
+                continue
+            relative = path.relative_to(directory).as_posix() + ("/" if is_dir else "")
+            result = spec.check_file(relative)  # type: ignore[attr-defined]
+            if result.include is not None:
+                verdict = bool(result.include)
+        return verdict
+
+
+@lru_cache(maxsize=None)
+def _repo_root(directory: Path) -> Optional[Path]:
+    for candidate in (directory, *directory.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return None
+
+
+def discover(paths: Sequence[str], settings: Settings) -> Discovered:
+    found = Discovered()
+    seen: set = set()
+    excludes = (*settings.exclude, *settings.extend_exclude)
+    gitignore = _GitIgnore() if settings.respect_gitignore else None
+
+    def excluded(path: Path, is_dir: bool, top: Path) -> bool:
+        # Relative to the directory given: naming an excluded folder explicitly checks it.
+        relative = path.relative_to(top).as_posix()
+        if any(matches_glob(relative, pattern) for pattern in excludes):
+            return True
+        return gitignore is not None and gitignore.ignored(path.absolute(), is_dir)
+
+    def add(path: Path) -> None:
+        key = os.path.normcase(os.path.abspath(path))
+        if key not in seen:
+            seen.add(key)
+            found.files.append((str(path), display_path(path, settings.root)))
+
+    for given in paths:
+        path = Path(given)
+        if not path.exists() and not path.is_symlink():
+            found.missing.append(given)
+        elif path.is_dir():
+            for file in _walk(path, lambda p, is_dir, top=path: excluded(p, is_dir, top)):
+                add(file)
+        else:
+            add(path)  # an explicit file is always checked, excluded or not
+    return found
+
+
+def _walk(top: Path, excluded) -> Iterable[Path]:
+    for directory, dirnames, filenames in os.walk(top, followlinks=False):
+        base = Path(directory)
+        dirnames[:] = sorted(d for d in dirnames if not excluded(base / d, True) and not (base / d).is_symlink())
+        for name in sorted(filenames):
+            if name.endswith(PYTHON_SUFFIXES):
+                file = base / name
+                if not excluded(file, False):
+                    yield file
+
+
+@lru_cache(maxsize=None)
+def _package_root(directory: str) -> Tuple[str, Tuple[str, ...]]:
+    parts: List[str] = []
+    current = Path(directory)
+    while (current / "__init__.py").is_file() and current.parent != current:
+        parts.append(current.name)
+        current = current.parent
+    return str(current), tuple(reversed(parts))
+
+
+def module_name(fs_path: str) -> str:
+    """Dotted module name, found by walking up through packages (`__init__.py`)."""
+    path = Path(fs_path).absolute()
+    _, package = _package_root(str(path.parent))
+    stem = path.name.rsplit(".", 1)[0]
+    if stem == "__init__":
+        return ".".join(package)
+    return ".".join((*package, stem)) if stem.isidentifier() else ""

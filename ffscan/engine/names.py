@@ -1,0 +1,498 @@
+"""Per-module name and scope resolver that every rule queries.
+
+Built once per module from a statement-level walk (cheap: statements are a small share of the
+nodes), then queried by rules during the single batched pass. Answers are certain or None:
+a name bound in two different ways resolves to None, never to one of its candidates.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
+
+FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
+ScopeNode = Union[ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda]
+SCOPE_TYPES = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+FUNCTION_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef)
+_BUILTIN_NAMES = frozenset(dir(builtins))
+
+# Decorators that leave an `async def` returning a coroutine when called.
+ASYNC_PRESERVING_DECORATORS = frozenset(
+    {
+        "builtins.staticmethod",
+        "builtins.classmethod",
+        "abc.abstractmethod",
+        "typing.override",
+        "typing_extensions.override",
+        "typing.final",
+        "typing_extensions.final",
+        "functools.wraps",
+        "tenacity.retry",
+        "backoff.on_exception",
+        "backoff.on_predicate",
+        "async_timeout.timeout",
+    }
+)
+
+
+class Binding:
+    """One way a name gets bound in a scope."""
+
+    __slots__ = ("kind", "target", "node")
+    IMPORT, FUNCTION, CLASS, PARAM, VALUE, OTHER = "import", "function", "class", "param", "value", "other"
+
+    def __init__(self, kind: str, target: Optional[str] = None, node: Optional[ast.AST] = None):
+        self.kind = kind
+        self.target = target  # qualified name for imports
+        self.node = node  # the def/class node, or the assigned value for VALUE bindings
+
+    def __repr__(self) -> str:  # for test failure messages
+        return f"Binding({self.kind}, {self.target})"
+
+
+class Scope:
+    __slots__ = ("node", "parent", "bindings", "global_names", "self_attrs")
+
+    def __init__(self, node: ScopeNode, parent: Optional["Scope"]):
+        self.node = node
+        self.parent = parent
+        self.bindings: Dict[str, List[Binding]] = {}
+        self.global_names: set = set()
+        # For classes: `self.x = value` assignments found in its methods.
+        self.self_attrs: Dict[str, List[ast.expr]] = {}
+
+    @property
+    def is_class(self) -> bool:
+        return isinstance(self.node, ast.ClassDef)
+
+    def bind(self, name: str, binding: Binding) -> None:
+        self.bindings.setdefault(name, []).append(binding)
+
+
+class NameResolver:
+    """Resolve names, calls and `self` attributes of one module.
+
+    `context` is the engine's stack of the nodes being visited; queries about a node the
+    traversal has not reached yet resolve in the innermost scope on that stack.
+    """
+
+    def __init__(
+        self,
+        tree: ast.Module,
+        module_name: str = "",
+        parents: Optional[Dict[ast.AST, ast.AST]] = None,
+        context: Optional[List[ast.AST]] = None,
+    ) -> None:
+        self.tree = tree
+        self.module_name = module_name
+        self.parents: Dict[ast.AST, ast.AST] = parents if parents is not None else {}
+        self.context: List[ast.AST] = context if context is not None else []
+        self.scopes: Dict[ast.AST, Scope] = {}
+        self.module_scope = Scope(tree, None)
+        self.scopes[tree] = self.module_scope
+        _ScopeBuilder(self).build(tree, self.module_scope)
+
+    # ---- scopes -------------------------------------------------------------------------
+
+    def scope_of(self, node: ast.AST) -> Scope:
+        """The scope whose code contains `node` (a def's own scope excluded)."""
+        current = self.parents.get(node)
+        while current is not None:
+            if isinstance(current, SCOPE_TYPES):
+                return self._scope_for(current)
+            current = self.parents.get(current)
+        if node in self.parents or node is self.tree:
+            return self.module_scope
+        for ancestor in reversed(self.context):
+            if ancestor is not node and isinstance(ancestor, SCOPE_TYPES):
+                return self._scope_for(ancestor)
+        return self.module_scope
+
+    def _scope_for(self, node: ScopeNode) -> Scope:
+        scope = self.scopes.get(node)
+        if scope is None:
+            # Lambdas are not statements: their scopes are made when first asked for.
+            scope = Scope(node, self.scope_of(node))
+            if isinstance(node, ast.Lambda):
+                args = node.args
+                for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg):
+                    if arg is not None:
+                        scope.bind(arg.arg, Binding(Binding.PARAM))
+            self.scopes[node] = scope
+        return scope
+
+    def enclosing_function(self, node: ast.AST) -> Optional[FunctionNode]:
+        scope: Optional[Scope] = self.scope_of(node)
+        while scope is not None and isinstance(scope.node, ast.Lambda):
+            scope = scope.parent
+        if scope is not None and isinstance(scope.node, FUNCTION_TYPES):
+            return scope.node
+        return None
+
+    def lookup(self, name: str, scope: Scope) -> Optional[List[Binding]]:
+        """The bindings `name` refers to from `scope`, following Python's LEGB rule."""
+        if name in scope.global_names:
+            return self.module_scope.bindings.get(name)
+        current: Optional[Scope] = scope
+        first = True
+        while current is not None:
+            if (first or not current.is_class) and name in current.bindings:
+                return current.bindings[name]
+            first = False
+            current = current.parent
+        return None
+
+    def binding(self, name: str, at: ast.AST) -> Optional[Binding]:
+        """The single binding of `name` seen from `at`, or None when absent or ambiguous."""
+        bindings = self.lookup(name, self.scope_of(at))
+        if not bindings:
+            return None
+        first = bindings[0]
+        for other in bindings[1:]:
+            if (other.kind, other.target, other.node) != (first.kind, first.target, first.node):
+                return None
+        return first
+
+    # ---- qualified names ----------------------------------------------------------------
+
+    def qualified(self, expr: ast.AST, _depth: int = 0) -> Optional[str]:
+        """`asyncio.create_task` for `aio.create_task` after `import asyncio as aio`; else None.
+
+        Names defined at module level resolve to `<module>.<name>`; unbound names that are
+        builtins to `builtins.<name>`. Anything uncertain is None.
+        """
+        if _depth > 8:
+            return None
+        if isinstance(expr, ast.Name):
+            bindings = self.lookup(expr.id, self.scope_of(expr))
+            if bindings is None:
+                return f"builtins.{expr.id}" if expr.id in _BUILTIN_NAMES else None
+            found = self.binding(expr.id, expr)
+            if found is None:
+                return None
+            if found.kind == Binding.IMPORT:
+                return found.target
+            if found.kind in (Binding.FUNCTION, Binding.CLASS):
+                return self._definition_name(found.node)
+            if found.kind == Binding.VALUE and isinstance(found.node, (ast.Name, ast.Attribute)):
+                return self.qualified(found.node, _depth + 1)  # an alias: `spawn = asyncio.create_task`
+            return None
+        if isinstance(expr, ast.Attribute):
+            base = self.qualified(expr.value, _depth + 1)
+            return f"{base}.{expr.attr}" if base else None
+        return None
+
+    def _definition_name(self, node: ast.AST) -> Optional[str]:
+        parts = [node.name]  # type: ignore[attr-defined]
+        scope = self.scopes.get(node)
+        parent = scope.parent if scope else None
+        while parent is not None and parent.node is not self.tree:
+            if not isinstance(parent.node, ast.ClassDef):
+                return None  # local to a function: no stable qualified name
+            parts.append(parent.node.name)
+            parent = parent.parent
+        prefix = self.module_name + "." if self.module_name else ""
+        return prefix + ".".join(reversed(parts))
+
+    # ---- functions and classes ----------------------------------------------------------
+
+    def function_def(self, func: ast.expr) -> Optional[FunctionNode]:
+        """The `def` in this module that calling `func` runs, when certain."""
+        if isinstance(func, ast.Name):
+            found = self.binding(func.id, func)
+            if found is not None and found.kind == Binding.FUNCTION:
+                return found.node  # type: ignore[return-value]
+            return None
+        if not isinstance(func, ast.Attribute):
+            return None
+        owner = self.class_of_receiver(func.value)
+        if owner is None:
+            return None
+        return self.method(owner, func.attr)
+
+    def class_of_receiver(self, expr: ast.expr) -> Optional[ast.ClassDef]:
+        """The module-level class an expression is an instance (or the class) of, when known.
+
+        `self`/`cls` inside a method, `super()` (the first base), a class name, a local
+        bound once to `ClassName(...)`, or `self.attr` assigned `ClassName(...)` in the class.
+        """
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == "super":
+            own = self.enclosing_class(expr)
+            return self._first_local_base(own) if own is not None else None
+        if isinstance(expr, ast.Name):
+            method = self.enclosing_function(expr)
+            if method is not None and self._is_self_param(method, expr.id):
+                return self.enclosing_class(method)
+            found = self.binding(expr.id, expr)
+            if found is None:
+                return None
+            if found.kind == Binding.CLASS:
+                return found.node  # type: ignore[return-value]
+            if found.kind == Binding.VALUE:
+                return self._class_of_value(found.node)
+            return None
+        if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name):
+            method = self.enclosing_function(expr)
+            if method is not None and self._is_self_param(method, expr.value.id):
+                owner = self.enclosing_class(method)
+                if owner is not None:
+                    values = self.scopes[owner].self_attrs.get(expr.attr, [])
+                    classes = {id(self._class_of_value(v)) for v in values}
+                    if len(values) >= 1 and len(classes) == 1:
+                        return self._class_of_value(values[0])
+        return None
+
+    def _class_of_value(self, value: Optional[ast.AST]) -> Optional[ast.ClassDef]:
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Name):
+            found = self.binding(value.func.id, value.func)
+            if found is not None and found.kind == Binding.CLASS:
+                return found.node  # type: ignore[return-value]
+        return None
+
+    def instance_type(self, expr: ast.expr) -> Optional[str]:
+        """Qualified name of the class `expr` was made from, when bound once to `Cls(...)`.
+
+        Covers locals (`pool = ThreadPoolExecutor()`, `with Pool() as pool`) and attributes
+        assigned in the class's methods (`self._pool = ThreadPoolExecutor()`).
+        """
+        values: Sequence[ast.AST] = ()
+        if isinstance(expr, ast.Call):
+            values = (expr,)
+        elif isinstance(expr, ast.Name):
+            found = self.binding(expr.id, expr)
+            if found is not None and found.kind == Binding.VALUE and found.node is not None:
+                values = (found.node,)
+        elif isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name):
+            method = self.enclosing_function(expr)
+            if method is not None and self._is_self_param(method, expr.value.id):
+                owner = self.enclosing_class(method)
+                if owner is not None:
+                    values = self.scopes[owner].self_attrs.get(expr.attr, ())
+        kinds = {self.qualified(v.func) if isinstance(v, ast.Call) else None for v in values}
+        if len(kinds) == 1:
+            return next(iter(kinds))
+        return None
+
+    def enclosing_class(self, node: ast.AST) -> Optional[ast.ClassDef]:
+        """The class a method belongs to (the class directly around its def)."""
+        function = node if isinstance(node, FUNCTION_TYPES) else self.enclosing_function(node)
+        if function is None:
+            return None
+        scope = self.scopes.get(function)
+        parent = scope.parent if scope is not None else None
+        return parent.node if parent is not None and parent.is_class else None  # type: ignore[return-value]
+
+    def method(self, cls: ast.ClassDef, name: str, _seen: Optional[set] = None) -> Optional[FunctionNode]:
+        """Method `name` of `cls` or of its bases defined in this module (MRO by depth first)."""
+        seen = _seen if _seen is not None else set()
+        if id(cls) in seen:
+            return None
+        seen.add(id(cls))
+        found = self.scopes[cls].bindings.get(name)
+        if found:
+            kinds = {(b.kind, id(b.node)) for b in found}
+            if len(kinds) == 1 and found[0].kind == Binding.FUNCTION:
+                return found[0].node  # type: ignore[return-value]
+            return None
+        for base in cls.bases:
+            base_cls = self._local_class(base)
+            if base_cls is not None:
+                result = self.method(base_cls, name, seen)
+                if result is not None:
+                    return result
+        return None
+
+    def _local_class(self, expr: ast.expr) -> Optional[ast.ClassDef]:
+        if isinstance(expr, ast.Name):
+            found = self.binding(expr.id, expr)
+            if found is not None and found.kind == Binding.CLASS:
+                return found.node  # type: ignore[return-value]
+        return None
+
+    def _first_local_base(self, cls: ast.ClassDef) -> Optional[ast.ClassDef]:
+        for base in cls.bases:
+            local = self._local_class(base)
+            if local is not None:
+                return local
+        return None
+
+    @staticmethod
+    def _is_self_param(function: FunctionNode, name: str) -> bool:
+        params = function.args.posonlyargs + function.args.args
+        if not params or params[0].arg != name:
+            return False
+        return not any(_decorator_name(d) == "staticmethod" for d in function.decorator_list)
+
+    def is_coroutine_function(self, function: FunctionNode) -> bool:
+        """True when calling `function` certainly returns a coroutine object."""
+        if not isinstance(function, ast.AsyncFunctionDef) or contains_yield(function):
+            return False
+        for decorator in function.decorator_list:
+            target = decorator.func if isinstance(decorator, ast.Call) else decorator
+            if self.qualified(target) not in ASYNC_PRESERVING_DECORATORS:
+                return False
+        return True
+
+    def decorator_names(self, function: FunctionNode) -> Tuple[Optional[str], ...]:
+        return tuple(
+            self.qualified(d.func if isinstance(d, ast.Call) else d) for d in function.decorator_list
+        )
+
+
+def _decorator_name(decorator: ast.expr) -> str:
+    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+    if isinstance(target, ast.Name):
+        return target.id
+    if isinstance(target, ast.Attribute):
+        return target.attr
+    return ""
+
+
+def contains_yield(function: FunctionNode) -> bool:
+    """Whether `function` itself (not a nested def or lambda) yields."""
+    for node in iter_own_nodes(function):
+        if isinstance(node, (ast.Yield, ast.YieldFrom)):
+            return True
+    return False
+
+
+def iter_own_nodes(function: ast.AST) -> Iterator[ast.AST]:
+    """Every node in a function's body, not descending into nested defs, classes or lambdas."""
+    body = getattr(function, "body", [])
+    stack: List[ast.AST] = list(body) if isinstance(body, list) else [body]
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            if not isinstance(node, ast.Lambda):
+                stack.extend(node.decorator_list)
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+
+
+class _ScopeBuilder:
+    """Statement-level walk that records bindings per scope."""
+
+    def __init__(self, resolver: NameResolver) -> None:
+        self.resolver = resolver
+        package = resolver.module_name.rpartition(".")[0]
+        self.package_parts = package.split(".") if package else []
+
+    def build(self, node: ast.AST, scope: Scope) -> None:
+        body = getattr(node, "body", [])
+        self.statements(body, scope)
+
+    def new_scope(self, node: ScopeNode, parent: Scope) -> Scope:
+        scope = Scope(node, parent)
+        self.resolver.scopes[node] = scope
+        return scope
+
+    def statements(self, body: List[ast.stmt], scope: Scope) -> None:
+        for stmt in body:
+            self.statement(stmt, scope)
+
+    def statement(self, stmt: ast.stmt, scope: Scope) -> None:
+        if isinstance(stmt, FUNCTION_TYPES):
+            scope.bind(stmt.name, Binding(Binding.FUNCTION, node=stmt))
+            inner = self.new_scope(stmt, scope)
+            args = stmt.args
+            for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg):
+                if arg is not None:
+                    inner.bind(arg.arg, Binding(Binding.PARAM))
+            self.statements(stmt.body, inner)
+            if scope.is_class:
+                self.self_assignments(stmt, scope)
+        elif isinstance(stmt, ast.ClassDef):
+            scope.bind(stmt.name, Binding(Binding.CLASS, node=stmt))
+            self.statements(stmt.body, self.new_scope(stmt, scope))
+        elif isinstance(stmt, ast.Import):
+            for alias in stmt.names:
+                if alias.asname:
+                    scope.bind(alias.asname, Binding(Binding.IMPORT, alias.name))
+                else:
+                    top = alias.name.split(".")[0]
+                    scope.bind(top, Binding(Binding.IMPORT, top))
+        elif isinstance(stmt, ast.ImportFrom):
+            module = self.absolute_module(stmt)
+            for alias in stmt.names:
+                if alias.name == "*":
+                    continue
+                target = f"{module}.{alias.name}" if module else alias.name
+                scope.bind(alias.asname or alias.name, Binding(Binding.IMPORT, target))
+        elif isinstance(stmt, ast.Assign):
+            single = len(stmt.targets) == 1
+            for target in stmt.targets:
+                self.bind_target(target, scope, stmt.value if single else None)
+        elif isinstance(stmt, ast.AnnAssign):
+            self.bind_target(stmt.target, scope, stmt.value)
+        elif isinstance(stmt, ast.AugAssign):
+            self.bind_target(stmt.target, scope, None)
+        elif isinstance(stmt, (ast.For, ast.AsyncFor)):
+            self.bind_target(stmt.target, scope, None)
+            self.statements(stmt.body, scope)
+            self.statements(stmt.orelse, scope)
+        elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+            for item in stmt.items:
+                if item.optional_vars is not None:
+                    # `with Pool() as pool`: most context managers return themselves.
+                    self.bind_target(item.optional_vars, scope, item.context_expr)
+            self.statements(stmt.body, scope)
+        elif isinstance(stmt, (ast.Global, ast.Nonlocal)):
+            if isinstance(stmt, ast.Global):
+                scope.global_names.update(stmt.names)
+        elif isinstance(stmt, (ast.If, ast.While)):
+            self.statements(stmt.body, scope)
+            self.statements(stmt.orelse, scope)
+        elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
+            self.statements(stmt.body, scope)  # type: ignore[attr-defined]
+            for handler in stmt.handlers:  # type: ignore[attr-defined]
+                if handler.name:
+                    scope.bind(handler.name, Binding(Binding.OTHER))
+                self.statements(handler.body, scope)
+            self.statements(stmt.orelse, scope)  # type: ignore[attr-defined]
+            self.statements(stmt.finalbody, scope)  # type: ignore[attr-defined]
+        elif type(stmt).__name__ == "Match":
+            for case in stmt.cases:  # type: ignore[attr-defined]
+                for node in ast.walk(case.pattern):
+                    name = getattr(node, "name", None)
+                    if isinstance(name, str):
+                        scope.bind(name, Binding(Binding.OTHER))
+                self.statements(case.body, scope)
+
+    def bind_target(self, target: ast.expr, scope: Scope, value: Optional[ast.expr]) -> None:
+        if isinstance(target, ast.Name):
+            scope.bind(target.id, Binding(Binding.VALUE if value is not None else Binding.OTHER, node=value))
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for element in target.elts:
+                self.bind_target(element, scope, None)
+        elif isinstance(target, ast.Starred):
+            self.bind_target(target.value, scope, None)
+
+    def self_assignments(self, method: FunctionNode, class_scope: Scope) -> None:
+        params = method.args.posonlyargs + method.args.args
+        if not params:
+            return
+        receiver = params[0].arg
+        for node in iter_own_nodes(method):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target, value = node.targets[0], node.value
+            elif isinstance(node, ast.AnnAssign) and node.value is not None:
+                target, value = node.target, node.value
+            else:
+                continue
+            if (
+                isinstance(target, ast.Attribute)
+                and isinstance(target.value, ast.Name)
+                and target.value.id == receiver
+            ):
+                class_scope.self_attrs.setdefault(target.attr, []).append(value)
+
+    def absolute_module(self, stmt: ast.ImportFrom) -> str:
+        if not stmt.level:
+            return stmt.module or ""
+        keep = len(self.package_parts) - (stmt.level - 1)
+        base = self.package_parts[: max(keep, 0)]
+        if stmt.module:
+            base = [*base, stmt.module]
+        return ".".join(base)

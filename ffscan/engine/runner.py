@@ -1,0 +1,222 @@
+"""One source file in, findings out: parse once with `ast`, one batched pass for all rules."""
+
+from __future__ import annotations
+
+import ast
+import traceback
+from dataclasses import dataclass, field
+from typing import Callable, Dict, FrozenSet, List, Optional, Tuple, Type
+
+from ffscan.config import Settings
+from ffscan.engine import suppress
+from ffscan.engine.names import NameResolver
+from ffscan.engine.sources import SourceFile, Unanalysable, parse_source, read_source
+from ffscan.model import Finding, Location, RunError
+from ffscan.rules import all_rules
+from ffscan.rules.base import Rule, make_file_finding
+
+
+@dataclass
+class FileResult:
+    path: str
+    findings: List[Finding] = field(default_factory=list)
+    errors: List[RunError] = field(default_factory=list)
+    suppressed: int = 0
+
+
+class FileContext:
+    """What rules may know about the file being checked; rules never open files."""
+
+    def __init__(self, source: SourceFile, tree: ast.Module, settings: Settings, module_name: str):
+        self.source = source
+        self.tree = tree
+        self.settings = settings
+        self.module_name = module_name
+        self.parents: Dict[ast.AST, ast.AST] = {}
+        self.stack: List[ast.AST] = []  # the nodes being visited, outermost first
+        self.names = NameResolver(tree, module_name, self.parents, self.stack)
+        self.findings: List[Finding] = []
+        # For each finding (same index): the first and last line of its statement, where a
+        # suppression comment may also stand.
+        self.statement_spans: List[Tuple[int, int]] = []
+
+    def parent(self, node: ast.AST) -> Optional[ast.AST]:
+        """The parent of `node`: known for every node the pass has reached."""
+        found = self.parents.get(node)
+        if found is None and self.stack and self.stack[-1] is node and len(self.stack) > 1:
+            return self.stack[-2]
+        return found
+
+    def ancestors(self, node: ast.AST):
+        current = self.parent(node)
+        while current is not None:
+            yield current
+            current = self.parents.get(current)
+
+    def statement_of(self, node: ast.AST) -> ast.AST:
+        if isinstance(node, ast.stmt):
+            return node
+        for ancestor in self.ancestors(node):
+            if isinstance(ancestor, ast.stmt):
+                return ancestor
+        for ancestor in reversed(self.stack):
+            if isinstance(ancestor, ast.stmt):
+                return ancestor
+        return node
+
+    def add_finding(self, rule: Rule, node: ast.AST, end_node: ast.AST, message: str) -> None:
+        start = self.location(node.lineno, node.col_offset)  # type: ignore[attr-defined]
+        end_line = getattr(end_node, "end_lineno", None) or start.line
+        end_col = getattr(end_node, "end_col_offset", None)
+        end = self.location(end_line, end_col) if end_col is not None else start
+        statement = self.statement_of(node)
+        self.findings.append(
+            Finding(
+                code=rule.code,
+                name=rule.name,
+                message=message,
+                path=self.source.path,
+                start=start,
+                end=end,
+                severity=rule.severity,
+                impacts=rule.impacts,
+                risk=rule.risk,
+                fix_title=rule.fix_title,
+                fix_applicability=rule.fix_applicability,
+                source_lines=tuple(self.source.line(n) for n in range(start.line, end.line + 1)),
+            )
+        )
+        self.statement_spans.append(
+            (getattr(statement, "lineno", start.line), getattr(statement, "end_lineno", None) or start.line)
+        )
+
+    def location(self, line: int, byte_column: int) -> Location:
+        """ast columns count UTF-8 bytes; reports count characters."""
+        text = self.source.line(line)
+        if text.isascii():
+            return Location(line, byte_column + 1)
+        prefix = text.encode("utf-8")[:byte_column].decode("utf-8", errors="replace")
+        return Location(line, len(prefix) + 1)
+
+
+def check_file(fs_path: str, display_path: str, settings: Settings, codes: FrozenSet[str], module_name: str) -> FileResult:
+    """Read, decode, parse and check one file. Never raises for a bad file."""
+    try:
+        source = read_source(fs_path, display_path, settings.max_file_size)
+    except Unanalysable as problem:
+        return _unanalysable(display_path, problem, None, codes)
+    return check_source(source, settings, codes, module_name)
+
+
+def check_source(source: SourceFile, settings: Settings, codes: FrozenSet[str], module_name: str) -> FileResult:
+    if suppress.skips_file(source.text):
+        return FileResult(source.path)
+    try:
+        tree = parse_source(source)
+    except Unanalysable as problem:
+        return _unanalysable(source.path, problem, source, codes)
+    rule_classes = [cls for code, cls in all_rules().items() if code in codes and any(_handlers(cls))]
+    ctx = FileContext(source, tree, settings, module_name)
+    result = FileResult(source.path)
+    if rule_classes:
+        try:
+            _Pass(ctx, rule_classes, result.errors).run(tree)
+        except RecursionError:
+            problem = Unanalysable("FF004", "nested too deeply to analyse")
+            return _unanalysable(source.path, problem, source, codes)
+    kept, suppressed = suppress.apply(ctx.findings, ctx.statement_spans, source.text)
+    result.findings = sorted(kept, key=Finding.sort_key)
+    result.suppressed = suppressed
+    return result
+
+
+def _unanalysable(path: str, problem: Unanalysable, source: Optional[SourceFile], codes: FrozenSet[str]) -> FileResult:
+    if problem.code not in codes:
+        return FileResult(path)
+    rule_cls = all_rules()[problem.code]
+    line_text = source.line(problem.line) if source is not None else ""
+    finding = make_file_finding(rule_cls, path, problem.detail, problem.line, problem.column, line_text)
+    return FileResult(path, findings=[finding])
+
+
+def _handlers(cls: Type[Rule]) -> Tuple[Dict[str, str], Dict[str, str]]:
+    """Map node type names to the rule's visit_/leave_ method names (cached per class)."""
+    cached = cls.__dict__.get("_handler_cache")
+    if cached is None:
+        visits = {name[6:]: name for name in dir(cls) if name.startswith("visit_")}
+        leaves = {name[6:]: name for name in dir(cls) if name.startswith("leave_")}
+        cached = (visits, leaves)
+        setattr(cls, "_handler_cache", cached)
+    return cached
+
+
+class _Pass:
+    """The batched traversal: each node type dispatches to the rules that asked for it."""
+
+    def __init__(self, ctx: FileContext, rule_classes, errors: List[RunError]):
+        self.ctx = ctx
+        self.errors = errors
+        self.enter: Dict[type, List[Tuple[Rule, Callable]]] = {}
+        self.leave: Dict[type, List[Tuple[Rule, Callable]]] = {}
+        self.failed: set = set()
+        for cls in rule_classes:
+            rule = cls(ctx)
+            visits, leaves = _handlers(cls)
+            for type_name, method in visits.items():
+                node_type = getattr(ast, type_name, None)
+                if node_type is not None:
+                    self.enter.setdefault(node_type, []).append((rule, getattr(rule, method)))
+            for type_name, method in leaves.items():
+                node_type = getattr(ast, type_name, None)
+                if node_type is not None:
+                    self.leave.setdefault(node_type, []).append((rule, getattr(rule, method)))
+
+    def run(self, tree: ast.Module) -> None:
+        self.visit(tree)
+
+    def visit(self, node: ast.AST) -> None:
+        ctx = self.ctx
+        stack = ctx.stack
+        parents = ctx.parents
+        stack.append(node)
+        handlers = self.enter.get(node.__class__)
+        if handlers:
+            self.dispatch(handlers, node)
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if value.__class__ is list:
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        parents[item] = node
+                        self.visit(item)
+            elif isinstance(value, ast.AST):
+                parents[value] = node
+                self.visit(value)
+        handlers = self.leave.get(node.__class__)
+        if handlers:
+            self.dispatch(handlers, node)
+        stack.pop()
+
+    def dispatch(self, handlers, node: ast.AST) -> None:
+        for rule, method in handlers:
+            if rule in self.failed:
+                continue
+            try:
+                method(node)
+            except RecursionError:
+                raise  # the whole file is too deep: becomes FF004
+            except Exception as error:  # one rule failing on one file must not stop the run
+                self.failed.add(rule)
+                frame = traceback.extract_tb(error.__traceback__)[-1]
+                self.errors.append(
+                    RunError(
+                        path=self.ctx.source.path,
+                        code=rule.code,
+                        line=getattr(node, "lineno", None),
+                        message=(
+                            f"{rule.code} crashed: {type(error).__name__}: {error} "
+                            f"(at {frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}); "
+                            "its findings for this file are incomplete"
+                        ),
+                    )
+                )

@@ -1,0 +1,155 @@
+"""Findings and their parts: frozen data shared by the engine, the reporters and the fixers."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import FrozenSet, List, Optional, Tuple
+
+
+class Severity(str, enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
+
+class Family(str, enum.Enum):
+    """The bug families; a rule code's first digit names its family."""
+
+    FILE = "file not analysable"
+    COROUTINE = "coroutine never awaited"
+    TASK = "asyncio task or future"
+    THREAD = "thread or executor"
+    ERROR = "error lost in background work"
+    CONCURRENCY = "unbounded concurrency"
+
+    @classmethod
+    def of_code(cls, code: str) -> "Family":
+        return _FAMILY_BY_DIGIT[code[2]]
+
+
+_FAMILY_BY_DIGIT = {
+    "0": Family.FILE,
+    "1": Family.COROUTINE,
+    "2": Family.TASK,
+    "3": Family.THREAD,
+    "4": Family.ERROR,
+    "5": Family.CONCURRENCY,
+}
+
+
+class Impact(str, enum.Enum):
+    """What goes wrong in production; the ticket report's numbered "Issues"."""
+
+    NO_TRACKING = "no-tracking"
+    NO_RETRY = "no-retry"
+    NO_ALERTING = "no-alerting"
+    RACE = "race"
+    NO_BACKPRESSURE = "no-backpressure"
+
+    @property
+    def title(self) -> str:
+        return _IMPACT_TITLES[self]
+
+
+_IMPACT_TITLES = {
+    Impact.NO_TRACKING: "No job tracking",
+    Impact.NO_RETRY: "No retry mechanism",
+    Impact.NO_ALERTING: "No alerting",
+    Impact.RACE: "Race conditions",
+    Impact.NO_BACKPRESSURE: "No backpressure",
+}
+
+
+class Applicability(str, enum.Enum):
+    """How far a fix may be trusted, as in Ruff."""
+
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+    DISPLAY_ONLY = "display-only"
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A 1-based line and a 1-based column counted in characters (not UTF-8 bytes)."""
+
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    name: str
+    message: str
+    path: str
+    start: Location
+    end: Location
+    severity: Severity = Severity.ERROR
+    impacts: Tuple[Impact, ...] = ()
+    risk: str = ""
+    fix_title: Optional[str] = None
+    fix_applicability: Optional[Applicability] = None
+    # The source lines from start.line to end.line, for code frames and reports.
+    source_lines: Tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def family(self) -> Family:
+        return Family.of_code(self.code)
+
+    @property
+    def fixable(self) -> bool:
+        return self.fix_applicability is not None
+
+    def sort_key(self) -> tuple:
+        return (self.path, self.start.line, self.start.column, self.code)
+
+
+@dataclass(frozen=True)
+class RunError:
+    """A failure of ffscan itself on one file (a rule crashed): reported, never fatal to the run."""
+
+    path: str
+    message: str
+    code: Optional[str] = None
+    line: Optional[int] = None
+
+
+@dataclass
+class RunResult:
+    """Everything one `ffscan check` found, for the reporters."""
+
+    findings: List[Finding] = field(default_factory=list)
+    errors: List[RunError] = field(default_factory=list)
+    missing: List[str] = field(default_factory=list)  # paths given that do not exist
+    files_checked: int = 0
+    suppressed: int = 0
+    selected: FrozenSet[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    """A rule as reporters see it: no visitors, just its identity and documentation."""
+
+    code: str
+    name: str
+    summary: str  # the first sentence of "What it does"
+    doc: str  # the full Markdown doc
+    severity: Severity
+    impacts: Tuple[Impact, ...]
+    risk: str
+    default_on: bool
+    off_reason: str
+    fix_title: Optional[str]
+    fix_applicability: Optional[Applicability]
+
+    @property
+    def family(self) -> Family:
+        return Family.of_code(self.code)
+
+    @property
+    def help_uri(self) -> str:
+        return f"{DOCS_URL}/{self.code}.md"
+
+
+DOCS_URL = "https://github.com/ffscan/ffscan/blob/main/rules"

@@ -1,0 +1,39 @@
+"""Reporters: turn a RunResult into text, JSON, SARIF, GitHub annotations or a ticket.
+
+Each format lives in its own module with a `render(result, context) -> str` function;
+reporters see only model objects, never rules or the engine.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict
+
+from ffscan.model import RuleInfo, RunResult
+
+FORMATS = ("text", "concise", "json", "sarif", "github", "ticket")
+_MODULES = {
+    "text": "ffscan.report.text",
+    "concise": "ffscan.report.concise",
+    "json": "ffscan.report.json_format",
+    "sarif": "ffscan.report.sarif",
+    "github": "ffscan.report.github",
+    "ticket": "ffscan.report.ticket",
+}
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    rules: Dict[str, RuleInfo]  # every rule, selected or not
+    root: Path  # paths in findings are relative to this
+    version: str
+    color: bool = False
+    show_source: bool = True
+    statistics: bool = False
+
+
+def render(fmt: str, result: RunResult, context: ReportContext) -> str:
+    module = importlib.import_module(_MODULES[fmt])
+    return module.render(result, context)

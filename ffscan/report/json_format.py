@@ -1,0 +1,66 @@
+"""The JSON report: a stable, versioned schema documented in docs/json-schema.md.
+
+{
+  "schema_version": 1,
+  "tool": {"name": "ffscan", "version": "0.1.0"},
+  "summary": {"findings": 2, "files_checked": 10, "suppressed": 0, "errors": 0,
+              "by_code": {"FF201": 2}},
+  "findings": [ {finding}, ... ],
+  "errors": [ {"path": ..., "code": ..., "line": ..., "message": ...}, ... ],
+  "missing_paths": [ ... ]
+}
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict
+
+from ffscan.model import Finding, RunResult
+from ffscan.report import ReportContext
+
+SCHEMA_VERSION = 1
+
+
+def finding_to_dict(finding: Finding) -> Dict[str, Any]:
+    return {
+        "code": finding.code,
+        "name": finding.name,
+        "family": finding.family.name.lower(),
+        "severity": finding.severity.value,
+        "message": finding.message,
+        "path": finding.path,
+        "start": {"line": finding.start.line, "column": finding.start.column},
+        "end": {"line": finding.end.line, "column": finding.end.column},
+        "source": list(finding.source_lines),
+        "impacts": [impact.value for impact in finding.impacts],
+        "risk": finding.risk,
+        "fix": (
+            {"title": finding.fix_title, "applicability": finding.fix_applicability.value}
+            if finding.fix_applicability is not None
+            else None
+        ),
+    }
+
+
+def render(result: RunResult, context: ReportContext) -> str:
+    by_code: Dict[str, int] = {}
+    for finding in result.findings:
+        by_code[finding.code] = by_code.get(finding.code, 0) + 1
+    document = {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "ffscan", "version": context.version},
+        "summary": {
+            "findings": len(result.findings),
+            "files_checked": result.files_checked,
+            "suppressed": result.suppressed,
+            "errors": len(result.errors),
+            "by_code": dict(sorted(by_code.items())),
+        },
+        "findings": [finding_to_dict(f) for f in result.findings],
+        "errors": [
+            {"path": e.path, "code": e.code, "line": e.line, "message": e.message} for e in result.errors
+        ],
+        "missing_paths": list(result.missing),
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

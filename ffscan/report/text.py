@@ -1,0 +1,168 @@
+"""The default terminal report, Ruff-like; the only module that imports rich.
+
+    app/handlers.py:14:5: FF201 Task from `asyncio.create_task` is dropped; ...
+       |
+    13 |     order = await save(request)
+    14 |     asyncio.create_task(send_receipt(order))
+       |     ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ FF201
+    15 |     return order
+       |
+       = help: Keep a reference to the task and report its failure
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Iterator, List, Optional
+
+from rich.console import Console
+from rich.text import Text
+
+from ffscan.model import Finding, RuleInfo, RunResult
+from ffscan.report import ReportContext
+from ffscan.report.concise import statistics_lines, summary_line
+
+CONTEXT_LINES = 1
+
+
+def render(result: RunResult, context: ReportContext) -> str:
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        force_terminal=context.color,
+        no_color=not context.color,
+        color_system="standard" if context.color else None,
+        width=10_000,
+        highlight=False,
+        soft_wrap=True,
+    )
+    if context.statistics:
+        for line in statistics_lines(result, context):
+            console.print(Text(line))
+    else:
+        for finding in result.findings:
+            for line in frame(finding, context.rules.get(finding.code), context.show_source):
+                console.print(line)
+    summary = summary_line(result)
+    console.print(Text(summary, style="bold" if result.findings else "green"))
+    return buffer.getvalue()
+
+
+def frame(finding: Finding, rule: Optional[RuleInfo], show_source: bool) -> Iterator[Text]:
+    header = Text()
+    header.append(finding.path, style="bold")
+    header.append(f":{finding.start.line}:{finding.start.column}: ", style="cyan")
+    header.append(finding.code, style="bold red")
+    header.append(f" {finding.message}")
+    yield header
+    if not show_source or not finding.source_lines:
+        return
+    lines: List[str] = list(finding.source_lines)
+    first = finding.start.line
+    gutter = len(str(first + len(lines)))
+    yield Text(" " * gutter + " |", style="blue")
+    for offset, line in enumerate(lines[:3]):
+        number = first + offset
+        row = Text(f"{number:>{gutter}} | ", style="blue")
+        row.append(line.expandtabs(4))
+        yield row
+        caret_start, caret_end = _caret_span(finding, number, line)
+        if caret_end > caret_start:
+            marks = Text(" " * gutter + " | ", style="blue")
+            marks.append(" " * caret_start)
+            marks.append("^" * (caret_end - caret_start), style="bold red")
+            if number == first:
+                marks.append(f" {finding.code}", style="bold red")
+            yield marks
+    if len(lines) > 3:
+        yield Text(" " * gutter + " | ...", style="blue")
+    yield Text(" " * gutter + " |", style="blue")
+    if finding.fix_title or (rule is not None and rule.fix_title):
+        yield Text(" " * gutter + f" = help: {finding.fix_title or rule.fix_title}", style="cyan")
+    yield Text("")
+
+
+def _caret_span(finding: Finding, number: int, line: str) -> tuple:
+    text = line.expandtabs(4)
+    indent = len(text) - len(text.lstrip())
+    start = finding.start.column - 1 if number == finding.start.line else indent
+    end = finding.end.column - 1 if number == finding.end.line else len(text.rstrip())
+    if finding.start.line == finding.end.line and end <= start:
+        end = start + 1
+    # Tabs before the column widen it on screen.
+    prefix = line[:start]
+    start += prefix.expandtabs(4).__len__() - len(prefix)
+    end += line[:end].expandtabs(4).__len__() - len(line[:end]) if end <= len(line) else 0
+    return start, min(end, max(len(text), start + 1))
+
+
+def render_rules_table(rules: List[RuleInfo], color: bool) -> str:
+    """`ffscan rules`: code, name, family, fixable, default, and why a rule is off."""
+    from rich.table import Table
+
+    table = Table(show_lines=False, header_style="bold")
+    for column in ("Code", "Name", "Family", "Fixable", "Default", "Why off by default"):
+        table.add_column(column, overflow="fold")
+    for rule in rules:
+        table.add_row(
+            rule.code,
+            rule.name,
+            rule.family.value,
+            rule.fix_applicability.value if rule.fix_applicability else "-",
+            "on" if rule.default_on else "off",
+            rule.off_reason or "",
+        )
+    return _to_text(table, color)
+
+
+def render_rule_doc(rule: RuleInfo, color: bool) -> str:
+    """`ffscan rule FF201`: the rule's doc as rendered Markdown."""
+    from rich.markdown import Markdown
+
+    return _to_text(Markdown(rule.doc), color)
+
+
+def _to_text(renderable, color: bool) -> str:
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=color, no_color=not color, width=100, highlight=False)
+    console.print(renderable)
+    return buffer.getvalue()
+
+
+class Progress:
+    """A transient progress bar on a TTY stderr, shown only once a run takes more than a moment."""
+
+    def __init__(self, enabled: bool, delay: float = 0.5) -> None:
+        self.enabled = enabled
+        self.delay = delay
+        self._bar = None
+        self._task = None
+        self._started = None
+
+    def __enter__(self) -> "Progress":
+        import time
+
+        self._started = time.monotonic()
+        return self
+
+    def update(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        import time
+
+        if self._bar is None:
+            if time.monotonic() - self._started < self.delay or done >= total:
+                return
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress as RichProgress, TimeElapsedColumn
+
+            self._bar = RichProgress(
+                "[progress.description]Checking", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                console=Console(stderr=True), transient=True,
+            )
+            self._bar.start()
+            self._task = self._bar.add_task("check", total=total)
+        self._bar.update(self._task, completed=done)
+
+    def __exit__(self, *exc_info) -> None:
+        if self._bar is not None:
+            self._bar.stop()

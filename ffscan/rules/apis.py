@@ -1,0 +1,181 @@
+"""What ffscan knows about the standard library's concurrency APIs, shared by the rules."""
+
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING, Optional
+
+if TYPE_CHECKING:
+    from ffscan.engine.runner import FileContext
+
+# Calls that schedule a coroutine as a task the loop holds only weakly.
+TASK_SPAWNERS = frozenset(
+    {
+        "asyncio.create_task",
+        "asyncio.ensure_future",
+        "asyncio.tasks.create_task",
+        "asyncio.tasks.ensure_future",
+        "asyncio.async",
+    }
+)
+
+LOOP_FACTORIES = frozenset(
+    {
+        "asyncio.get_event_loop",
+        "asyncio.get_running_loop",
+        "asyncio.new_event_loop",
+        "asyncio.events.get_event_loop",
+        "asyncio.events.get_running_loop",
+        "asyncio.events.new_event_loop",
+    }
+)
+
+LOOP_CLASSES = frozenset(
+    {
+        "asyncio.AbstractEventLoop",
+        "asyncio.BaseEventLoop",
+        "asyncio.SelectorEventLoop",
+        "asyncio.ProactorEventLoop",
+        "uvloop.Loop",
+    }
+)
+
+# Functions of the standard library that are coroutine functions (calling one makes a
+# coroutine object that does nothing until awaited).
+STDLIB_COROUTINE_FUNCTIONS = frozenset(
+    {
+        "asyncio.sleep",
+        "asyncio.wait",
+        "asyncio.wait_for",
+        "asyncio.to_thread",
+        "asyncio.open_connection",
+        "asyncio.open_unix_connection",
+        "asyncio.start_server",
+        "asyncio.start_unix_server",
+        "asyncio.create_subprocess_exec",
+        "asyncio.create_subprocess_shell",
+        "asyncio.staggered.staggered_race",
+        "asyncio.timeout",
+    }
+) - {"asyncio.timeout"}  # a context manager, not a coroutine function
+
+# Event-loop methods that are coroutine functions, recognised on a receiver that is a loop.
+LOOP_COROUTINE_METHODS = frozenset(
+    {
+        "sock_recv",
+        "sock_recv_into",
+        "sock_recvfrom",
+        "sock_recvfrom_into",
+        "sock_sendall",
+        "sock_sendto",
+        "sock_connect",
+        "sock_accept",
+        "sock_sendfile",
+        "getaddrinfo",
+        "getnameinfo",
+        "create_connection",
+        "create_server",
+        "create_unix_connection",
+        "create_unix_server",
+        "create_datagram_endpoint",
+        "connect_read_pipe",
+        "connect_write_pipe",
+        "subprocess_exec",
+        "subprocess_shell",
+        "sendfile",
+        "start_tls",
+        "shutdown_asyncgens",
+        "shutdown_default_executor",
+        "connect_accepted_socket",
+    }
+)
+
+# Futures that aggregate or wrap others: dropping one loses every inner exception.
+FUTURE_COMBINATORS = frozenset({"asyncio.gather", "asyncio.shield"})
+
+THREAD_CLASSES = frozenset({"threading.Thread", "threading.Timer"})
+PROCESS_CLASSES = frozenset({"multiprocessing.Process", "multiprocessing.context.Process"})
+EXECUTOR_CLASSES = frozenset(
+    {
+        "concurrent.futures.ThreadPoolExecutor",
+        "concurrent.futures.ProcessPoolExecutor",
+        "concurrent.futures.thread.ThreadPoolExecutor",
+        "concurrent.futures.process.ProcessPoolExecutor",
+    }
+)
+
+# Structured-concurrency owners: tasks they create are awaited by the group.
+TASK_GROUP_CLASSES = frozenset({"asyncio.TaskGroup", "asyncio.taskgroups.TaskGroup"})
+
+
+def is_loop_expression(ctx: "FileContext", expr: ast.expr) -> bool:
+    """Whether `expr` is certainly an event loop: `asyncio.get_running_loop()`, a name bound to
+    one, or a name or attribute spelled like one (`loop`, `self._loop`, `event_loop`)."""
+    names = ctx.names
+    if isinstance(expr, ast.Call):
+        return names.qualified(expr.func) in LOOP_FACTORIES
+    kind = names.instance_type(expr) if isinstance(expr, (ast.Name, ast.Attribute)) else None
+    if kind in LOOP_CLASSES:
+        return True
+    if isinstance(expr, ast.Name):
+        found = names.binding(expr.id, expr)
+        value = found.node if found is not None else None
+        if isinstance(value, ast.Call) and names.qualified(value.func) in LOOP_FACTORIES:
+            return True
+        return _spelled_like_loop(expr.id)
+    if isinstance(expr, ast.Attribute):
+        return _spelled_like_loop(expr.attr)
+    return False
+
+
+def _spelled_like_loop(identifier: str) -> bool:
+    bare = identifier.lstrip("_").lower()
+    return bare in ("loop", "event_loop", "ioloop", "io_loop", "evloop") or bare.endswith("_loop")
+
+
+def task_spawner(ctx: "FileContext", call: ast.Call) -> Optional[str]:
+    """The spawning API `call` uses (`asyncio.create_task`, `loop.create_task`), or None.
+
+    Configured tracked spawners are never spawners here: their callee keeps the task.
+    """
+    names = ctx.names
+    settings = ctx.settings
+    callee = names.qualified(call.func)
+    if callee is not None:
+        if callee in settings.tracked_spawners:
+            return None
+        if callee in TASK_SPAWNERS or callee in settings.spawn_apis:
+            return callee
+    func = call.func
+    if isinstance(func, ast.Attribute) and func.attr in ("create_task", "ensure_future"):
+        if is_loop_expression(ctx, func.value):
+            return f"{_short(func.value)}.{func.attr}"
+    return None
+
+
+def _short(expr: ast.expr) -> str:
+    try:
+        text = ast.unparse(expr)
+    except (ValueError, RecursionError):  # unparse can fail on odd trees; the name is cosmetic
+        return "loop"
+    return text if len(text) <= 40 else "loop"
+
+
+def coroutine_callee(ctx: "FileContext", call: ast.Call) -> Optional[str]:
+    """A readable name of what `call` calls when calling it certainly makes a coroutine."""
+    names = ctx.names
+    function = names.function_def(call.func)
+    if function is not None:
+        if names.is_coroutine_function(function):
+            return _short(call.func)
+        return None
+    callee = names.qualified(call.func)
+    if callee is not None:
+        if callee in STDLIB_COROUTINE_FUNCTIONS or callee in ctx.settings.coroutine_functions:
+            return callee
+        return None
+    func = call.func
+    if isinstance(func, ast.Attribute) and func.attr in LOOP_COROUTINE_METHODS:
+        if is_loop_expression(ctx, func.value):
+            return _short(func)
+    return None

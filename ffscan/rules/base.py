@@ -1,0 +1,78 @@
+"""What every rule is: a class with a code, a doc, and `visit_<Node>` / `leave_<Node>` methods."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+from typing import TYPE_CHECKING, Any, ClassVar, Optional, Tuple
+
+from ffscan.model import Applicability, Finding, Impact, Location, Severity
+
+if TYPE_CHECKING:
+    from ffscan.engine.runner import FileContext
+
+
+class Rule:
+    """Base class. Subclasses set the class attributes and define visitors.
+
+    A rule instance lives for one file. The engine calls `visit_<NodeType>(node)` before a
+    node's children and `leave_<NodeType>(node)` after them, in one pass shared by all rules.
+    """
+
+    code: ClassVar[str] = ""
+    name: ClassVar[str] = ""
+    message: ClassVar[str] = ""  # str.format template, one present-tense sentence
+    fix_title: ClassVar[Optional[str]] = None
+    fix_applicability: ClassVar[Optional[Applicability]] = None
+    impacts: ClassVar[Tuple[Impact, ...]] = ()
+    severity: ClassVar[Severity] = Severity.ERROR
+    risk: ClassVar[str] = ""  # "Risk if not fixed", one or two sentences for reports
+    default_on: ClassVar[bool] = True
+    off_reason: ClassVar[str] = ""  # why a rule ships off by default (measured precision)
+    # Comment `# ffscan: detached` marks work left running on purpose; rules about dropped
+    # handles honour it, rules about work that can never run (FF1) or lost errors do not.
+    honours_detached: ClassVar[bool] = False
+
+    def __init__(self, ctx: "FileContext") -> None:
+        self.ctx = ctx
+        self.names = ctx.names
+        self.settings = ctx.settings
+
+    @property
+    def summary(self) -> str:
+        return first_doc_sentence(type(self))
+
+    def report(self, node: ast.AST, end_node: Optional[ast.AST] = None, **fields: Any) -> None:
+        """Report `node` (the smallest node that shows the bug) with the message filled in."""
+        self.ctx.add_finding(self, node, end_node or node, self.message.format(**fields))
+
+
+def first_doc_sentence(rule_cls: type) -> str:
+    """Return the first sentence of the rule's "What it does" section."""
+    doc = inspect.cleandoc(rule_cls.__doc__ or "")
+    section = doc.split("## What it does", 1)[-1].split("\n##", 1)[0]
+    paragraph = " ".join(section.strip().split("\n\n", 1)[0].split())
+    end = paragraph.find(". ")
+    return paragraph if end == -1 else paragraph[: end + 1]
+
+
+def rule_doc(rule_cls: type) -> str:
+    """The rule's Markdown doc: a title line, then its docstring sections."""
+    body = inspect.cleandoc(rule_cls.__doc__ or "")
+    return f"# {rule_cls.code} {rule_cls.name}\n\n{body}\n"
+
+
+def make_file_finding(rule_cls: type, path: str, detail: str, line: int, column: int, source_line: str) -> Finding:
+    """An FF0xx finding: the whole file could not be analysed."""
+    return Finding(
+        code=rule_cls.code,
+        name=rule_cls.name,
+        message=rule_cls.message.format(detail=detail),
+        path=path,
+        start=Location(line, column),
+        end=Location(line, column),
+        severity=rule_cls.severity,
+        impacts=rule_cls.impacts,
+        risk=rule_cls.risk,
+        source_lines=(source_line,) if source_line else (),
+    )

@@ -1,0 +1,100 @@
+"""FF201 dangling-task: a task whose only reference is dropped at once."""
+
+from __future__ import annotations
+
+import ast
+from typing import Optional
+
+from ffscan.model import Impact
+from ffscan.rules.apis import task_spawner
+from ffscan.rules.base import Rule
+
+# APIs that call a callback and throw its return value away.
+_CALLBACK_DROPPERS = frozenset(
+    {"call_soon", "call_soon_threadsafe", "call_later", "call_at", "add_done_callback", "add_signal_handler"}
+)
+
+
+class DanglingTask(Rule):
+    """## What it does
+    Finds tasks made by `asyncio.create_task`, `asyncio.ensure_future` or `loop.create_task`
+    (under any alias, on any expression that is an event loop) whose result is thrown away:
+    an expression statement, a method called on the new task and dropped
+    (`create_task(c).add_done_callback(cb)`), a list or set comprehension used as a statement,
+    or a `lambda` handed to a loop callback API that ignores what it returns.
+
+    ## Why is this bad?
+    The event loop keeps only a weak reference to a task. A task nobody references can be
+    garbage-collected before it finishes, so the work silently stops half-way; and when it
+    fails, its exception is only logged as "Task exception was never retrieved" at some later
+    garbage collection, far from its cause, if at all. Nobody can cancel it on shutdown either.
+
+    ## Example
+    ```python
+    async def create_order(request):
+        order = await save(request)
+        asyncio.create_task(send_receipt(order))
+        return order
+    ```
+
+    ## Fix
+    ```python
+    from ffscan.runtime import background
+
+    async def create_order(request):
+        order = await save(request)
+        background.spawn(send_receipt, order)  # tracked: retried, failures reported, drained
+        return order
+    ```
+    Or keep the task yourself: add it to a set and discard it in a done-callback that also
+    reads its exception, or use `asyncio.TaskGroup` when the caller should wait for it.
+
+    ## Fix safety
+    Wrapping the task in `track(...)` is safe: it keeps a reference and reports the failure
+    without changing when the work runs. Moving it to `background.spawn(fn, *args)` is unsafe:
+    the queue may start it later, and a retry runs it again, which is only right when the
+    work is idempotent.
+    """
+
+    code = "FF201"
+    name = "dangling-task"
+    message = "Task from `{callee}` is dropped; it can be garbage-collected mid-flight and its error is never seen"
+    fix_title = "Keep a reference to the task and report its failure"
+    impacts = (Impact.NO_TRACKING, Impact.NO_ALERTING, Impact.NO_RETRY)
+    risk = (
+        "The background work can stop half-way without a trace; failures surface, if at all, as "
+        "'Task exception was never retrieved' in the logs, long after the request that caused them."
+    )
+    honours_detached = True
+
+    def visit_Expr(self, node: ast.Expr) -> None:
+        value = node.value
+        if isinstance(value, (ast.ListComp, ast.SetComp)):
+            value = value.elt
+        if isinstance(value, ast.Call):
+            self._check_dropped(value)
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        call = self.ctx.parent(node)
+        if not (isinstance(call, ast.Call) and node in call.args):
+            return
+        if isinstance(call.func, ast.Attribute) and call.func.attr in _CALLBACK_DROPPERS and isinstance(node.body, ast.Call):
+            self._check_dropped(node.body)
+
+    def _check_dropped(self, call: ast.Call) -> None:
+        spawned = self._spawned_task(call)
+        if spawned is not None:
+            spawn_call, callee = spawned
+            self.report(spawn_call, callee=callee)
+
+    def _spawned_task(self, call: ast.Call) -> Optional[tuple]:
+        callee = task_spawner(self.ctx, call)
+        if callee is not None:
+            return call, callee
+        # `create_task(c).add_done_callback(cb)`: the callback does not keep the task alive.
+        func = call.func
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call):
+            inner = task_spawner(self.ctx, func.value)
+            if inner is not None:
+                return func.value, inner
+        return None

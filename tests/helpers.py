@@ -1,0 +1,54 @@
+"""Shared test helpers: run ffscan on text or files without the CLI."""
+
+from __future__ import annotations
+
+import io
+import re
+import tokenize
+from collections import Counter
+from pathlib import Path
+from typing import Iterable, Optional
+
+from ffscan.config import Settings
+from ffscan.engine.runner import FileResult, check_source
+from ffscan.engine.sources import decode_source
+from ffscan.rules import all_rules
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+ALL_CODES = frozenset(all_rules())
+_EXPECT = re.compile(r"#\s*expect:\s*(?P<codes>FF\d{3}(?:\s*,\s*FF\d{3})*)")
+
+
+def check_text(
+    text: str,
+    path: str = "example.py",
+    codes: Iterable[str] = ALL_CODES,
+    settings: Optional[Settings] = None,
+    module: str = "example",
+) -> FileResult:
+    source = decode_source(text.encode("utf-8"), path)
+    return check_source(source, settings or Settings(root=ROOT), frozenset(codes), module)
+
+
+def found(text: str, **kwargs) -> Counter:
+    """Multiset of (line, code) that ffscan reports for `text`."""
+    return Counter((f.start.line, f.code) for f in check_text(text, **kwargs).findings)
+
+
+def expected(text: str) -> Counter:
+    """Multiset of (line, code) from `# expect: FFnnn, FFnnn` comments (real comments only)."""
+    result: Counter = Counter()
+    for token in tokenize.generate_tokens(io.StringIO(text).readline):
+        if token.type == tokenize.COMMENT:
+            match = _EXPECT.search(token.string)
+            if match:
+                for code in match.group("codes").split(","):
+                    result[(token.start[0], code.strip())] += 1
+    return result
+
+
+def describe_mismatch(expected_set: Counter, found_set: Counter) -> str:
+    lines = [f"missing: {line} {code}" for (line, code) in sorted((expected_set - found_set).elements())]
+    lines += [f"unexpected: {line} {code}" for (line, code) in sorted((found_set - expected_set).elements())]
+    return "\n".join(lines)
