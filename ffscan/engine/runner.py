@@ -36,6 +36,8 @@ class FileContext:
         self.stack: List[ast.AST] = []  # the nodes being visited, outermost first
         self.names = NameResolver(tree, module_name, self.parents, self.stack)
         self.findings: List[Finding] = []
+        # Per-file memo for rule helpers (e.g. name loads per scope); dropped with the file.
+        self.cache: Dict[str, Dict] = {}
         # For each finding (same index): the first and last line of its statement, where a
         # suppression comment may also stand.
         self.statement_spans: List[Tuple[int, int]] = []

@@ -1,0 +1,143 @@
+"""Where a value goes: the question behind every "dropped" rule.
+
+`fate(ctx, expr)` looks at the syntax around an expression (its parents, never its type)
+and says whether the value is thrown away, awaited, bound to names, returned, passed to a
+call, used as the receiver of a method call, or tested for truth.
+"""
+
+from __future__ import annotations
+
+import ast
+import enum
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
+
+from ffscan.engine.names import FUNCTION_TYPES, SCOPE_TYPES
+
+if TYPE_CHECKING:
+    from ffscan.engine.runner import FileContext
+
+
+class Use(enum.Enum):
+    DROPPED = "dropped"  # an expression statement, or a container that is dropped
+    AWAITED = "awaited"
+    BOUND = "bound"  # assigned to plain names: see `Fate.names`
+    STORED = "stored"  # assigned to an attribute or subscript, or augmented-assigned
+    RETURNED = "returned"  # returned, yielded, or a lambda's result
+    PASSED = "passed"  # an argument of `Fate.node` (a call)
+    RECEIVER = "receiver"  # `value.method(...)`: `Fate.node` is that call
+    TESTED = "tested"  # used for its truth, compared, formatted or iterated
+    OTHER = "other"  # anything else: assume the value is kept
+
+
+@dataclass(frozen=True)
+class Fate:
+    use: Use
+    node: Optional[ast.AST] = None  # the call, the statement or the testing construct
+    names: Tuple[str, ...] = ()  # for BOUND
+
+
+_CONTAINERS = (ast.List, ast.Tuple, ast.Set, ast.Starred, ast.ListComp, ast.SetComp, ast.GeneratorExp)
+
+
+def fate(ctx: "FileContext", expr: ast.AST) -> Fate:
+    """What happens to the value of `expr`, looking through containers and conditionals."""
+    child, parent = expr, ctx.parent(expr)
+    while parent is not None:
+        if isinstance(parent, ast.Expr):
+            return Fate(Use.DROPPED, parent)
+        if isinstance(parent, ast.Await):
+            return Fate(Use.AWAITED, parent)
+        if isinstance(parent, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr)):
+            if child is not getattr(parent, "value", None):
+                return Fate(Use.OTHER, parent)
+            targets = _targets(parent)
+            if targets and all(isinstance(t, ast.Name) for t in targets):
+                return Fate(Use.BOUND, parent, tuple(t.id for t in targets))  # type: ignore[attr-defined]
+            return Fate(Use.STORED, parent)
+        if isinstance(parent, (ast.Return, ast.Yield, ast.YieldFrom, ast.Lambda)):
+            return Fate(Use.RETURNED, parent)
+        if isinstance(parent, ast.Call):
+            if child is parent.func:
+                return Fate(Use.OTHER, parent)
+            return Fate(Use.PASSED, parent)
+        if isinstance(parent, ast.keyword):
+            call = ctx.parent(parent)
+            return Fate(Use.PASSED, call)
+        if isinstance(parent, ast.Attribute):
+            call = ctx.parent(parent)
+            if isinstance(call, ast.Call) and call.func is parent:
+                return Fate(Use.RECEIVER, call)
+            return Fate(Use.OTHER, parent)
+        if isinstance(parent, (ast.BoolOp, ast.Compare, ast.FormattedValue)):
+            return Fate(Use.TESTED, parent)
+        if isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.Not):
+            return Fate(Use.TESTED, parent)
+        if isinstance(parent, (ast.If, ast.While, ast.IfExp, ast.Assert)) and child is parent.test:
+            return Fate(Use.TESTED, parent)
+        if isinstance(parent, (ast.For, ast.AsyncFor, ast.comprehension)) and child is parent.iter:
+            return Fate(Use.TESTED, parent)
+        if isinstance(parent, ast.comprehension):
+            return Fate(Use.OTHER, parent)  # a condition of a comprehension: its `ifs`
+        if isinstance(parent, _CONTAINERS):
+            if isinstance(parent, ast.GeneratorExp) and child is parent.elt:
+                return Fate(Use.OTHER, parent)  # produced lazily: whoever iterates decides
+            child, parent = parent, ctx.parent(parent)
+            continue
+        if isinstance(parent, ast.IfExp):
+            child, parent = parent, ctx.parent(parent)
+            continue
+        if isinstance(parent, ast.Dict):
+            child, parent = parent, ctx.parent(parent)
+            continue
+        return Fate(Use.OTHER, parent)
+    return Fate(Use.OTHER)
+
+
+def _targets(node: ast.AST) -> List[ast.expr]:
+    if isinstance(node, ast.Assign):
+        return list(node.targets)
+    if isinstance(node, ast.AnnAssign):
+        return [node.target] if node.simple else []
+    if isinstance(node, ast.NamedExpr):
+        return [node.target]
+    return []  # AugAssign: the name already held something; treat as stored
+
+
+def defining_scope(ctx: "FileContext", node: ast.AST) -> ast.AST:
+    """The function (or module, or class) whose local variables a binding at `node` creates."""
+    for ancestor in ctx.ancestors(node):
+        if isinstance(ancestor, SCOPE_TYPES):
+            return ancestor
+    return ctx.tree
+
+
+def name_loads(ctx: "FileContext", scope: ast.AST) -> Dict[str, List[ast.Name]]:
+    """Every `Name` read in `scope`, including in nested functions (closures), by name.
+
+    Cached per scope: call it from `leave_*` handlers, when the pass has seen the whole scope.
+    """
+    cache = ctx.cache.setdefault("name_loads", {})
+    found = cache.get(scope)
+    if found is None:
+        found = {}
+        body = scope.body if isinstance(scope.body, list) else [scope.body]  # type: ignore[attr-defined]
+        for statement in body:
+            for node in ast.walk(statement):
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                    found.setdefault(node.id, []).append(node)
+        cache[scope] = found
+    return found
+
+
+def is_module_level(ctx: "FileContext", node: ast.AST) -> bool:
+    return not any(isinstance(a, FUNCTION_TYPES + (ast.Lambda,)) for a in ctx.ancestors(node))
+
+
+def is_declared_global(scope: ast.AST, name: str) -> bool:
+    body = getattr(scope, "body", [])
+    for statement in body if isinstance(body, list) else ():
+        for node in ast.walk(statement):
+            if isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names:
+                return True
+    return False
