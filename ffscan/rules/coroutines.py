@@ -1,0 +1,184 @@
+"""Shared by the FF1xx rules: which calls certainly make a coroutine, which expressions are
+certainly coroutine functions.
+
+`apis.coroutine_callee` answers the first question; this module adds the checks that keep it
+certain on real code: a method name that an instance attribute may shadow (`self.on_data =
+callback`, `client.send = Mock()`), and a method found in a local base class when a base
+the resolver cannot see comes first in the method resolution order and may define it too.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING, Dict, Optional, Tuple
+
+from ffscan.engine.names import FUNCTION_TYPES, Binding, FunctionNode, iter_own_nodes
+from ffscan.rules.apis import coroutine_callee
+
+if TYPE_CHECKING:
+    from ffscan.engine.runner import FileContext
+
+# Bases that never define an application method, so they may precede a local base.
+_INERT_BASES = frozenset(
+    {
+        "builtins.object",
+        "abc.ABC",
+        "typing.Generic",
+        "typing.Protocol",
+        "typing_extensions.Protocol",
+        "typing.NamedTuple",
+        "enum.Enum",
+    }
+)
+
+_UNCERTAIN = object()
+
+
+def coroutine_call(ctx: "FileContext", call: ast.Call) -> Optional[str]:
+    """A readable callee name when calling `call` certainly makes a coroutine, else None.
+
+    Memoised per call node: several FF1 rules ask about the same call.
+    """
+    memo: Dict[ast.Call, Optional[str]] = ctx.cache.setdefault("ff1_coroutine_call", {})
+    if call in memo:
+        return memo[call]
+    callee = coroutine_callee(ctx, call)
+    if callee is not None and isinstance(call.func, ast.Attribute) and ctx.names.function_def(call.func) is not None:
+        if _method_def(ctx, call.func) is None:
+            callee = None
+    memo[call] = callee
+    return callee
+
+
+def coroutine_function(ctx: "FileContext", expr: ast.expr) -> Optional[str]:
+    """A readable name when `expr` is certainly a coroutine function (or a `functools.partial`
+    of one), i.e. calling it makes a coroutine and nothing else."""
+    names = ctx.names
+    if isinstance(expr, ast.Call):
+        if names.qualified(expr.func) == "functools.partial" and expr.args:
+            inner = coroutine_function(ctx, expr.args[0])
+            return f"partial({inner})" if inner is not None else None
+        return None
+    if not isinstance(expr, (ast.Name, ast.Attribute)):
+        return None
+    function = names.function_def(expr)
+    if function is not None:
+        if isinstance(expr, ast.Attribute) and _method_def(ctx, expr) is None:
+            return None
+        return spelled(expr) if names.is_coroutine_function(function) else None
+    callee = names.qualified(expr)
+    if callee is not None and callee in ctx.settings.coroutine_functions:
+        return callee
+    return None
+
+
+def _method_def(ctx: "FileContext", func: ast.Attribute) -> Optional[FunctionNode]:
+    """The method `func` runs, re-resolved with the shadowing and base-order checks."""
+    names = ctx.names
+    receiver = func.value
+    if isinstance(receiver, ast.Call) and isinstance(receiver.func, ast.Name) and receiver.func.id == "super":
+        own = names.enclosing_class(receiver)
+        if own is None:
+            return None
+        found = _lookup_in_bases(ctx, own, func.attr, set())
+    else:
+        owner = names.class_of_receiver(receiver)
+        if owner is None or _attribute_assigned_on(ctx, receiver, func.attr):
+            return None
+        found = _lookup(ctx, owner, func.attr, set())
+    if found is _UNCERTAIN or not isinstance(found, FUNCTION_TYPES):
+        return None
+    return found
+
+
+def _lookup(ctx: "FileContext", cls: ast.ClassDef, attr: str, seen: set):
+    """`attr` on `cls` in (depth-first) method resolution order: the def, None, or _UNCERTAIN."""
+    if id(cls) in seen:
+        return None
+    seen.add(id(cls))
+    scope = ctx.names.scopes.get(cls)
+    if scope is None or attr in scope.self_attrs:
+        return _UNCERTAIN  # an instance attribute of that name hides the method
+    bindings = scope.bindings.get(attr)
+    if bindings:
+        nodes = {id(b.node) for b in bindings}
+        if len(nodes) == 1 and bindings[0].kind == Binding.FUNCTION:
+            return bindings[0].node
+        return _UNCERTAIN
+    return _lookup_in_bases(ctx, cls, attr, seen)
+
+
+def _lookup_in_bases(ctx: "FileContext", cls: ast.ClassDef, attr: str, seen: set):
+    names = ctx.names
+    for base in cls.bases:
+        local = _local_class(ctx, base)
+        if local is None:
+            target = base.value if isinstance(base, ast.Subscript) else base
+            if names.qualified(target) in _INERT_BASES:
+                continue
+            return _UNCERTAIN  # an unseen base before any local one may define `attr`
+        found = _lookup(ctx, local, attr, seen)
+        if found is not None:
+            return found
+    return None
+
+
+def _local_class(ctx: "FileContext", expr: ast.expr) -> Optional[ast.ClassDef]:
+    if isinstance(expr, ast.Name):
+        found = ctx.names.binding(expr.id, expr)
+        if found is not None and found.kind == Binding.CLASS:
+            return found.node  # type: ignore[return-value]
+    return None
+
+
+def _attribute_assigned_on(ctx: "FileContext", receiver: ast.expr, attr: str) -> bool:
+    """Whether the function around `receiver` assigns `<receiver name>.<attr>` (a mock or a
+    callback put on one instance), which hides the class's method."""
+    if not isinstance(receiver, ast.Name):
+        return False
+    function = ctx.names.enclosing_function(receiver)
+    scope = function if function is not None else ctx.tree
+    memo: Dict[Tuple[int, str], frozenset] = ctx.cache.setdefault("ff1_assigned_attrs", {})
+    key = (id(scope), receiver.id)
+    assigned = memo.get(key)
+    if assigned is None:
+        found = set()
+        nodes = iter_own_nodes(scope) if function is not None else ast.walk(scope)
+        for node in nodes:
+            targets = []
+            if isinstance(node, ast.Assign):
+                targets = node.targets
+            elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+                targets = [node.target]
+            for target in targets:
+                for item in ast.walk(target):
+                    if (
+                        isinstance(item, ast.Attribute)
+                        and isinstance(item.value, ast.Name)
+                        and item.value.id == receiver.id
+                    ):
+                        found.add(item.attr)
+            if isinstance(node, ast.Call) and _is_setattr_on(node, receiver.id):
+                found.add("*")
+        assigned = frozenset(found)
+        memo[key] = assigned
+    return attr in assigned or "*" in assigned
+
+
+def _is_setattr_on(call: ast.Call, name: str) -> bool:
+    """`setattr(obj, ...)` or `patch.object(obj, ...)`: attributes of `obj` change."""
+    func = call.func
+    spelled = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+    if spelled not in ("setattr", "object", "setitem"):
+        return False
+    first = call.args[0] if call.args else None
+    return isinstance(first, ast.Name) and first.id == name
+
+
+def spelled(expr: ast.expr) -> str:
+    """The source spelling of a short expression, for messages."""
+    try:
+        text = ast.unparse(expr)
+    except (ValueError, RecursionError):  # unparse can fail on odd trees; the name is cosmetic
+        return "function"
+    return text if len(text) <= 40 else text[:37] + "..."

@@ -1,0 +1,104 @@
+"""FF101 unawaited-coroutine: a coroutine made and thrown away by an expression statement."""
+
+from __future__ import annotations
+
+import ast
+from typing import Iterator
+
+from ffscan.model import Impact
+from ffscan.rules.base import Rule
+from ffscan.rules.coroutines import coroutine_call
+
+
+class UnawaitedCoroutine(Rule):
+    """## What it does
+    Finds calls that certainly make a coroutine and whose result is thrown away: an expression
+    statement, a branch of a conditional expression used as a statement, or the element of a
+    list or set comprehension used as a statement. A call certainly makes a coroutine when it
+    calls an `async def` of the same module (by name, through `self`/`cls`/`super()`, or on an
+    instance of a local class) that no decorator turns into something else, a coroutine
+    function of the standard library (`asyncio.sleep`, `asyncio.wait_for`, `asyncio.to_thread`,
+    ...), a coroutine method of an event loop (`loop.sock_sendall`, `loop.getaddrinfo`, ...),
+    or a name listed in the `coroutine-functions` option.
+
+    ## Why is this bad?
+    Calling an `async def` only builds a coroutine object; its body runs when something awaits
+    it or wraps it in a task. Dropped at once, the coroutine is garbage-collected without
+    running a single line: the message is not sent, the row is not written, the lock is not
+    released. Python only prints "RuntimeWarning: coroutine ... was never awaited" to stderr,
+    which production logging rarely captures, and a test with this mistake passes while
+    checking nothing.
+
+    ## Example
+    ```python
+    async def close_session(session):
+        await session.flush()
+
+    async def logout(request):
+        close_session(request.session)
+        return redirect("/")
+    ```
+
+    ## Fix
+    ```python
+    async def logout(request):
+        await close_session(request.session)
+        return redirect("/")
+    ```
+    From synchronous code that cannot await, hand the coroutine to the running loop and keep
+    the task (`asyncio.get_running_loop().create_task(...)` stored in a set), or call a
+    synchronous version of the function.
+
+    ## Fix safety
+    No fix is offered: adding `await` is only possible inside an `async def` and changes when
+    the caller continues, and from synchronous code the right cure is a design decision.
+
+    ## Known limits
+    Only calls whose target is certain are checked: functions imported from other modules are
+    not followed (list them in `coroutine-functions`), and a name bound in more than one way
+    is skipped. Calling an async generator function (an `async def` with `yield`) is not
+    reported: it returns an async iterator, not a coroutine.
+
+    ## Options
+    `coroutine-functions`: qualified names of further coroutine functions, such as
+    `["mylib.client.send"]`.
+
+    ## References
+    - mypy's `unused-coroutine` and pyright's `reportUnusedCoroutine` find the same statement
+      shape from types.
+    - https://docs.python.org/3/library/asyncio-dev.html#detect-never-awaited-coroutines
+    """
+
+    code = "FF101"
+    name = "unawaited-coroutine"
+    message = "Coroutine from `{callee}` is never awaited; its body never runs"
+    fix_title = "Await the coroutine"
+    impacts = (Impact.NO_TRACKING, Impact.NO_ALERTING)
+    risk = (
+        "The work in the coroutine silently never happens; the only trace is a "
+        "'coroutine was never awaited' RuntimeWarning on stderr."
+    )
+
+    def visit_Expr(self, node: ast.Expr) -> None:
+        for call in _dropped_calls(node.value):
+            callee = coroutine_call(self.ctx, call)
+            if callee is not None:
+                self.report(call, callee=callee)
+
+
+def _dropped_calls(value: ast.expr) -> Iterator[ast.Call]:
+    """The calls whose results the statement `value` throws away."""
+    if isinstance(value, ast.Call):
+        yield value
+    elif isinstance(value, ast.IfExp):
+        yield from _dropped_calls(value.body)
+        yield from _dropped_calls(value.orelse)
+    elif isinstance(value, (ast.Tuple, ast.List, ast.Set)):
+        for element in value.elts:
+            yield from _dropped_calls(element)
+    elif isinstance(value, (ast.ListComp, ast.SetComp)):
+        yield from _dropped_calls(value.elt)
+    elif isinstance(value, ast.BoolOp):
+        # `ready or start()`: the last operand's value is the statement's; the others are
+        # tested for truth (FF102).
+        yield from _dropped_calls(value.values[-1])

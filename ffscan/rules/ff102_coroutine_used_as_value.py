@@ -1,0 +1,137 @@
+"""FF102 coroutine-used-as-value: a coroutine tested, compared, formatted or iterated."""
+
+from __future__ import annotations
+
+import ast
+from typing import Optional
+
+from ffscan.model import Impact
+from ffscan.rules.base import Rule
+from ffscan.rules.coroutines import coroutine_call
+
+# Builtins that read a value's truth, text, size or items instead of awaiting it.
+_VALUE_BUILTINS = frozenset(
+    f"builtins.{name}"
+    for name in (
+        "bool", "str", "len", "format", "int", "float", "list", "tuple", "set", "frozenset",
+        "sorted", "sum", "any", "all", "min", "max", "enumerate", "dict",
+    )
+)
+
+# Parents that can use a call's value as one; anything else is not looked at further.
+_CANDIDATE_PARENTS = (
+    ast.BoolOp, ast.UnaryOp, ast.If, ast.While, ast.Assert, ast.IfExp, ast.Compare,
+    ast.FormattedValue, ast.For, ast.AsyncFor, ast.comprehension, ast.Call, ast.BinOp,
+)
+
+
+class CoroutineUsedAsValue(Rule):
+    """## What it does
+    Finds a call that certainly makes a coroutine (see FF101) used where the awaited result was
+    meant: the condition of an `if`, `while`, `assert` or conditional expression, an operand of
+    `not`, `and`, `or` or a comparison, a value in an f-string, `str.format` or `%`-formatting,
+    the iterable of a `for` loop or comprehension, a comprehension's `if`, or the argument of a
+    builtin that reads truth, text, size or items (`bool()`, `str()`, `len()`, `list()`,
+    `sorted()`, `any()`, ...).
+
+    ## Why is this bad?
+    A coroutine object is always true and never equal to the result it would produce, so the
+    branch is decided before the function runs, and then the function never runs at all: the
+    coroutine is dropped unawaited. `if await is_allowed(user)` written as `if
+    is_allowed(user)` lets everyone in. Iterating it or taking its length raises `TypeError`
+    far from the missing `await`. In a test, `assert client.is_ready()` passes whatever the
+    client does.
+
+    ## Example
+    ```python
+    async def is_banned(user):
+        return await db.fetchval("SELECT banned FROM users WHERE id = $1", user.id)
+
+    async def post_message(user, text):
+        if not is_banned(user):
+            await publish(text)
+    ```
+
+    ## Fix
+    ```python
+    async def post_message(user, text):
+        if not await is_banned(user):
+            await publish(text)
+    ```
+
+    ## Fix safety
+    No fix is offered: adding `await` is only possible inside an `async def`.
+
+    ## Known limits
+    The same certainty limits as FF101. A coroutine passed to any other function (`print`,
+    a logger, a user function) is assumed to be used on purpose.
+
+    ## References
+    - mypy issue 16921 and pyright issues 7853 and 9579: neither reports a coroutine used as a
+      condition.
+    """
+
+    code = "FF102"
+    name = "coroutine-used-as-value"
+    message = "Coroutine from `{callee}` is used in {where} without `await`; its body never runs"
+    fix_title = "Await the coroutine before using its result"
+    impacts = (Impact.NO_TRACKING, Impact.NO_ALERTING)
+    risk = (
+        "The condition or value is decided by a coroutine object instead of the function's result, "
+        "so the code takes the wrong branch and the function's work never happens."
+    )
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if not isinstance(self.ctx.parent(node), _CANDIDATE_PARENTS):
+            return
+        where = self._value_use(node)
+        if where is None:
+            return
+        callee = coroutine_call(self.ctx, node)
+        if callee is not None:
+            self.report(node, callee=callee, where=where)
+
+    def _value_use(self, call: ast.Call) -> Optional[str]:
+        """How the value of `call` is used as a value, or None when it is not."""
+        ctx = self.ctx
+        child: ast.AST = call
+        parent = ctx.parent(call)
+        while isinstance(parent, ast.BoolOp):
+            if child is not parent.values[-1]:
+                return "`and`/`or`"
+            # The last operand is the BoolOp's own value: its fate decides.
+            child, parent = parent, ctx.parent(parent)
+        if parent is None:
+            return None
+        if isinstance(parent, ast.UnaryOp):
+            return "`not`" if isinstance(parent.op, ast.Not) else None
+        if isinstance(parent, (ast.If, ast.While, ast.Assert, ast.IfExp)):
+            if child is not parent.test:
+                return None
+            return {ast.If: "an `if` condition", ast.While: "a `while` condition", ast.Assert: "an `assert`"}.get(
+                type(parent), "a conditional expression"
+            )
+        if isinstance(parent, ast.Compare):
+            return "a comparison"
+        if isinstance(parent, ast.FormattedValue):
+            return "an f-string" if child is parent.value else None
+        if isinstance(parent, (ast.For, ast.AsyncFor)):
+            return "a `for` loop" if child is parent.iter else None
+        if isinstance(parent, ast.comprehension):
+            return "a comprehension" if child is parent.iter or child in parent.ifs else None
+        if isinstance(parent, ast.BinOp):
+            if isinstance(parent.op, ast.Mod) and child is parent.right and _is_text(parent.left):
+                return "`%`-formatting"
+            return None
+        if isinstance(parent, ast.Call) and child in parent.args:
+            func = parent.func
+            if isinstance(func, ast.Attribute) and func.attr == "format" and _is_text(func.value):
+                return "`str.format`"
+            qualified = self.names.qualified(func)
+            if qualified in _VALUE_BUILTINS:
+                return f"`{qualified[len('builtins.'):]}()`"
+        return None
+
+
+def _is_text(expr: ast.expr) -> bool:
+    return isinstance(expr, ast.Constant) and isinstance(expr.value, str)

@@ -1,0 +1,169 @@
+"""FF104 async-callback-called-sync: an `async def` handed to an API that calls it plainly."""
+
+from __future__ import annotations
+
+import ast
+from typing import Optional, Tuple
+
+from ffscan.model import Impact
+from ffscan.rules.apis import EXECUTOR_CLASSES, is_loop_expression
+from ffscan.rules.base import Rule
+from ffscan.rules.coroutines import coroutine_call, coroutine_function
+
+# Qualified API -> (position of the callback, its keyword name or "").
+_FUNCTION_APIS = {
+    "threading.Thread": (1, "target"),
+    "threading.Timer": (1, "function"),
+    "atexit.register": (0, ""),
+    "signal.signal": (1, "handler"),
+    "weakref.finalize": (1, ""),
+}
+# Event-loop methods that call a plain callback and ignore what it returns.
+_LOOP_METHODS = {
+    "call_soon": 0,
+    "call_soon_threadsafe": 0,
+    "call_later": 1,
+    "call_at": 1,
+    "add_signal_handler": 1,
+    "add_reader": 1,
+    "add_writer": 1,
+    "run_in_executor": 1,
+}
+_EXECUTOR_METHODS = {"submit": 0, "map": 0}
+
+
+class AsyncCallbackCalledSync(Rule):
+    """## What it does
+    Finds a coroutine function (an `async def` resolved as in FF101, or a `functools.partial`
+    of one) handed as the callback of an API that calls it like a plain function and ignores
+    what it returns: `threading.Thread(target=...)`, `threading.Timer`, `atexit.register`,
+    `signal.signal`, `weakref.finalize`, `loop.call_soon`, `loop.call_soon_threadsafe`,
+    `loop.call_later`, `loop.call_at`, `loop.add_signal_handler`, `loop.add_reader`,
+    `loop.add_writer`, `loop.run_in_executor`, `executor.submit`, `executor.map` on a
+    `concurrent.futures` executor, and `add_done_callback` on a future or task. A `lambda`
+    whose body calls a coroutine function, handed to the same APIs, is reported as well.
+
+    ## Why is this bad?
+    These APIs run `callback(*args)` and move on. For an `async def` that call only builds a
+    coroutine object, which is then dropped: the thread exits at once, the timer fires and does
+    nothing, the cleanup registered with `atexit` never happens, the done-callback never
+    reacts. The only trace is a "coroutine ... was never awaited" warning on stderr;
+    `run_in_executor` and `submit` even hand the unrun coroutine back as the "result".
+
+    ## Example
+    ```python
+    async def flush_metrics():
+        await client.send(buffer)
+
+    def install():
+        atexit.register(flush_metrics)
+        threading.Thread(target=flush_metrics, daemon=True).start()
+    ```
+
+    ## Fix
+    ```python
+    def install():
+        atexit.register(lambda: asyncio.run(flush_metrics()))
+        threading.Thread(target=asyncio.run, args=(flush_metrics(),), daemon=True).start()
+    ```
+    On the event loop's thread, schedule a task instead of a callback
+    (`loop.call_soon(lambda: tasks.add(loop.create_task(handler())))`), or make the callback a
+    plain function.
+
+    ## Fix safety
+    No fix is offered: whether the coroutine should run on a new loop, on the running loop
+    or not at all is a design decision.
+
+    ## Known limits
+    Only callbacks whose definition is certain (see FF101) are checked; loop methods only on
+    an expression that is certainly an event loop, `submit`/`map` only on a `concurrent.futures`
+    executor the module creates.
+    """
+
+    code = "FF104"
+    name = "async-callback-called-sync"
+    message = "Coroutine function `{callee}` is called by `{api}`, which drops the coroutine; its body never runs"
+    fix_title = "Run the coroutine on an event loop instead of calling it as a plain callback"
+    impacts = (Impact.NO_TRACKING, Impact.NO_ALERTING)
+    risk = (
+        "The callback's work never happens: the thread, timer, signal or cleanup handler runs an "
+        "empty coroutine constructor and drops the result."
+    )
+
+    def visit_Call(self, node: ast.Call) -> None:
+        found = self._callback(node)
+        if found is None:
+            return
+        argument, api = found
+        callee = coroutine_function(self.ctx, argument)
+        if callee is not None:
+            self.report(argument, callee=callee, api=api)
+            return
+        if isinstance(argument, ast.Lambda) and isinstance(argument.body, ast.Call):
+            callee = coroutine_call(self.ctx, argument.body)
+            if callee is not None:
+                self.report(argument.body, callee=callee, api=api)
+
+    def _callback(self, call: ast.Call) -> Optional[Tuple[ast.expr, str]]:
+        """The callback argument of `call` and a name for the API, when `call` is one."""
+        func = call.func
+        qualified = self.names.qualified(func)
+        if qualified in _FUNCTION_APIS:
+            position, keyword = _FUNCTION_APIS[qualified]
+            argument = _argument(call, position, keyword)
+            return (argument, qualified) if argument is not None else None
+        if not isinstance(func, ast.Attribute):
+            return None
+        attr = func.attr
+        position = None
+        if attr == "add_done_callback":
+            position = 0
+        elif attr in _LOOP_METHODS and self._is_asyncio_loop(func.value):
+            position = _LOOP_METHODS[attr]
+        elif attr in _EXECUTOR_METHODS and self.names.instance_type(func.value) in EXECUTOR_CLASSES:
+            position = _EXECUTOR_METHODS[attr]
+        if position is None:
+            return None
+        argument = _argument(call, position, "")
+        return (argument, f"{_receiver_text(func.value)}.{attr}") if argument is not None else None
+
+
+    def _is_asyncio_loop(self, expr: ast.expr) -> bool:
+        """An event loop that is asyncio's: Tornado's `IOLoop.call_later`/`call_at` run a
+        coroutine callback as a task, so a loop known only by its spelling must not be
+        Tornado's (`io_loop`, or any loop in a module that imports tornado)."""
+        if not is_loop_expression(self.ctx, expr):
+            return False
+        spelled = expr.attr if isinstance(expr, ast.Attribute) else expr.id if isinstance(expr, ast.Name) else ""
+        if spelled.lstrip("_").lower() in ("io_loop", "ioloop"):
+            return False
+        return not self._imports_tornado()
+
+    def _imports_tornado(self) -> bool:
+        memo = self.ctx.cache.setdefault("ff104", {})
+        if "tornado" not in memo:
+            memo["tornado"] = any(
+                (isinstance(node, ast.Import) and any(a.name.split(".")[0] == "tornado" for a in node.names))
+                or (isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "tornado" and not node.level)
+                for node in ast.walk(self.ctx.tree)
+                if isinstance(node, (ast.Import, ast.ImportFrom))
+            )
+        return memo["tornado"]
+
+
+def _argument(call: ast.Call, position: int, keyword: str) -> Optional[ast.expr]:
+    if keyword:
+        for item in call.keywords:
+            if item.arg == keyword:
+                return item.value
+    if len(call.args) > position and not any(isinstance(a, ast.Starred) for a in call.args[: position + 1]):
+        return call.args[position]
+    return None
+
+
+def _receiver_text(expr: ast.expr) -> str:
+    try:
+        text = ast.unparse(expr)
+    except (ValueError, RecursionError):  # unparse can fail on odd trees; the name is cosmetic
+        return "obj"
+    return text if len(text) <= 30 else "obj"
