@@ -52,7 +52,7 @@ class Binding:
 
 
 class Scope:
-    __slots__ = ("node", "parent", "bindings", "global_names", "self_attrs")
+    __slots__ = ("node", "parent", "bindings", "global_names", "self_attrs", "receiver")
 
     def __init__(self, node: ScopeNode, parent: Optional["Scope"]):
         self.node = node
@@ -61,6 +61,8 @@ class Scope:
         self.global_names: set = set()
         # For classes: `self.x = value` assignments found in its methods.
         self.self_attrs: Dict[str, List[ast.expr]] = {}
+        # For methods: the name of the first parameter (`self`, `cls`), else None.
+        self.receiver: Optional[str] = None
 
     @property
     def is_class(self) -> bool:
@@ -400,9 +402,9 @@ class _ScopeBuilder:
             for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg):
                 if arg is not None:
                     inner.bind(arg.arg, Binding(Binding.PARAM))
+            if scope.is_class and stmt.args.posonlyargs + stmt.args.args:
+                inner.receiver = (stmt.args.posonlyargs + stmt.args.args)[0].arg
             self.statements(stmt.body, inner)
-            if scope.is_class:
-                self.self_assignments(stmt, scope)
         elif isinstance(stmt, ast.ClassDef):
             scope.bind(stmt.name, Binding(Binding.CLASS, node=stmt))
             self.statements(stmt.body, self.new_scope(stmt, scope))
@@ -424,8 +426,12 @@ class _ScopeBuilder:
             single = len(stmt.targets) == 1
             for target in stmt.targets:
                 self.bind_target(target, scope, stmt.value if single else None)
+            if single and scope.receiver is not None:
+                self.record_self_attribute(stmt.targets[0], stmt.value, scope)
         elif isinstance(stmt, ast.AnnAssign):
             self.bind_target(stmt.target, scope, stmt.value)
+            if stmt.value is not None and scope.receiver is not None:
+                self.record_self_attribute(stmt.target, stmt.value, scope)
         elif isinstance(stmt, ast.AugAssign):
             self.bind_target(stmt.target, scope, None)
         elif isinstance(stmt, (ast.For, ast.AsyncFor)):
@@ -469,24 +475,16 @@ class _ScopeBuilder:
         elif isinstance(target, ast.Starred):
             self.bind_target(target.value, scope, None)
 
-    def self_assignments(self, method: FunctionNode, class_scope: Scope) -> None:
-        params = method.args.posonlyargs + method.args.args
-        if not params:
-            return
-        receiver = params[0].arg
-        for node in iter_own_nodes(method):
-            if isinstance(node, ast.Assign) and len(node.targets) == 1:
-                target, value = node.targets[0], node.value
-            elif isinstance(node, ast.AnnAssign) and node.value is not None:
-                target, value = node.target, node.value
-            else:
-                continue
-            if (
-                isinstance(target, ast.Attribute)
-                and isinstance(target.value, ast.Name)
-                and target.value.id == receiver
-            ):
-                class_scope.self_attrs.setdefault(target.attr, []).append(value)
+    @staticmethod
+    def record_self_attribute(target: ast.expr, value: ast.expr, method_scope: Scope) -> None:
+        """Remember `self.x = value` in a method, on the class's scope."""
+        if (
+            isinstance(target, ast.Attribute)
+            and isinstance(target.value, ast.Name)
+            and target.value.id == method_scope.receiver
+            and method_scope.parent is not None
+        ):
+            method_scope.parent.self_attrs.setdefault(target.attr, []).append(value)
 
     def absolute_module(self, stmt: ast.ImportFrom) -> str:
         if not stmt.level:

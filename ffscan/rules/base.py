@@ -32,6 +32,15 @@ class Rule:
     # Comment `# ffscan: detached` marks work left running on purpose; rules about dropped
     # handles honour it, rules about work that can never run (FF1) or lost errors do not.
     honours_detached: ClassVar[bool] = False
+    # Words at least one of which must appear in a file's text for the rule to find anything
+    # there; files without any are not traversed for this rule (most files, in most trees).
+    # None: always run.
+    triggers: ClassVar[Optional[Tuple[str, ...]]] = None
+
+    @classmethod
+    def triggers_for(cls, settings) -> Optional[Tuple[str, ...]]:
+        """`triggers` plus the last part of configured names that the rule also matches."""
+        return cls.triggers
 
     def __init__(self, ctx: "FileContext") -> None:
         self.ctx = ctx

@@ -66,6 +66,11 @@ class DanglingTask(Rule):
         "'Task exception was never retrieved' in the logs, long after the request that caused them."
     )
     honours_detached = True
+    triggers = ("create_task", "ensure_future")
+
+    @classmethod
+    def triggers_for(cls, settings):
+        return cls.triggers + tuple(name.rpartition(".")[2] for name in settings.spawn_apis)
 
     def visit_Expr(self, node: ast.Expr) -> None:
         value = node.value
