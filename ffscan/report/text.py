@@ -59,7 +59,7 @@ def frame(finding: Finding, rule: Optional[RuleInfo], show_source: bool) -> Iter
         return
     lines: List[str] = list(finding.source_lines)
     first = finding.start.line
-    gutter = len(str(first + len(lines)))
+    gutter = len(str(first + min(len(lines), 3) - 1))
     yield Text(" " * gutter + " |", style="blue")
     for offset, line in enumerate(lines[:3]):
         number = first + offset
@@ -83,17 +83,42 @@ def frame(finding: Finding, rule: Optional[RuleInfo], show_source: bool) -> Iter
 
 
 def _caret_span(finding: Finding, number: int, line: str) -> tuple:
-    text = line.expandtabs(4)
-    indent = len(text) - len(text.lstrip())
-    start = finding.start.column - 1 if number == finding.start.line else indent
-    end = finding.end.column - 1 if number == finding.end.line else len(text.rstrip())
-    if finding.start.line == finding.end.line and end <= start:
-        end = start + 1
-    # Tabs before the column widen it on screen.
-    prefix = line[:start]
-    start += prefix.expandtabs(4).__len__() - len(prefix)
-    end += line[:end].expandtabs(4).__len__() - len(line[:end]) if end <= len(line) else 0
-    return start, min(end, max(len(text), start + 1))
+    """Screen columns [start, end) to underline on source line `number` (tabs shown as 4)."""
+    if number == finding.start.line:
+        raw_start = finding.start.column - 1
+    else:
+        raw_start = len(line) - len(line.lstrip())
+    raw_end = finding.end.column - 1 if number == finding.end.line else _code_end(line)
+    if finding.start.line == finding.end.line and raw_end <= raw_start:
+        raw_end = raw_start + 1  # a point (where parsing stopped): one caret
+    return _screen_column(line, raw_start), max(_screen_column(line, raw_end), _screen_column(line, raw_start))
+
+
+def _screen_column(line: str, index: int) -> int:
+    if index <= len(line):
+        return len(line[:index].expandtabs(4))
+    return len(line.expandtabs(4)) + index - len(line)
+
+
+def _code_end(line: str) -> int:
+    """Where the code on a line ends: before a trailing comment and trailing blanks."""
+    quote = None
+    index = 0
+    while index < len(line):
+        char = line[index]
+        if quote:
+            if char == "\\":
+                index += 1
+            elif line.startswith(quote, index):
+                index += len(quote) - 1
+                quote = None
+        elif char in "\"'":
+            quote = line[index : index + 3] if line[index : index + 3] in ('"""', "\'\'\'") else char
+            index += len(quote) - 1
+        elif char == "#":
+            return len(line[:index].rstrip())
+        index += 1
+    return len(line.rstrip())
 
 
 def render_rules_table(rules: List[RuleInfo], color: bool) -> str:
