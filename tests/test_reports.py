@@ -1,0 +1,453 @@
+"""The report formats: SARIF, GitHub annotations, JSON, text, concise and the ticket."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from ffscan.model import Finding, Impact, Location, RunError, RunResult, Severity
+from ffscan.report import ReportContext, render
+from ffscan.report import github, sarif, ticket
+from ffscan.report.json_format import finding_to_dict
+from ffscan.rules import all_rule_infos
+from helpers import ROOT, check_text
+
+SARIF_DIR = ROOT.parent / "shared" / "sarif"
+SARIF_SCHEMA = SARIF_DIR / "sarif-schema-2.1.0.json"
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+DROPPED_TASKS = """\
+import asyncio
+
+
+async def publish(event):
+    await asyncio.sleep(0)
+
+
+async def handler(event):
+    asyncio.create_task(publish(event))
+    await publish(event)
+    asyncio.create_task(publish(event))
+"""
+
+
+def context(**overrides) -> ReportContext:
+    values = dict(rules=all_rule_infos(), root=ROOT, version="9.9.9", color=False)
+    values.update(overrides)
+    return ReportContext(**values)
+
+
+def result_of(text: str, path: str = "app/jobs.py", **kwargs) -> RunResult:
+    file_result = check_text(text, path=path, codes={"FF201"}, **kwargs)
+    return RunResult(findings=list(file_result.findings), files_checked=1, selected=frozenset({"FF201"}))
+
+
+def make_finding(**fields) -> Finding:
+    values = dict(
+        code="FF201",
+        name="dangling-task",
+        message="Task from `asyncio.create_task` is dropped; it can be garbage-collected mid-flight and its error is never seen",
+        path="app/jobs.py",
+        start=Location(9, 5),
+        end=Location(9, 40),
+        severity=Severity.ERROR,
+        impacts=(Impact.NO_TRACKING, Impact.NO_ALERTING, Impact.NO_RETRY),
+        risk="The work can stop half-way.",
+        fix_title="Keep a reference to the task and report its failure",
+        source_lines=("    asyncio.create_task(publish(event))",),
+    )
+    values.update(fields)
+    return Finding(**values)
+
+
+def syntax_finding() -> Finding:
+    return Finding(
+        code="FF001",
+        name="syntax-error",
+        message="File does not parse: invalid syntax",
+        path="legacy/old.py",
+        start=Location(1, 7),
+        end=Location(1, 7),
+        risk="Nothing in this file is checked.",
+        source_lines=("def f(:",),
+    )
+
+
+def mixed_result() -> RunResult:
+    return RunResult(
+        findings=[syntax_finding(), *result_of(DROPPED_TASKS).findings],
+        errors=[RunError(path="app/jobs.py", message="FF999 crashed: boom", code="FF201", line=3)],
+        missing=["does/not/exist.py"],
+        files_checked=2,
+    )
+
+
+# -- SARIF ----------------------------------------------------------------------------------
+
+
+def sarif_of(result: RunResult, **overrides) -> dict:
+    return json.loads(sarif.render(result, context(**overrides)))
+
+
+def test_sarif_validates_against_the_2_1_0_schema():
+    if not SARIF_SCHEMA.is_file():
+        pytest.skip(f"SARIF schema not found at {SARIF_SCHEMA} (the shared reference files are not checked out)")
+    jsonschema = pytest.importorskip("jsonschema", reason="jsonschema is a test extra: pip install -e .[test]")
+    schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
+    for result in (mixed_result(), RunResult()):
+        log = sarif_of(result)
+        jsonschema.validate(log, schema)
+        assert log["version"] == "2.1.0"
+        assert log["$schema"].startswith("https://")
+        assert len(log["runs"]) == 1
+
+
+def test_sarif_lists_every_rule_and_indexes_results_into_them():
+    rules = all_rule_infos()
+    log = sarif_of(mixed_result())
+    driver = log["runs"][0]["tool"]["driver"]
+    assert driver["name"] == "ffscan"
+    assert driver["version"] == driver["semanticVersion"] == "9.9.9"
+    assert [r["id"] for r in driver["rules"]] == sorted(rules)
+    for descriptor in driver["rules"]:
+        info = rules[descriptor["id"]]
+        assert descriptor["name"] == info.name
+        assert descriptor["shortDescription"]["text"] == info.summary
+        assert descriptor["help"]["markdown"] == info.doc
+        assert descriptor["helpUri"] == info.help_uri
+        assert descriptor["defaultConfiguration"]["level"] == {"error": "error", "warning": "warning", "note": "note"}[info.severity.value]
+        assert descriptor["properties"]["precision"] == ("high" if info.default_on else "medium")
+        assert info.family.value in descriptor["properties"]["tags"]
+    results = log["runs"][0]["results"]
+    assert [r["ruleId"] for r in results] == ["FF201", "FF201", "FF001"]  # sorted by path: app/ < legacy/
+    for r in results:
+        assert driver["rules"][r["ruleIndex"]]["id"] == r["ruleId"]
+        assert r["level"] == "error"
+
+
+def test_sarif_locations_are_relative_to_srcroot_with_exact_regions():
+    log = sarif_of(mixed_result())
+    run = log["runs"][0]
+    assert run["columnKind"] == "unicodeCodePoints"
+    assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == ROOT.resolve().as_uri() + "/"
+    first = run["results"][0]
+    physical = first["locations"][0]["physicalLocation"]
+    assert physical["artifactLocation"] == {"uri": "app/jobs.py", "uriBaseId": "%SRCROOT%"}
+    assert physical["region"] == {
+        "startLine": 9,
+        "startColumn": 5,
+        "endLine": 9,
+        "endColumn": 40,
+        "snippet": {"text": "asyncio.create_task(publish(event))"},
+    }
+    assert first["message"]["text"].startswith("Task from `asyncio.create_task` is dropped")
+
+
+def test_sarif_uri_escapes_spaces_and_keeps_absolute_paths_absolute():
+    assert sarif.artifact_location("my app/jobs.py") == {"uri": "my%20app/jobs.py", "uriBaseId": "%SRCROOT%"}
+    assert sarif.artifact_location("/tmp/x.py") == {"uri": "file:///tmp/x.py"}
+
+
+def test_sarif_fingerprints_survive_lines_inserted_above():
+    before = sarif_of(result_of(DROPPED_TASKS))["runs"][0]["results"]
+    shifted = "# a new comment\n\n\n" + DROPPED_TASKS.replace("async def handler", "\n\nasync def handler")
+    after = sarif_of(result_of(shifted))["runs"][0]["results"]
+    lines = lambda results: [r["locations"][0]["physicalLocation"]["region"]["startLine"] for r in results]
+    assert lines(before) == [9, 11]
+    assert lines(after) == [14, 16]
+    assert [r["partialFingerprints"] for r in before] == [r["partialFingerprints"] for r in after]
+
+
+def test_sarif_fingerprints_differ_for_identical_lines_and_other_files():
+    results = sarif_of(result_of(DROPPED_TASKS))["runs"][0]["results"]
+    prints = [r["partialFingerprints"]["ffscan/v1"] for r in results]
+    assert len(prints) == 2 and prints[0] != prints[1]
+    assert all(re.fullmatch(r"[0-9a-f]{64}", p) for p in prints)
+    elsewhere = sarif_of(result_of(DROPPED_TASKS, path="app/other.py"))["runs"][0]["results"]
+    assert not set(prints) & {r["partialFingerprints"]["ffscan/v1"] for r in elsewhere}
+
+
+def test_sarif_reports_run_errors_missing_paths_and_unparsable_files_as_notifications():
+    invocation = sarif_of(mixed_result())["runs"][0]["invocations"][0]
+    assert invocation["executionSuccessful"] is False
+    notes = invocation["toolExecutionNotifications"]
+    assert [n["level"] for n in notes] == ["error", "error", "warning"]
+    crash, missing, unparsable = notes
+    assert crash["message"]["text"] == "FF999 crashed: boom"
+    assert crash["descriptor"] == {"id": "FF201"}
+    assert crash["locations"][0]["physicalLocation"] == {
+        "artifactLocation": {"uri": "app/jobs.py", "uriBaseId": "%SRCROOT%"},
+        "region": {"startLine": 3},
+    }
+    assert missing["message"]["text"] == "does/not/exist.py: no such file or directory"
+    assert unparsable["descriptor"] == {"id": "FF001"}
+    assert unparsable["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "legacy/old.py"
+    clean = sarif_of(RunResult(files_checked=3))["runs"][0]
+    assert clean["invocations"] == [{"executionSuccessful": True}]
+    assert clean["results"] == []
+
+
+def test_sarif_point_findings_get_a_one_character_region():
+    region = sarif_of(RunResult(findings=[syntax_finding()]))["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]
+    assert region == {"startLine": 1, "startColumn": 7, "endLine": 1, "endColumn": 8, "snippet": {"text": ":"}}
+
+
+def test_sarif_columns_count_characters_not_bytes():
+    text = 'import asyncio\n\n\nasync def f(g):\n    x = "é€"; asyncio.create_task(g())\n'
+    region = sarif_of(result_of(text))["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]
+    assert (region["startColumn"], region["endColumn"]) == (15, 39)
+    assert region["snippet"]["text"] == "asyncio.create_task(g())"
+
+
+# -- GitHub annotations -------------------------------------------------------------------------
+
+
+def test_github_escapes_message_and_properties():
+    assert github.escape_data("100% done\r\nnext") == "100%25 done%0D%0Anext"
+    assert github.escape_property("a:b,c%d\ne") == "a%3Ab%2Cc%25d%0Ae"
+    finding = make_finding(
+        path="src/a,b:c.py",
+        message="50% of `x`\nthen: y, z",
+        start=Location(3, 1),
+        end=Location(4, 2),
+    )
+    assert github.finding_command(finding) == (
+        "::error file=src/a%2Cb%3Ac.py,line=3,col=1,endLine=4,endColumn=2,title=FF201 dangling-task"
+        "::50%25 of `x`%0Athen: y, z"
+    )
+
+
+def test_github_levels_run_errors_and_summary():
+    result = RunResult(
+        findings=[make_finding(severity=Severity.WARNING), make_finding(severity=Severity.NOTE, start=Location(10, 1))],
+        errors=[RunError(path="app/x.py", message="FF201 crashed: KeyError: 'a'", code="FF201", line=7)],
+        missing=["nope"],
+    )
+    lines = github.render(result, context()).splitlines()
+    assert lines[0].startswith("::warning file=app/jobs.py,line=9,col=5,endLine=9,endColumn=40,")
+    assert lines[1].startswith("::notice file=app/jobs.py,line=10,col=1,")
+    assert lines[2] == "::error file=app/x.py,line=7,title=ffscan error::FF201 crashed: KeyError: 'a'"
+    assert lines[3] == "::error title=ffscan error::nope: no such file or directory"
+    assert lines[4] == "Found 2 findings in 1 file. 1 error while checking."
+    assert len(lines) == 5
+
+
+# -- JSON ------------------------------------------------------------------------------------
+
+FINDING_SCHEMA = {
+    "code": str,
+    "name": str,
+    "family": str,
+    "severity": str,
+    "message": str,
+    "path": str,
+    "start": {"line": int, "column": int},
+    "end": {"line": int, "column": int},
+    "source": list,
+    "impacts": list,
+    "risk": str,
+    "fix": (type(None), dict),
+}
+DOCUMENT_KEYS = {"schema_version", "tool", "summary", "findings", "errors", "missing_paths"}
+SUMMARY_KEYS = {"findings", "files_checked", "suppressed", "errors", "by_code"}
+ERROR_KEYS = {"path", "code", "line", "message"}
+
+
+def _check_shape(value, shape, where):
+    if isinstance(shape, dict):
+        assert isinstance(value, dict), where
+        assert set(value) == set(shape), f"{where}: keys {sorted(value)} != {sorted(shape)}"
+        for key, sub in shape.items():
+            _check_shape(value[key], sub, f"{where}.{key}")
+    else:
+        assert isinstance(value, shape), f"{where}: {type(value).__name__} is not {shape}"
+
+
+def test_json_finding_schema_is_pinned():
+    document = json.loads(render("json", mixed_result(), context()))
+    assert set(document) == DOCUMENT_KEYS
+    assert document["schema_version"] == 1
+    assert document["tool"] == {"name": "ffscan", "version": "9.9.9"}
+    assert set(document["summary"]) == SUMMARY_KEYS
+    assert document["summary"]["by_code"] == {"FF001": 1, "FF201": 2}
+    assert document["errors"] == [{"path": "app/jobs.py", "code": "FF201", "line": 3, "message": "FF999 crashed: boom"}]
+    assert document["missing_paths"] == ["does/not/exist.py"]
+    for finding in document["findings"]:
+        _check_shape(finding, FINDING_SCHEMA, "finding")
+    first = document["findings"][0]
+    assert first["family"] == "file"
+    task = document["findings"][1]
+    assert (task["family"], task["severity"], task["impacts"]) == ("task", "error", ["no-tracking", "no-alerting", "no-retry"])
+    assert task["start"] == {"line": 9, "column": 5} and task["end"] == {"line": 9, "column": 40}
+    assert task["source"] == ["    asyncio.create_task(publish(event))"]
+    assert set(finding_to_dict(make_finding())) == set(FINDING_SCHEMA)
+
+
+def test_json_schema_doc_names_every_key():
+    doc = (ROOT / "docs" / "json-schema.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"`([a-z_]+)`", doc))
+    keys = DOCUMENT_KEYS | SUMMARY_KEYS | ERROR_KEYS | set(FINDING_SCHEMA) | {"line", "column", "title", "applicability", "name", "version"}
+    assert not keys - documented, f"undocumented keys: {sorted(keys - documented)}"
+
+
+# -- text and concise -----------------------------------------------------------------------------
+
+
+def test_text_frame_points_at_the_exact_span():
+    out = render("text", result_of(DROPPED_TASKS), context())
+    lines = out.splitlines()
+    assert lines[0] == (
+        "app/jobs.py:9:5: FF201 Task from `asyncio.create_task` is dropped; "
+        "it can be garbage-collected mid-flight and its error is never seen"
+    )
+    assert lines[1:6] == [
+        "  |",
+        "9 |     asyncio.create_task(publish(event))",
+        "  |     ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ FF201",
+        "  |",
+        "  = help: Keep a reference to the task and report its failure",
+    ]
+    assert lines[-1] == "Found 2 findings in 1 file."
+    assert not ANSI.search(out)
+
+
+def test_text_carets_follow_tabs_and_skip_trailing_comments():
+    text = "import asyncio\n\n\nasync def f(g):\n\tasyncio.create_task(  # why\n\t\tg())\n"
+    lines = render("text", result_of(text), context()).splitlines()
+    assert lines[2:6] == [
+        "5 |     asyncio.create_task(  # why",
+        "  |     ^^^^^^^^^^^^^^^^^^^^ FF201",
+        "6 |         g())",
+        "  |         ^^^^",
+    ]
+
+
+def test_text_uses_ansi_only_with_color():
+    out = render("text", result_of(DROPPED_TASKS), context(color=True))
+    assert ANSI.search(out)
+    assert ANSI.sub("", out) == render("text", result_of(DROPPED_TASKS), context())
+
+
+def test_text_summary_counts_errors_and_clean_runs():
+    assert render("text", RunResult(files_checked=4), context()) == "All checks passed!\n"
+    assert render("text", mixed_result(), context()).splitlines()[-1] == "Found 3 findings in 2 files. 1 error while checking."
+
+
+def test_concise_lines_are_exact():
+    assert render("concise", mixed_result(), context()).splitlines() == [
+        "legacy/old.py:1:7: FF001 File does not parse: invalid syntax",
+        "app/jobs.py:9:5: FF201 Task from `asyncio.create_task` is dropped; it can be garbage-collected mid-flight and its error is never seen",
+        "app/jobs.py:11:5: FF201 Task from `asyncio.create_task` is dropped; it can be garbage-collected mid-flight and its error is never seen",
+        "Found 3 findings in 2 files. 1 error while checking.",
+    ]
+    stats = render("concise", mixed_result(), context(statistics=True)).splitlines()
+    assert stats[:2] == ["2\tFF201\tdangling-task", "1\tFF001\tsyntax-error"]
+
+
+# -- ticket ---------------------------------------------------------------------------------------
+
+
+def _ticket_sections(markdown: str):
+    """Heading lines of each `# FFSCAN-` ticket, outside code fences."""
+    tickets, fenced = {}, False
+    current = None
+    for line in markdown.splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+            continue
+        if fenced:
+            continue
+        if line.startswith("# FFSCAN-"):
+            current = line.split(":", 1)[0][len("# FFSCAN-") :]
+            tickets[current] = [line]
+        elif current and line.startswith("#"):
+            tickets[current].append(line)
+    return tickets
+
+
+TICKET_HEADINGS = [
+    "## Priority: CRITICAL (P1)",
+    "## Status: Open",
+    "## Category: Reliability",
+    "## Summary",
+    "## Affected Files",
+    "## Problematic Code",
+    "## Issues",
+    "## Fix Required",
+    "### Option A: Tracked background queue (recommended)",
+    "### Option B: Durable job queue (work that must survive restarts)",
+    "### Minimum fix",
+    "## Risk if Not Fixed",
+    "## Found By",
+]
+
+
+def test_ticket_has_every_section_in_order(tmp_path):
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "jobs.py").write_text(DROPPED_TASKS, encoding="utf-8")
+    fan_out = make_finding(code="FF501", name="unbounded-fan-out", message="Loop starts `notify` for every item", path="app/jobs.py", start=Location(11, 5), end=Location(11, 40), impacts=(Impact.NO_BACKPRESSURE,))
+    result = RunResult(findings=[*result_of(DROPPED_TASKS).findings, fan_out, syntax_finding()], files_checked=2)
+    out = ticket.render(result, context(root=tmp_path))
+    assert out.startswith("# ffscan report: fire-and-forget findings\n")
+    assert "| CRITICAL (P1) | 1 | 2 |" in out and "| HIGH (P2) | 1 | 1 |" in out and "| MEDIUM (P3) | 1 | 1 |" in out
+    sections = _ticket_sections(out)
+    assert list(sections) == ["FF201", "FF501", "FF001"]  # by priority
+    assert sections["FF201"] == ["# FFSCAN-FF201: 2 asyncio tasks are started without keeping a reference", *TICKET_HEADINGS]
+    p2 = [h.replace("CRITICAL (P1)", "HIGH (P2)").replace("Category: Reliability", "Category: Performance/Reliability") for h in TICKET_HEADINGS]
+    assert sections["FF501"][1:] == p2
+    assert sections["FF001"][1] == "## Priority: MEDIUM (P3)"
+    # Contents link to the tickets by their GitHub anchors.
+    assert "1. [FFSCAN-FF201: 2 asyncio tasks are started without keeping a reference](#ffscan-ff201-2-asyncio-tasks-are-started-without-keeping-a-reference) (P1)" in out
+
+
+def test_ticket_snippets_mark_the_offending_lines_with_context(tmp_path):
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "jobs.py").write_text(DROPPED_TASKS, encoding="utf-8")
+    out = ticket.render(result_of(DROPPED_TASKS), context(root=tmp_path))
+    code = out.split("## Problematic Code\n", 1)[1].split("\n## Issues", 1)[0]
+    assert code.splitlines()[:8] == [
+        "`app/jobs.py`, lines 8-11:",
+        "```python",
+        "async def handler(event):",
+        "    asyncio.create_task(publish(event))  # <- FF201",
+        "    await publish(event)",
+        "    asyncio.create_task(publish(event))  # <- FF201",
+        "```",
+    ][:8]
+    assert "- `app/jobs.py` (lines 9, 11)" in out
+    assert "2 asyncio tasks are started without keeping a reference in 1 file: `app/jobs.py` (2)." in out
+    assert "1. **No job tracking** - " in out and "2. **No alerting** - " in out and "3. **No retry mechanism** - " in out
+    assert "background.spawn(" in out and "from ffscan.runtime import" in out
+    assert "from arq import create_pool" in out
+    assert "ffscan 9.9.9, rule `FF201` (dangling-task): `ffscan check --select FF201 app/jobs.py`" in out
+    assert "https://github.com/ffscan/ffscan/blob/main/rules/FF201.md" in out
+
+
+def test_ticket_without_the_files_uses_the_finding_lines_and_caps_snippets():
+    findings = [make_finding(path=f"pkg/m{i}.py") for i in range(7)]
+    out = ticket.render(RunResult(findings=findings, files_checked=7), context(root=Path("/nonexistent-root")))
+    assert out.count("    asyncio.create_task(publish(event))  # <- FF201") == 0  # dedented
+    assert out.count("asyncio.create_task(publish(event))  # <- FF201") == 5
+    assert "...and 2 more findings in 2 files not shown here; `ffscan check --select FF201` lists every one." in out
+    assert "in 7 files: `pkg/m0.py` (1), `pkg/m1.py` (1), `pkg/m2.py` (1) and 4 other files." in out
+
+
+def test_ticket_thread_family_recommends_submit_and_celery():
+    finding = make_finding(code="FF302", name="dropped-executor-future", message="Future of `resize` from `pool.submit` is dropped")
+    out = ticket.render(RunResult(findings=[finding]), context(root=Path("/nonexistent-root")))
+    assert "## Priority: CRITICAL (P1)" in out
+    assert "background.submit(" in out and "from celery import Celery" in out
+    assert "Code involved: `resize` (1)." in out
+
+
+def test_ticket_without_findings_is_one_line():
+    assert ticket.render(RunResult(files_checked=3), context()) == (
+        "No fire-and-forget findings: ffscan 9.9.9 checked 3 files and found nothing to file.\n"
+    )
+
+
+def test_ticket_anchor_matches_github():
+    assert ticket.anchor("FFSCAN-FF201: 3 tasks (`x.y`)!") == "ffscan-ff201-3-tasks-xy"
