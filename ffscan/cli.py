@@ -28,6 +28,16 @@ def _selectors(value: str) -> List[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} must be 1 or more")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="ffscan", description="Find fire-and-forget bugs in Python code.")
     parser.add_argument("--version", action="version", version=f"ffscan {__version__}")
@@ -49,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--statistics", action="store_true", help="print counts per rule instead of findings")
     check.add_argument("--config", type=Path, help="pyproject.toml or ffscan.toml to use (default: found from the first path)")
     check.add_argument("--no-color", action="store_true", help="never colour the output")
-    check.add_argument("--jobs", "-j", type=int, default=None, help="worker processes (default: one per core)")
+    check.add_argument("--jobs", "-j", type=_positive_int, default=None, help="worker processes (default: one per core)")
     check.add_argument("--quiet", "-q", action="store_true", help="print findings only, no summary or progress")
     check.add_argument("--verbose", "-v", action="store_true", help="print the configuration and files used")
 
@@ -80,6 +90,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         print("ffscan: interrupted", file=sys.stderr)
         return 130
+    except Exception as error:  # a bug in ffscan itself: say so plainly and exit 2, not 1
+        import traceback
+
+        frame = traceback.extract_tb(error.__traceback__)[-1]
+        where = f"{Path(frame.filename).name}:{frame.lineno}"
+        print(
+            f"ffscan: internal error: {type(error).__name__}: {error} (at {where}); "
+            "please report it with the file that triggered it",
+            file=sys.stderr,
+        )
+        if os.environ.get("FFSCAN_TRACEBACK"):
+            traceback.print_exc()
+        return EXIT_ERROR
     parser.print_help(sys.stderr)
     return EXIT_ERROR
 
@@ -97,12 +120,15 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
     if config_path is None:
         config_path = find_config(Path(args.paths[0]))
     settings = load_settings(config_path, Path.cwd())
+    from ffscan.config import suggest_code
     from ffscan.rules import is_known_selector
 
     for option in ("select", "extend_select", "ignore"):
         for selector in getattr(args, option) or ():
             if not is_known_selector(selector):
-                raise ConfigError(f"--{option.replace('_', '-')}: unknown rule code or prefix {selector!r}")
+                raise ConfigError(
+                    f"--{option.replace('_', '-')}: unknown rule code or prefix {selector!r}{suggest_code(selector)}"
+                )
     return settings.with_overrides(
         select=tuple(args.select) if args.select is not None else None,
         extend_select=settings.extend_select + tuple(args.extend_select or ()),
@@ -126,6 +152,8 @@ def run_check_command(args: argparse.Namespace) -> int:
 
     with Progress(enabled=interactive) as progress:
         result = run_check(args.paths, settings, progress=progress.update, jobs=args.jobs)
+    if args.verbose:
+        print(f"ffscan: checked {result.files_checked} file{'s' if result.files_checked != 1 else ''}", file=sys.stderr)
     for missing in result.missing:
         print(f"ffscan: error: {missing}: no such file or directory", file=sys.stderr)
     for error in result.errors:

@@ -195,7 +195,21 @@ def _check_code(code: str, where: str) -> None:
     from ffscan.rules import is_known_selector  # late: config must load without the rules
 
     if not is_known_selector(code):
-        raise ConfigError(f"{where}: unknown rule code or prefix {code!r}")
+        raise ConfigError(f"{where}: unknown rule code or prefix {code!r}{suggest_code(code)}")
+
+
+def suggest_code(selector: str) -> str:
+    """`; did you mean `FF201`?` for a near miss of a rule code or name, else ""."""
+    from ffscan.rules import all_rules
+
+    rules = all_rules()
+    typed = selector.strip().upper().replace("O", "0")  # FF2O1: a letter O for a zero
+    if typed != selector.strip().upper() and typed in rules:
+        return f"; did you mean `{typed}`?"
+    by_name = {rule.name: code for code, rule in rules.items()}
+    if selector.strip().lower() in by_name:
+        return f"; did you mean `{by_name[selector.strip().lower()]}` ({selector.strip().lower()})?"
+    return _did_you_mean(selector.strip().upper(), rules)
 
 
 def _did_you_mean(word: str, choices) -> str:

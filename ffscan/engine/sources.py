@@ -5,9 +5,11 @@ from __future__ import annotations
 import ast
 import io
 import os
+import re
+import stat
 import tokenize
-from dataclasses import dataclass
-from typing import Tuple
+from dataclasses import dataclass, field
+from typing import Optional, Tuple
 
 
 @dataclass(frozen=True)
@@ -17,6 +19,9 @@ class SourceFile:
     lines: Tuple[str, ...]  # without line endings
     encoding: str
     newline: str  # the file's first line ending, kept by fixes
+    # Why Python would refuse these bytes (text then holds replacement characters); raised
+    # by parse_source so the file becomes an FF002 finding.
+    problem: Optional["Unanalysable"] = field(default=None, compare=False)
 
     def line(self, number: int) -> str:
         return self.lines[number - 1] if 0 < number <= len(self.lines) else ""
@@ -43,7 +48,12 @@ UNREADABLE = "FF005"
 def read_source(fs_path: str, display_path: str, max_size: int) -> SourceFile:
     """Read, size-check and decode `fs_path`; raise Unanalysable with the reason."""
     try:
-        size = os.stat(fs_path).st_size
+        info = os.stat(fs_path)
+        if stat.S_ISDIR(info.st_mode):
+            raise Unanalysable(UNREADABLE, "is a directory, not a file")
+        if not stat.S_ISREG(info.st_mode):  # a FIFO or device would block or never end
+            raise Unanalysable(UNREADABLE, "is not a regular file")
+        size = info.st_size
         if size > max_size:
             raise Unanalysable(
                 TOO_LARGE, f"{size:,} bytes is over the {max_size:,}-byte limit (`max-file-size`)"
@@ -70,33 +80,96 @@ def describe_os_error(error: OSError) -> str:
 
 
 def decode_source(data: bytes, display_path: str) -> SourceFile:
-    """Decode as Python does (BOM, PEP 263 cookie, else UTF-8); refuse NUL bytes."""
-    nul = data.find(b"\0")
-    if nul != -1:
-        line = data.count(b"\n", 0, nul) + 1
-        raise Unanalysable(UNDECODABLE, "contains a NUL byte, so it is not Python source", line)
+    """Decode as Python does (BOM, PEP 263 cookie, else UTF-8).
+
+    Never raises: bytes Python would refuse (NUL bytes, UTF-16, an unknown or wrong encoding)
+    are decoded with replacement characters and the reason is kept in `problem`, which
+    `parse_source` raises, so the FF002 finding can show the offending line.
+    """
+    encoding = "utf-8"
     try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    except SyntaxError as error:
-        raise Unanalysable(UNDECODABLE, str(error).split(" (", 1)[0]) from None
-    try:
+        encoding = _check_bytes(data)
         text = data.decode(encoding)
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        raise Unanalysable(
-            UNDECODABLE, f"byte 0x{data[error.start]:02x} is not valid {encoding}", line
-        ) from None
-    except LookupError:
-        raise Unanalysable(UNDECODABLE, f"declares an unknown encoding {encoding!r}") from None
+        problem = None
+    except Unanalysable as found:
+        problem = found
+        text = data.decode(encoding, errors="replace")
     if text.startswith("\ufeff"):
         text = text[1:]
     return SourceFile(
         path=display_path,
         text=text,
-        lines=tuple(text.splitlines()),
+        lines=split_lines(text),
         encoding=encoding,
         newline=_first_newline(text),
+        problem=problem,
     )
+
+
+def _check_bytes(data: bytes) -> str:
+    """The encoding Python would use for `data`; raise Unanalysable where Python would refuse it."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise Unanalysable(UNDECODABLE, "is UTF-16 (it starts with a UTF-16 byte order mark); Python source must be UTF-8")
+    nul = data.find(b"\0")
+    if nul != -1:
+        line, column = _line_and_column(data, nul, "utf-8")
+        raise Unanalysable(UNDECODABLE, "contains a NUL byte, so it is not Python source", line, column)
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as error:
+        # detect_encoding reads the first two lines; bytes there that are not UTF-8 (and no
+        # cookie) give "invalid or missing encoding declaration": name the byte instead.
+        if str(error).startswith("invalid or missing encoding declaration"):
+            _raise_first_undecodable(data, "utf-8")
+        raise Unanalysable(UNDECODABLE, str(error).split(" for ", 1)[0].split(" (", 1)[0]) from None
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError:
+        _raise_first_undecodable(data, encoding)
+    except LookupError:  # detect_encoding checks the name; a codec can still fail to load
+        raise Unanalysable(UNDECODABLE, f"declares an unknown encoding {encoding!r}") from None
+    return encoding
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def split_lines(text: str) -> Tuple[str, ...]:
+    """Lines as Python counts them: only \\n, \\r\\n and \\r end a line.
+
+    `str.splitlines` also splits at form feeds, U+2028 and other separators that Python's
+    tokenizer keeps inside a line, which would shift every line number after them.
+    """
+    lines = _LINE_BREAK.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return tuple(lines)
+
+
+def _raise_first_undecodable(data: bytes, encoding: str) -> None:
+    """Raise Unanalysable naming the first byte that is not valid `encoding`, and its line."""
+    skip = 0
+    if encoding == "utf-8-sig":  # its error offsets do not count the BOM: decode past it
+        encoding, skip = "utf-8", 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    try:
+        data[skip:].decode(encoding)
+    except UnicodeDecodeError as error:
+        offset = skip + error.start
+        line, column = _line_and_column(data, offset, encoding)
+        raise Unanalysable(
+            UNDECODABLE, f"byte 0x{data[offset]:02x} on line {line} is not valid {encoding}", line, column
+        ) from None
+    raise Unanalysable(UNDECODABLE, f"not valid {encoding}")
+
+
+def _line_and_column(data: bytes, offset: int, encoding: str) -> Tuple[int, int]:
+    """1-based line and character column of byte `offset` (lines end at \\n, \\r\\n or \\r)."""
+    line_start = max(data.rfind(b"\n", 0, offset), data.rfind(b"\r", 0, offset)) + 1
+    line = len(_LINE_BREAK.findall(data[:line_start].decode("latin-1"))) + 1
+    prefix = data[line_start:offset]
+    if line == 1 and prefix.startswith(b"\xef\xbb\xbf"):
+        prefix = prefix[3:]
+    return line, len(prefix.decode(encoding, errors="replace")) + 1
 
 
 def _first_newline(text: str) -> str:
@@ -109,7 +182,9 @@ def _first_newline(text: str) -> str:
 
 
 def parse_source(source: SourceFile) -> ast.Module:
-    """Parse with `ast`; a syntax error or overwhelming nesting raises Unanalysable."""
+    """Parse with `ast`; undecodable bytes, a syntax error or overwhelming nesting raise Unanalysable."""
+    if source.problem is not None:
+        raise source.problem
     try:
         return ast.parse(source.text, filename=source.path, type_comments=False)
     except SyntaxError as error:

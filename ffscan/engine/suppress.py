@@ -6,12 +6,14 @@
     t = spawn()  # ffscan: detached   left running on purpose (rules about dropped handles)
     # ffscan: skip-file           anywhere in the file: the file is not checked
 
-A comment counts on the reported line, or on the first or last line of the statement that
-holds the finding (so a call formatted over several lines can carry it on either end).
+A comment counts on the reported line, or on the first or last line of the logical line that
+holds the finding (so a call formatted over several lines can carry it on either end; for an
+`if`/`with`/`for` header that is the header, not the end of the block).
 """
 
 from __future__ import annotations
 
+import bisect
 import io
 import re
 import tokenize
@@ -30,20 +32,49 @@ DETACHED = "detached"
 
 def comments(text: str) -> Dict[int, str]:
     """Line number -> comment text, for every real comment token."""
+    return _scan(text)[0]
+
+
+def logical_lines(text: str) -> List[Tuple[int, int]]:
+    """(first, last) physical line of every logical line, in order.
+
+    A logical line is what the tokenizer ends with NEWLINE: a simple statement, or the header
+    of a compound one (`if ...:`, `async with ...:`), however many lines its brackets span.
+    """
+    return _scan(text)[1]
+
+
+def _scan(text: str) -> Tuple[Dict[int, str], List[Tuple[int, int]]]:
     found: Dict[int, str] = {}
+    spans: List[Tuple[int, int]] = []
+    first: Optional[int] = None
     try:
         for token in tokenize.generate_tokens(io.StringIO(text).readline):
-            if token.type == tokenize.COMMENT:
+            kind = token.type
+            if kind == tokenize.COMMENT:
                 found[token.start[0]] = token.string
+            elif kind == tokenize.NEWLINE:
+                if first is not None:
+                    spans.append((first, token.start[0]))
+                first = None
+            elif kind not in _NOT_CODE and first is None:
+                first = token.start[0]
     except (tokenize.TokenError, SyntaxError, IndentationError):
-        pass  # the comments read so far still count; the parser reports the file's own error
-    return found
+        pass  # what was read so far still counts; the parser reports the file's own error
+    return found, spans
+
+
+_NOT_CODE = frozenset({tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER})
 
 
 def directives(text: str) -> Dict[int, Set[str]]:
     """Line number -> suppressed codes (`*` for all, `detached` for on-purpose detachment)."""
+    return _directives(comments(text))
+
+
+def _directives(found_comments: Dict[int, str]) -> Dict[int, Set[str]]:
     result: Dict[int, Set[str]] = {}
-    for line, comment in comments(text).items():
+    for line, comment in found_comments.items():
         codes: Set[str] = set()
         for match in _NOQA.finditer(comment):
             codes.update(code.upper() for code in re.split(r"[\s,]+", match.group("codes")) if code)
@@ -69,19 +100,29 @@ def skips_file(text: str) -> bool:
 def apply(
     findings: Sequence[Finding], statement_spans: Sequence[Tuple[int, int]], text: str
 ) -> Tuple[List[Finding], int]:
-    """Drop suppressed findings; return what is kept and how many were suppressed."""
+    """Drop suppressed findings; return what is kept and how many were suppressed.
+
+    A comment counts on the finding's line and on the first and last line of the logical line
+    that holds it (for a compound statement that is its header, never the end of its body).
+    `statement_spans` is the fallback where the tokenizer could not read that far.
+    """
     if not findings or ("noqa" not in text.lower() and "ffscan" not in text.lower()):
         return list(findings), 0
-    by_line = directives(text)
+    found_comments, spans = _scan(text)
+    by_line = _directives(found_comments)
     if not by_line:
         return list(findings), 0
     from ffscan.rules import all_rules
 
     rules = all_rules()
+    firsts = [first for first, _ in spans]
     kept: List[Finding] = []
-    for finding, (first, last) in zip(findings, statement_spans):
+    for finding, fallback in zip(findings, statement_spans):
+        line = finding.start.line
+        index = bisect.bisect_right(firsts, line) - 1
+        first, last = spans[index] if index >= 0 and spans[index][1] >= line else fallback
         honours_detached = getattr(rules.get(finding.code), "honours_detached", False)
-        if _is_suppressed(finding, {finding.start.line, first, last}, by_line, honours_detached):
+        if _is_suppressed(finding, {line, first, last}, by_line, honours_detached):
             continue
         kept.append(finding)
     return kept, len(findings) - len(kept)
