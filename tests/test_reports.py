@@ -418,7 +418,7 @@ def test_ticket_snippets_mark_the_offending_lines_with_context(tmp_path):
         "```",
     ][:8]
     assert "- `app/jobs.py` (lines 9, 11)" in out
-    assert "2 asyncio tasks are started without keeping a reference in 1 file: `app/jobs.py` (2)." in out
+    assert "2 asyncio tasks are started without keeping a reference. They are in 1 file: `app/jobs.py` (2)." in out
     assert "1. **No job tracking** - " in out and "2. **No alerting** - " in out and "3. **No retry mechanism** - " in out
     assert "background.spawn(" in out and "from ffscan.runtime import" in out
     assert "from arq import create_pool" in out
@@ -432,7 +432,7 @@ def test_ticket_without_the_files_uses_the_finding_lines_and_caps_snippets():
     assert out.count("    asyncio.create_task(publish(event))  # <- FF201") == 0  # dedented
     assert out.count("asyncio.create_task(publish(event))  # <- FF201") == 5
     assert "...and 2 more findings in 2 files not shown here; `ffscan check --select FF201` lists every one." in out
-    assert "in 7 files: `pkg/m0.py` (1), `pkg/m1.py` (1), `pkg/m2.py` (1) and 4 other files." in out
+    assert "They are in 7 files: `pkg/m0.py` (1), `pkg/m1.py` (1), `pkg/m2.py` (1) and 4 other files." in out
 
 
 def test_ticket_thread_family_recommends_submit_and_celery():

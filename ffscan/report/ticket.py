@@ -74,6 +74,14 @@ _SUBJECT_BY_CODE: Dict[str, Tuple[str, str]] = {
         "asyncio tasks are bound to local names and then forgotten",
     ),
     "FF203": ("asyncio task is held only by a weak reference", "asyncio tasks are held only by weak references"),
+    "FF204": (
+        "`asyncio.gather`/`asyncio.shield` future is dropped",
+        "`asyncio.gather`/`asyncio.shield` futures are dropped",
+    ),
+    "FF205": (
+        "`run_coroutine_threadsafe` future is dropped, so its exception is lost",
+        "`run_coroutine_threadsafe` futures are dropped, so their exceptions are lost",
+    ),
     "FF301": ("daemon thread is started and never joined", "daemon threads are started and never joined"),
     "FF302": (
         "executor future is dropped, so its exception is never read",
@@ -86,6 +94,14 @@ _SUBJECT_BY_CODE: Dict[str, Tuple[str, str]] = {
     ),
     "FF305": ("process is started with no handle kept", "processes are started with no handle kept"),
     "FF401": ("background failure is swallowed", "background failures are swallowed"),
+    "FF501": (
+        "loop starts one concurrent job per item with no limit",
+        "loops start one concurrent job per item with no limit",
+    ),
+    "FF502": (
+        "`asyncio.gather` runs one job per item with no limit",
+        "`asyncio.gather` calls run one job per item with no limit",
+    ),
 }
 _SUBJECT_BY_FAMILY: Dict[Family, Tuple[str, str]] = {
     Family.FILE: ("file could not be analysed", "files could not be analysed"),
@@ -343,10 +359,17 @@ def _summary(rule: RuleInfo, findings: List[Finding]) -> str:
     singular, plural = _subject(rule.code)
     count = len(findings)
     per_file = Counter(f.path for f in findings)
-    shown = [f"`{path}` ({n})" for path, n in per_file.most_common(MAX_FILES_IN_SUMMARY)]
+    shown = [
+        f"`{path}`" if rule.family is Family.FILE else f"`{path}` ({n})"
+        for path, n in per_file.most_common(MAX_FILES_IN_SUMMARY)
+    ]
     rest = len(per_file) - len(shown)
     where = _join(shown + ([f"{_plural(rest, 'other file')}"] if rest else []))
-    text = f"{count} {singular if count == 1 else plural} in {_plural(len(per_file), 'file')}: {where}. "
+    if rule.family is Family.FILE:
+        text = f"{count} {singular if count == 1 else plural}: {where}. "
+    else:
+        pronoun = "It is" if count == 1 else "They are"
+        text = f"{count} {singular if count == 1 else plural}. {pronoun} in {_plural(len(per_file), 'file')}: {where}. "
     text += _CONSEQUENCE[rule.family]
     names = Counter(m.group(1) for m in (_BACKTICKED.search(f.message) for f in findings) if m)
     if names and rule.family is not Family.FILE:
