@@ -1,0 +1,91 @@
+"""FF302 dropped-executor-future: a future from an executor that nobody reads."""
+
+from __future__ import annotations
+
+import ast
+from typing import Optional, Tuple
+
+from ffscan.model import Impact
+from ffscan.rules.apis import is_loop_expression
+from ffscan.rules.base import Rule
+from ffscan.rules.flow import Use, defining_scope, fate, name_loads
+from ffscan.rules.threads import describe, executor_kind, handles_own_errors
+
+
+class DroppedExecutorFuture(Rule):
+    """## What it does
+    Finds `executor.submit(fn, ...)` on a `concurrent.futures` executor and
+    `loop.run_in_executor(executor, fn, ...)` outside `await` whose future is thrown away: an
+    expression statement, a comprehension used as a statement, or a local that is never read.
+    The receiver is an executor when the resolver knows it was built from
+    `ThreadPoolExecutor`/`ProcessPoolExecutor` (a local, a `with ... as ex` binding, a
+    `self._executor` attribute), or, when its type is unknown, when it is spelled like one
+    (`executor`, `pool`, `self._executor`, `io_executor`).
+
+    ## Why is this bad?
+    A future holds the callable's exception until someone calls `.result()` or `.exception()`.
+    Unlike a thread, whose exception `threading.excepthook` prints, a dropped future's exception
+    is never printed, logged or raised: the job fails and nothing anywhere says so.
+
+    ## Example
+    ```python
+    def on_upload(upload):
+        executor.submit(make_thumbnail, upload.path)
+    ```
+
+    ## Fix
+    ```python
+    def on_upload(upload):
+        future = executor.submit(make_thumbnail, upload.path)
+        future.add_done_callback(report_failure)  # reads future.exception() and logs it
+    ```
+
+    ## Fix safety
+    No automatic fix yet: reading the result changes nothing on success, but where failures
+    should go is a decision for a person.
+
+    ## Known limits
+    A callable that is a local function catching every exception in its body is not reported.
+    Futures kept in a list that is never read are not reported.
+    """
+
+    code = "FF302"
+    name = "dropped-executor-future"
+    message = "Future of `{callee}` from `{api}` is dropped; an exception raised by `{callee}` is never seen"
+    fix_title = "Keep the future and read its exception in a done-callback"
+    impacts = (Impact.NO_TRACKING, Impact.NO_ALERTING)
+    risk = (
+        "When the submitted job fails, its exception stays inside a future nobody reads: the work "
+        "silently does not happen and no log, alert or retry follows."
+    )
+    honours_detached = True
+
+    def visit_Call(self, node: ast.Call) -> None:
+        found = self._submitted(node)
+        if found is None:
+            return
+        api, callable_expr = found
+        if handles_own_errors(self.ctx, callable_expr):
+            return
+        if self._is_dropped(node):
+            self.report(node, callee=describe(callable_expr), api=api)
+
+    def _submitted(self, call: ast.Call) -> Optional[Tuple[str, ast.expr]]:
+        func = call.func
+        if not isinstance(func, ast.Attribute):
+            return None
+        if func.attr == "submit" and call.args and executor_kind(self.ctx, func.value) is not None:
+            return f"{describe(func.value)}.submit", call.args[0]
+        if func.attr == "run_in_executor" and len(call.args) >= 2 and is_loop_expression(self.ctx, func.value):
+            return f"{describe(func.value)}.run_in_executor", call.args[1]
+        return None
+
+    def _is_dropped(self, call: ast.Call) -> bool:
+        where = fate(self.ctx, call)
+        if where.use is Use.DROPPED:
+            return True
+        if where.use is Use.BOUND and len(where.names) == 1 and where.names[0] != "_":
+            scope = defining_scope(self.ctx, where.node)  # type: ignore[arg-type]
+            if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                return not name_loads(self.ctx, scope).get(where.names[0])
+        return False

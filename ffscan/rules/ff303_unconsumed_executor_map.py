@@ -1,0 +1,73 @@
+"""FF303 unconsumed-executor-map: `executor.map(...)` whose results nobody iterates."""
+
+from __future__ import annotations
+
+import ast
+
+from ffscan.model import Impact
+from ffscan.rules.base import Rule
+from ffscan.rules.flow import Use, defining_scope, fate, name_loads
+from ffscan.rules.threads import describe, executor_kind
+
+
+class UnconsumedExecutorMap(Rule):
+    """## What it does
+    Finds `executor.map(fn, items)` on a `concurrent.futures` executor whose result iterator is
+    thrown away: an expression statement or a local that is never read. The receiver is an
+    executor when the resolver knows it was built from `ThreadPoolExecutor`/`ProcessPoolExecutor`
+    or, when its type is unknown, when it is spelled `executor`/`*_executor`/`thread_pool`
+    (not `pool`: `multiprocessing.Pool.map` is eager and raises).
+
+    ## Why is this bad?
+    `Executor.map` submits every call at once and returns a lazy iterator; each call's exception
+    is raised only when the iterator reaches that result. Nobody iterates a dropped iterator, so
+    every failure of `fn` is silently lost, even though all the work was started.
+
+    ## Example
+    ```python
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        pool.map(send_invoice, invoices)
+    ```
+
+    ## Fix
+    ```python
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for _ in pool.map(send_invoice, invoices):
+            pass  # re-raises the first failure
+    ```
+    Or `list(pool.map(...))`, or submit each call and check each future.
+
+    ## Fix safety
+    No automatic fix: consuming the iterator makes the first failure raise here, which changes
+    what the caller sees.
+    """
+
+    code = "FF303"
+    name = "unconsumed-executor-map"
+    message = "Results of `{receiver}.map` are never iterated; exceptions raised by `{callee}` are never seen"
+    fix_title = "Iterate the results of `map` so failures are raised"
+    impacts = (Impact.NO_TRACKING, Impact.NO_ALERTING)
+    risk = (
+        "Every failure of the mapped function is lost: items silently go unprocessed and no log, "
+        "alert or retry follows."
+    )
+    honours_detached = True
+
+    def visit_Call(self, node: ast.Call) -> None:
+        func = node.func
+        if not (isinstance(func, ast.Attribute) and func.attr == "map" and node.args):
+            return
+        if executor_kind(self.ctx, func.value, strict=True) is None:
+            return
+        if self._is_dropped(node):
+            self.report(node, receiver=describe(func.value), callee=describe(node.args[0]))
+
+    def _is_dropped(self, call: ast.Call) -> bool:
+        where = fate(self.ctx, call)
+        if where.use is Use.DROPPED:
+            return True
+        if where.use is Use.BOUND and len(where.names) == 1 and where.names[0] != "_":
+            scope = defining_scope(self.ctx, where.node)  # type: ignore[arg-type]
+            if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                return not name_loads(self.ctx, scope).get(where.names[0])
+        return False

@@ -1,0 +1,129 @@
+"""FF501 unbounded-task-fanout: one task or thread per item of input of unknown size."""
+
+from __future__ import annotations
+
+import ast
+
+from ffscan.model import Impact
+from ffscan.rules.base import Rule
+from ffscan.rules.fanout import (
+    collector,
+    enclosing_loop,
+    gathered_names,
+    in_gather,
+    is_unbounded_input,
+    limiter_in_sight,
+    loop_targets,
+    makes_new_work,
+    paced,
+    references,
+    spawned,
+    work_functions,
+)
+
+
+class UnboundedTaskFanout(Rule):
+    """## What it does
+    Finds a task (`asyncio.create_task`, `ensure_future`, `loop.create_task`,
+    `TaskGroup.create_task`) or a thread (`threading.Thread(...).start()`,
+    `_thread.start_new_thread`) spawned once per item inside a `for` loop or a comprehension
+    over input of unknown size: an iterable that comes from a parameter or an awaited result,
+    or a literal bigger than `fanout-threshold`, with no semaphore, limiter, bounded queue or job
+    scheduler in sight (in the function, or in the coroutine the task runs).
+
+    ## Why is this bad?
+    Every item starts its work at once. A request with 10 items makes 10 concurrent calls to
+    the downstream service; one with 50,000 makes 50,000: connection pools run dry, the service
+    rate-limits or falls over, and memory grows with the input until the process is killed.
+    Nothing pushes back on the caller.
+
+    ## Example
+    ```python
+    async def notify_all(user_ids):
+        async with asyncio.TaskGroup() as tg:
+            for user_id in user_ids:
+                tg.create_task(send_push(user_id))
+    ```
+
+    ## Fix
+    ```python
+    PUSH_LIMIT = asyncio.Semaphore(20)
+
+    async def send_push_limited(user_id):
+        async with PUSH_LIMIT:
+            await send_push(user_id)
+
+    async def notify_all(user_ids):
+        async with asyncio.TaskGroup() as tg:
+            for user_id in user_ids:
+                tg.create_task(send_push_limited(user_id))
+    ```
+    Or hand the items to a fixed number of workers reading a bounded `asyncio.Queue`.
+
+    ## Fix safety
+    No automatic fix: the right limit depends on the downstream service.
+
+    ## Options
+    `fanout-threshold` (default 8): a `range(N)` or a literal list of at most N items is fine.
+
+    ## Known limits
+    Executor submits are not reported: the pool's `max_workers` bounds their concurrency (not
+    their memory). `async for` loops and loops whose body awaits are paced by what they wait
+    for and are not reported, nor are `while` loops (their input size is unknowable), though a
+    fast stream can still outrun its handlers. Work that
+    does not use the loop variable (`for _ in range(n)`: a pool of workers) is not reported.
+    """
+
+    code = "FF501"
+    name = "unbounded-task-fanout"
+    message = "`{spawner}` starts one concurrent job per item of `{iterable}` with no limit on how many run at once"
+    fix_title = "Bound the concurrency with a semaphore or a fixed pool of workers"
+    impacts = (Impact.NO_BACKPRESSURE,)
+    risk = (
+        "A large input starts unbounded concurrent requests to a downstream service: connection "
+        "pools run dry, rate limits trip, and memory grows with the input."
+    )
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self._candidates: list = []
+
+    def visit_Call(self, node: ast.Call) -> None:
+        loop = enclosing_loop(self.ctx, node)
+        if loop is not None:
+            self._candidates.append((node, loop))
+
+    def leave_Module(self, module: ast.Module) -> None:
+        # Whether a thread is started can depend on later lines: judge once all were seen.
+        for node, loop in self._candidates:
+            self._check(node, loop)
+
+    def _check(self, node: ast.Call, loop) -> None:
+        spawner = spawned(self.ctx, node)
+        if spawner is None or isinstance(loop, (ast.AsyncFor, ast.While)):
+            return
+        if isinstance(loop, ast.comprehension) and in_gather(self.ctx, node):
+            return  # FF502 reports the gather
+        if not isinstance(loop, ast.comprehension) and paced(loop):
+            return
+        if not is_unbounded_input(self.ctx, loop.iter, node):
+            return
+        targets = loop_targets(loop)
+        per_item = references(node, targets) if "hread" in spawner else makes_new_work(self.ctx, node, targets)
+        if not per_item:
+            return  # not new work per item: a pool of workers, or items already running
+        function = self.names.enclosing_function(node)
+        target = collector(self.ctx, node)
+        if function is not None and target is not None and target in gathered_names(self.ctx, function):
+            return  # FF502 reports the gather
+        if limiter_in_sight(self.ctx, function, *work_functions(self.ctx, node)):
+            return
+        self.report(node, spawner=spawner, iterable=_describe(loop.iter))
+
+
+def _describe(expr: ast.expr) -> str:
+    try:
+        text = ast.unparse(expr)
+    except (ValueError, RecursionError):  # unparse can fail on odd trees; the text is cosmetic
+        return "input"
+    return text if len(text) <= 40 else text[:37] + "..."
