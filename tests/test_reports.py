@@ -121,6 +121,8 @@ def test_sarif_lists_every_rule_and_indexes_results_into_them():
         assert descriptor["defaultConfiguration"]["level"] == {"error": "error", "warning": "warning", "note": "note"}[info.severity.value]
         assert descriptor["properties"]["precision"] == ("high" if info.default_on else "medium")
         assert info.family.value in descriptor["properties"]["tags"]
+        assert len(descriptor["fullDescription"]["text"]) <= 1024  # code scanning's limit
+        assert descriptor["fullDescription"]["text"].startswith(info.summary[:-1])
     results = log["runs"][0]["results"]
     assert [r["ruleId"] for r in results] == ["FF201", "FF201", "FF001"]  # sorted by path: app/ < legacy/
     for r in results:

@@ -28,6 +28,9 @@ INFORMATION_URI = DOCS_URL.rsplit("/blob/", 1)[0]
 SRCROOT = "%SRCROOT%"
 FINGERPRINT_KEY = "ffscan/v1"
 
+# Code scanning stores descriptions up to this many characters; longer ones are cut off there.
+MAX_DESCRIPTION = 1024
+
 _LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "note"}
 _WHITESPACE = re.compile(r"\s+")
 
@@ -95,11 +98,12 @@ def _rule_list(rules: Dict[str, RuleInfo], findings: Iterable[Finding]) -> List[
 
 
 def _descriptor(rule: RuleInfo) -> Dict[str, Any]:
-    summary = rule.summary or rule.name
+    summary = _clip(rule.summary or rule.name)
     full = _section(rule.doc, "What it does") or summary
     why = _section(rule.doc, "Why is this bad?")
-    if why:
+    if why and len(full) + len(why) + 2 <= MAX_DESCRIPTION:
         full = f"{full}\n\n{why}"
+    full = _clip(full)
     tags = ["reliability", rule.family.value]
     if rule.family is Family.CONCURRENCY:
         tags.append("performance")
@@ -123,6 +127,14 @@ def _descriptor(rule: RuleInfo) -> Dict[str, Any]:
     return descriptor
 
 
+def _clip(text: str, limit: int = MAX_DESCRIPTION) -> str:
+    """Shorten to `limit` characters at a word boundary, ending with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(None, 1)[0].rstrip(" ,;:")
+    return cut + "\u2026"
+
+
 def _section(doc: str, title: str) -> str:
     """The text of one `## title` section of a rule doc, without the heading."""
     marker = f"## {title}"
@@ -130,7 +142,9 @@ def _section(doc: str, title: str) -> str:
         return ""
     body = doc.split(marker, 1)[1]
     body = re.split(r"^## ", body, maxsplit=1, flags=re.MULTILINE)[0]
-    return body.strip()
+    paragraphs = re.split(r"\n\s*\n", body.strip())
+    # Plain text for viewers: unwrap hard-wrapped prose, keep code blocks as they are.
+    return "\n\n".join(p if "```" in p else " ".join(p.split()) for p in paragraphs)
 
 
 def _result(finding: Finding, rule_index: int, fingerprint: str) -> Dict[str, Any]:
