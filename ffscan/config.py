@@ -157,18 +157,19 @@ def parse_table(table: Mapping[str, Any], base: Settings, source: str, prefix: s
             if not isinstance(value, Mapping):
                 raise ConfigError(f"{where} must be a table of glob = [codes]")
             changes["per_file_ignores"] = tuple(
-                (glob, _string_list(codes, f"{where}.{glob!r}")) for glob, codes in value.items()
+                (glob, _string_list(codes, f"{where[:-1]}.\"{glob}\"`")) for glob, codes in value.items()
             )
         elif key == "fix":
             changes["fix"] = _parse_fix(value, where)
         else:
             raise ConfigError(f"{where} is not a known setting{_did_you_mean(key, KNOWN_KEYS)}")
+    dotted = prefix + "." if prefix else ""
     for codes_key in ("select", "extend_select", "ignore", "test_select"):
         for code in changes.get(codes_key, ()):
-            _check_code(code, f"{source}: `{codes_key.replace('_', '-')}`")
+            _check_code(code, f"{source}: `{dotted}{codes_key.replace('_', '-')}`")
     for glob, codes in changes.get("per_file_ignores", ()):
         for code in codes:
-            _check_code(code, f"{source}: `per-file-ignores.{glob!r}`")
+            _check_code(code, f"{source}: `{dotted}per-file-ignores.\"{glob}\"`")
     return replace(base, **changes)
 
 
@@ -177,10 +178,11 @@ def _parse_fix(value: Any, where: str) -> FixSettings:
         raise ConfigError(f"{where} must be a table")
     changes = {}
     for key, item in value.items():
+        inner = f"{where[:-1]}.{key}`"  # where ends in a backtick: name the nested key inside it
         if key not in _FIX_KEYS:
-            raise ConfigError(f"{where}.{key}` is not a known setting{_did_you_mean(key, _FIX_KEYS)}")
+            raise ConfigError(f"{inner} is not a known setting{_did_you_mean(key, _FIX_KEYS)}")
         if not isinstance(item, str) or not item:
-            raise ConfigError(f"{where}.{key}` must be a module name, got {item!r}")
+            raise ConfigError(f"{inner} must be a module name, got {item!r}")
         changes[_FIX_KEYS[key]] = item
     return FixSettings(**changes)
 

@@ -191,9 +191,9 @@ def parse_source(source: SourceFile) -> ast.Module:
         detail = error.msg or "invalid syntax"
         if "too many nested" in detail:
             raise Unanalysable(TOO_DEEP, detail, error.lineno or 1) from None
-        if _looks_like_python2(source.text) and "print" in detail:
-            detail += " (Python 2 code?)"
         line = error.lineno or 1
+        if "Python 2" not in detail and _looks_like_python2(source.line(line)):
+            detail += " (Python 2 code?)"
         column = _character_column(source, line, error.offset) if error.offset else 1
         raise Unanalysable(SYNTAX_ERROR, detail, line, column) from None
     except (RecursionError, MemoryError):
@@ -202,8 +202,23 @@ def parse_source(source: SourceFile) -> ast.Module:
         raise Unanalysable(UNDECODABLE, str(error)) from None
 
 
-def _looks_like_python2(text: str) -> bool:
-    return "print " in text or "except Exception, " in text
+_PYTHON2 = re.compile(
+    r"""^\s*print\s+[^\s(=.,)\]]"""  # print statement
+    r"""|^\s*print\s*$"""
+    r"""|^\s*exec\s+["'\w]"""  # exec statement
+    r"""|\bexcept\s*\(?[\w.]+(\s*,\s*[\w.]+)*\)?\s*,\s*\w+\s*:"""  # except E, e:
+    r"""|^\s*raise\s+[\w.]+\s*,"""  # raise E, "message"
+    r"""|`[^`]*`"""  # backtick repr
+    r"""|<>"""
+    r"""|\b0[0-7]+\b"""  # 0777 octal
+    r"""|\b\d+[lL]\b"""  # 10L long literal
+    r"""|\bur["']"""
+)
+
+
+def _looks_like_python2(line: str) -> bool:
+    """Whether the line holding a syntax error has a Python 2 only construct."""
+    return bool(_PYTHON2.search(line.split("#", 1)[0] if "#" in line and "`" not in line else line))
 
 
 def _character_column(source: SourceFile, line: int, offset: int) -> int:
