@@ -6,8 +6,9 @@ import ast
 from typing import Optional
 
 from ffscan.model import Impact
-from ffscan.rules.apis import task_spawner
+from ffscan.rules import flow
 from ffscan.rules.base import Rule
+from ffscan.rules.tasks import is_looking_call, spawned_task
 
 # APIs that call a callback and throw its return value away.
 _CALLBACK_DROPPERS = frozenset(
@@ -21,7 +22,10 @@ class DanglingTask(Rule):
     (under any alias, on any expression that is an event loop) whose result is thrown away:
     an expression statement, a method called on the new task and dropped
     (`create_task(c).add_done_callback(cb)`), a list or set comprehension used as a statement,
-    or a `lambda` handed to a loop callback API that ignores what it returns.
+    a `lambda` handed to a loop callback API that ignores what it returns, or an argument of
+    a call that only looks at it (`print(...)`, `repr(...)`, `logger.debug(...)`).
+    `ensure_future(x)` counts only when `x` is a call made right there or a name bound to a
+    coroutine: given a task or future, it returns that same object, which may be kept elsewhere.
 
     ## Why is this bad?
     The event loop keeps only a weak reference to a task. A task nobody references can be
@@ -79,6 +83,14 @@ class DanglingTask(Rule):
         if isinstance(value, ast.Call):
             self._check_dropped(value)
 
+    def visit_Call(self, node: ast.Call) -> None:
+        # `log.debug("started %s", create_task(c))`: the logger keeps no reference.
+        fate = flow.fate(self.ctx, node)
+        if fate.use is flow.Use.PASSED and isinstance(fate.node, ast.Call) and is_looking_call(self.ctx, fate.node):
+            callee = spawned_task(self.ctx, node)
+            if callee is not None:
+                self.report(node, callee=callee)
+
     def visit_Lambda(self, node: ast.Lambda) -> None:
         call = self.ctx.parent(node)
         if not (isinstance(call, ast.Call) and node in call.args):
@@ -93,13 +105,13 @@ class DanglingTask(Rule):
             self.report(spawn_call, callee=callee)
 
     def _spawned_task(self, call: ast.Call) -> Optional[tuple]:
-        callee = task_spawner(self.ctx, call)
+        callee = spawned_task(self.ctx, call)
         if callee is not None:
             return call, callee
         # `create_task(c).add_done_callback(cb)`: the callback does not keep the task alive.
         func = call.func
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call):
-            inner = task_spawner(self.ctx, func.value)
+            inner = spawned_task(self.ctx, func.value)
             if inner is not None:
                 return func.value, inner
         return None

@@ -1,0 +1,86 @@
+"""FF202 unused-task-binding: a task bound to a local name that dies unused."""
+
+from __future__ import annotations
+
+import ast
+
+from ffscan.model import Impact
+from ffscan.rules.base import Rule
+from ffscan.rules.tasks import Hold, PendingBindings, bound_locals, name_holds, spawned_task
+
+
+class UnusedTaskBinding(Rule):
+    """## What it does
+    Finds tasks made by `asyncio.create_task`, `asyncio.ensure_future` or `loop.create_task`
+    that are bound to a local name of a function and never awaited, returned, stored, passed
+    on or gathered there. Reading the task only to add a done-callback, name it, print it,
+    log it or test it does not count as keeping it. `_ = asyncio.create_task(...)` inside a
+    function is reported too.
+
+    ## Why is this bad?
+    A local name keeps the task alive only until the function returns; after that the event
+    loop's weak reference is all that is left, so the task can be garbage-collected half-way.
+    Nobody awaits it, so its exception is at best logged as "Task exception was never
+    retrieved" much later, and nobody can cancel it on shutdown. A done-callback does not
+    help: the task holds its callbacks, not the other way round.
+
+    ## Example
+    ```python
+    async def on_connect(self, peer):
+        heartbeat = asyncio.create_task(self.ping_forever(peer))
+        heartbeat.add_done_callback(lambda t: log.info("heartbeat stopped"))
+        await self.handshake(peer)
+    ```
+
+    ## Fix
+    ```python
+    async def on_connect(self, peer):
+        self._heartbeat = asyncio.create_task(self.ping_forever(peer))
+        self._heartbeat.add_done_callback(self._report_heartbeat_end)
+        await self.handshake(peer)
+    ```
+    Keep the task where it outlives the function (an attribute, a set of background tasks
+    whose done-callback discards it and reads its exception), or await it before returning.
+
+    ## Fix safety
+    No automatic fix: where the task should live is a design choice.
+
+    ## Known limits
+    A name bound twice keeps both tasks as soon as one read keeps it; a task bound in a loop
+    whose last value alone is awaited is not reported. Bindings at module level, in a class
+    body, or declared `global`/`nonlocal` are taken as kept.
+    """
+
+    code = "FF202"
+    name = "unused-task-binding"
+    message = "Task from `{callee}` is bound to `{name}` and never kept; it can be garbage-collected mid-flight and its error is never seen"
+    fix_title = "Keep the task where it outlives the function, or await it"
+    impacts = (Impact.NO_TRACKING, Impact.NO_ALERTING)
+    risk = (
+        "The background work can stop half-way once the function returns; its failure is never "
+        "awaited, so it surfaces, if at all, as 'Task exception was never retrieved' in the logs."
+    )
+    honours_detached = True
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self.pending = PendingBindings()
+
+    def visit_Call(self, node: ast.Call) -> None:
+        callee = spawned_task(self.ctx, node)
+        if callee is None:
+            return
+        bound = bound_locals(self.ctx, node)
+        if bound is not None:
+            self.pending.add(bound[0], node, callee, bound[1])
+
+    def leave_FunctionDef(self, node: ast.FunctionDef) -> None:
+        self._check(node)
+
+    def leave_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:
+        self._check(node)
+
+    def _check(self, scope: ast.AST) -> None:
+        for call, callee, bound in self.pending.pop(scope):
+            if all(name_holds(self.ctx, scope, name)[0] is Hold.NONE for name in bound):
+                self.report(call, callee=callee, name=bound[0])

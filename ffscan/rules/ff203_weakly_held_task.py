@@ -1,0 +1,104 @@
+"""FF203 weakly-held-task: a task kept only by a weak reference or weak container."""
+
+from __future__ import annotations
+
+import ast
+
+from ffscan.model import Impact
+from ffscan.rules.base import Rule
+from ffscan.rules.tasks import (
+    Hold,
+    PendingBindings,
+    bound_locals,
+    hold_of,
+    name_holds,
+    spawned_task,
+    weak_holder_text,
+)
+
+
+class WeaklyHeldTask(Rule):
+    """## What it does
+    Finds tasks made by `asyncio.create_task`, `asyncio.ensure_future` or `loop.create_task`
+    whose only lasting reference is weak: added to a `weakref.WeakSet`, stored as a value of a
+    `weakref.WeakValueDictionary` or as a key of a `weakref.WeakKeyDictionary`, or wrapped in
+    `weakref.ref(...)`/`weakref.proxy(...)`, directly or through a local name that is not
+    kept otherwise.
+
+    ## Why is this bad?
+    The event loop itself holds tasks only weakly; a weak container adds nothing. The task can
+    be garbage-collected mid-flight and silently disappear from the container, so the code
+    that meant to cancel or await "all running tasks" never sees it, and its failure is lost.
+
+    ## Example
+    ```python
+    class Worker:
+        def __init__(self):
+            self._running = weakref.WeakSet()
+
+        def submit(self, job):
+            self._running.add(asyncio.create_task(job.run()))
+    ```
+
+    ## Fix
+    ```python
+    class Worker:
+        def __init__(self):
+            self._running = set()
+
+        def submit(self, job):
+            task = asyncio.create_task(job.run())
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+    ```
+
+    ## Fix safety
+    No automatic fix: a strong set needs a done-callback that removes finished tasks, or it
+    grows without bound.
+
+    ## Known limits
+    The weak container is recognised only when it is a local, module or `self` attribute built
+    by `weakref.WeakSet()` (or the dictionaries) in this module.
+    """
+
+    code = "FF203"
+    name = "weakly-held-task"
+    message = "Task from `{callee}` is held only by `{holder}`; it can be garbage-collected mid-flight and its error is never seen"
+    fix_title = "Keep the task in a strong set and discard it when done"
+    impacts = (Impact.NO_TRACKING, Impact.NO_ALERTING)
+    risk = (
+        "The task can vanish from the weak container mid-flight: the work stops half-way, shutdown "
+        "code that cancels or awaits the container's tasks never sees it, and its error is lost."
+    )
+    honours_detached = True
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self.pending = PendingBindings()
+
+    def visit_Call(self, node: ast.Call) -> None:
+        callee = spawned_task(self.ctx, node)
+        if callee is None:
+            return
+        bound = bound_locals(self.ctx, node)
+        if bound is not None:
+            self.pending.add(bound[0], node, callee, bound[1])
+            return
+        hold, holder = hold_of(self.ctx, node)
+        if hold is Hold.WEAK:
+            self.report(node, callee=callee, holder=weak_holder_text(holder))
+
+    def leave_FunctionDef(self, node: ast.FunctionDef) -> None:
+        self._check(node)
+
+    def leave_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:
+        self._check(node)
+
+    def _check(self, scope: ast.AST) -> None:
+        for call, callee, bound in self.pending.pop(scope):
+            holds = [name_holds(self.ctx, scope, name) for name in bound]
+            if any(hold is Hold.KEEPS for hold, _ in holds):
+                continue
+            weak = [holder for hold, holder in holds if hold is Hold.WEAK]
+            if weak:
+                self.report(call, callee=callee, holder=weak_holder_text(weak[0]))

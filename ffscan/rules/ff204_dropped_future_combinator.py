@@ -1,0 +1,79 @@
+"""FF204 dropped-future-combinator: `asyncio.gather`/`asyncio.shield` whose future is dropped."""
+
+from __future__ import annotations
+
+import ast
+
+from ffscan.model import Impact
+from ffscan.rules.apis import FUTURE_COMBINATORS
+from ffscan.rules.base import Rule
+from ffscan.rules.tasks import Hold, PendingBindings, bound_locals, hold_of, name_holds
+
+
+class DroppedFutureCombinator(Rule):
+    """## What it does
+    Finds `asyncio.gather(...)` and `asyncio.shield(...)` calls whose future is thrown away:
+    used as a statement, or bound to a local name that is never awaited, returned, stored or
+    passed on (a done-callback, printing or logging alone do not count).
+
+    ## Why is this bad?
+    `gather` and `shield` return futures, not coroutines: the work they wrap starts anyway,
+    but nobody waits for it. The inner tasks are held only by the dropped future and the
+    loop's weak references, so they can be garbage-collected mid-flight, and any exception
+    they raise is never retrieved. A dropped `shield` protects nothing: the shielded task
+    is simply left dangling.
+
+    ## Example
+    ```python
+    async def close(self):
+        asyncio.gather(*(peer.close() for peer in self.peers))
+        self.closed = True
+    ```
+
+    ## Fix
+    ```python
+    async def close(self):
+        await asyncio.gather(*(peer.close() for peer in self.peers))
+        self.closed = True
+    ```
+
+    ## Fix safety
+    No automatic fix: awaiting changes when the caller continues and what it sees raised.
+    """
+
+    code = "FF204"
+    name = "dropped-future-combinator"
+    message = "Future from `{callee}` is dropped; its inner tasks can be garbage-collected and their errors are never retrieved"
+    fix_title = "Await the combined future, or keep it and read its result"
+    impacts = (Impact.NO_TRACKING, Impact.NO_ALERTING)
+    risk = (
+        "The combined work runs unobserved: if any part fails the error is lost, and the caller "
+        "goes on as if it had finished."
+    )
+    honours_detached = True
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self.pending = PendingBindings()
+
+    def visit_Call(self, node: ast.Call) -> None:
+        callee = self.names.qualified(node.func)
+        if callee not in FUTURE_COMBINATORS:
+            return
+        bound = bound_locals(self.ctx, node)
+        if bound is not None:
+            self.pending.add(bound[0], node, callee, bound[1])
+            return
+        if hold_of(self.ctx, node)[0] is Hold.NONE:
+            self.report(node, callee=callee)
+
+    def leave_FunctionDef(self, node: ast.FunctionDef) -> None:
+        self._check(node)
+
+    def leave_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:
+        self._check(node)
+
+    def _check(self, scope: ast.AST) -> None:
+        for call, callee, bound in self.pending.pop(scope):
+            if all(name_holds(self.ctx, scope, name)[0] is Hold.NONE for name in bound):
+                self.report(call, callee=callee)

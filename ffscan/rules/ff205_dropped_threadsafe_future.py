@@ -1,0 +1,82 @@
+"""FF205 dropped-threadsafe-future: `asyncio.run_coroutine_threadsafe` whose future is dropped."""
+
+from __future__ import annotations
+
+import ast
+
+from ffscan.model import Impact
+from ffscan.rules.base import Rule
+from ffscan.rules.tasks import Hold, PendingBindings, bound_locals, hold_of, name_holds
+
+_THREADSAFE_SUBMITTERS = frozenset({"asyncio.run_coroutine_threadsafe", "asyncio.tasks.run_coroutine_threadsafe"})
+
+
+class DroppedThreadsafeFuture(Rule):
+    """## What it does
+    Finds `asyncio.run_coroutine_threadsafe(coro, loop)` calls whose
+    `concurrent.futures.Future` is thrown away: used as a statement, or bound to a local name
+    that is never used (a method call on it, such as `add_done_callback`, counts as a use).
+
+    ## Why is this bad?
+    The coroutine runs on the other thread's loop and its outcome is delivered only to the
+    returned future. A `concurrent.futures.Future` never logs an exception nobody retrieved,
+    so when the coroutine fails the error vanishes without a trace, and the calling thread
+    cannot tell whether the work ever happened.
+
+    ## Example
+    ```python
+    def on_serial_data(self, data):  # runs in a reader thread
+        asyncio.run_coroutine_threadsafe(self.publish(data), self.loop)
+    ```
+
+    ## Fix
+    ```python
+    def on_serial_data(self, data):
+        future = asyncio.run_coroutine_threadsafe(self.publish(data), self.loop)
+        future.add_done_callback(self._report_failure)
+    ```
+    Or wait for it with `future.result(timeout)` when the thread may block.
+
+    ## Fix safety
+    No automatic fix: blocking on the result changes the thread's timing, and a callback
+    needs somewhere to report to.
+    """
+
+    code = "FF205"
+    name = "dropped-threadsafe-future"
+    message = "Future from `{callee}` is dropped; the coroutine's exception is lost without a trace"
+    fix_title = "Keep the future and read its result or exception"
+    impacts = (Impact.NO_ALERTING,)
+    risk = (
+        "When the coroutine fails on the loop thread, nobody is told: concurrent futures never log "
+        "unretrieved exceptions."
+    )
+    honours_detached = True
+    default_on = False
+    off_reason = "measuring"
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self.pending = PendingBindings()
+
+    def visit_Call(self, node: ast.Call) -> None:
+        callee = self.names.qualified(node.func)
+        if callee not in _THREADSAFE_SUBMITTERS:
+            return
+        bound = bound_locals(self.ctx, node)
+        if bound is not None:
+            self.pending.add(bound[0], node, callee, bound[1])
+            return
+        if hold_of(self.ctx, node, callbacks_keep=True)[0] is Hold.NONE:
+            self.report(node, callee=callee)
+
+    def leave_FunctionDef(self, node: ast.FunctionDef) -> None:
+        self._check(node)
+
+    def leave_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:
+        self._check(node)
+
+    def _check(self, scope: ast.AST) -> None:
+        for call, callee, bound in self.pending.pop(scope):
+            if all(name_holds(self.ctx, scope, name, callbacks_keep=True)[0] is Hold.NONE for name in bound):
+                self.report(call, callee=callee)
