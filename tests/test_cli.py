@@ -1,0 +1,386 @@
+"""`ffscan check / rules / rule`: exit codes, rule selection, output options, config errors."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import ffscan.rules
+from ffscan.cli import main
+from ffscan.model import Impact
+from ffscan.rules import all_rules
+from ffscan.rules.base import Rule, rule_doc
+
+DROPPED = "import asyncio\n\n\nasync def handler(job):\n    asyncio.create_task(job())\n"
+KEPT = "import asyncio\n\n\nasync def handler(job):\n    await asyncio.create_task(job())\n"
+BROKEN = "def handler(job)\n    return job\n"
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    """A project with its own [tool.ffscan] table (so no config above tmp_path leaks in)."""
+
+    def make(files, config=""):
+        (tmp_path / "pyproject.toml").write_text("[tool.ffscan]\n" + config, encoding="utf-8")
+        for name, text in files.items():
+            path = tmp_path / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        return tmp_path
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    return make
+
+
+def run(capsys, *args):
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def findings(capsys, *args):
+    """(exit code, [(path, line, column, code)]) from a JSON run."""
+    code, out, _ = run(capsys, "check", "--format", "json", *args)
+    document = json.loads(out)
+    return code, [(f["path"], f["start"]["line"], f["start"]["column"], f["code"]) for f in document["findings"]]
+
+
+class Boom(Rule):
+    """## What it does
+    Reports every call to a function named `boom` (a test rule, off by default).
+    """
+
+    code = "FF599"
+    name = "boom-call"
+    message = "`boom` is called"
+    impacts = (Impact.NO_BACKPRESSURE,)
+    default_on = False
+    off_reason = "a test rule"
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if isinstance(node.func, ast.Name) and node.func.id == "boom":
+            self.report(node)
+
+
+@pytest.fixture
+def with_boom(monkeypatch):
+    registry = dict(all_rules())
+    registry[Boom.code] = Boom
+    monkeypatch.setattr(ffscan.rules, "_REGISTRY", registry)
+
+
+# Exit codes
+
+
+def test_clean_file_exits_0_and_says_so(project, capsys):
+    project({"app.py": KEPT})
+    assert run(capsys, "check", "--select", "FF201", "--no-color") == (0, "All checks passed!\n", "")
+
+
+def test_finding_exits_1_and_is_printed_with_its_location(project, capsys):
+    project({"app.py": DROPPED})
+    code, out, err = run(capsys, "check", "--select", "FF201", "--format", "concise")
+    assert code == 1
+    assert out.splitlines()[0].startswith("app.py:5:5: FF201 ")
+    assert out.splitlines()[-1] == "Found 1 finding in 1 file."
+    assert err == ""
+
+
+def test_unknown_selector_exits_2_with_a_suggestion(project, capsys):
+    project({"app.py": DROPPED})
+    code, out, err = run(capsys, "check", "--select", "FF2O1")
+    assert (code, out) == (2, "")
+    assert err == "ffscan: error: --select: unknown rule code or prefix 'FF2O1'; did you mean `FF201`?\n"
+
+
+def test_unknown_ignore_selector_exits_2(project, capsys):
+    project({"app.py": DROPPED})
+    code, _, err = run(capsys, "check", "--ignore", "XY1")
+    assert code == 2
+    assert err.startswith("ffscan: error: --ignore: unknown rule code or prefix 'XY1'")
+
+
+def test_bad_option_value_exits_2(project, capsys):
+    project({"app.py": DROPPED})
+    with pytest.raises(SystemExit) as exit_info:
+        main(["check", "--jobs", "0"])
+    assert exit_info.value.code == 2
+    assert "--jobs/-j: '0' must be 1 or more" in capsys.readouterr().err
+
+
+def test_exit_zero_reports_findings_but_exits_0(project, capsys):
+    project({"app.py": DROPPED})
+    code, out, _ = run(capsys, "check", "--select", "FF201", "--format", "concise", "--exit-zero")
+    assert code == 0
+    assert out.splitlines()[-1] == "Found 1 finding in 1 file."
+
+
+def test_missing_path_exits_2_after_checking_the_others(project, capsys):
+    project({"app.py": DROPPED})
+    code, out, err = run(capsys, "check", "--select", "FF201", "--format", "concise", "app.py", "nowhere.py")
+    assert code == 2
+    assert out.startswith("app.py:5:5: FF201 ")
+    assert err == "ffscan: error: nowhere.py: no such file or directory\n"
+
+
+def test_no_command_prints_help_and_exits_2(capsys):
+    assert main([]) == 2
+    assert "check" in capsys.readouterr().err
+
+
+# Rule selection (Ruff's rules: the most specific selector wins; CLI --select replaces config)
+
+
+@pytest.fixture
+def two_rules(project):
+    return project({"dropped.py": DROPPED, "broken.py": BROKEN})
+
+
+def test_default_selection_has_the_default_on_rules(two_rules, capsys):
+    assert findings(capsys)[1] == [("broken.py", 1, 17, "FF001"), ("dropped.py", 5, 5, "FF201")]
+
+
+@pytest.mark.parametrize(
+    "args, codes",
+    [
+        (["--select", "FF201"], ["FF201"]),
+        (["--select", "FF2"], ["FF201"]),
+        (["--select", "FF0"], ["FF001"]),
+        (["--select", "FF00"], ["FF001"]),
+        (["--select", "ALL", "--ignore", "FF0"], ["FF201"]),
+        (["--select", "FF0", "--extend-select", "FF201"], ["FF001", "FF201"]),
+        (["--select", "FF2", "--ignore", "FF201"], []),
+        # A more specific select beats a less specific ignore, whatever the order.
+        (["--select", "FF201", "--ignore", "FF2"], ["FF201"]),
+        (["--ignore", "FF2", "--extend-select", "FF201"], ["FF001", "FF201"]),
+        # Same specificity: ignore wins.
+        (["--select", "FF201", "--ignore", "FF201"], []),
+        (["--select", "ff201"], ["FF201"]),
+        (["--select", "FF001,FF201"], ["FF001", "FF201"]),
+    ],
+)
+def test_select_ignore_and_extend_select_precedence(two_rules, capsys, args, codes):
+    assert sorted(code for *_, code in findings(capsys, *args)[1]) == codes
+
+
+def test_cli_select_replaces_config_select_and_adds_to_config_ignore(project, capsys):
+    project({"dropped.py": DROPPED, "broken.py": BROKEN}, 'select = ["FF0"]\n')
+    assert [c for *_, c in findings(capsys)[1]] == ["FF001"]
+    assert [c for *_, c in findings(capsys, "--select", "FF201")[1]] == ["FF201"]
+    assert [c for *_, c in findings(capsys, "--extend-select", "FF201")[1]] == ["FF001", "FF201"]
+    assert [c for *_, c in findings(capsys, "--ignore", "FF001")[1]] == []
+
+
+def test_config_ignore_applies_to_a_cli_select(project, capsys):
+    project({"dropped.py": DROPPED, "broken.py": BROKEN}, 'ignore = ["FF001"]\n')
+    assert [c for *_, c in findings(capsys, "--select", "FF0,FF201")[1]] == ["FF201"]
+
+
+def test_default_off_rule_runs_only_when_named(project, capsys, with_boom):
+    project({"app.py": "boom()\n"})
+    assert findings(capsys)[1] == []
+    assert findings(capsys, "--select", "FF2")[1] == []
+    assert findings(capsys, "--extend-select", "FF599")[1] == [("app.py", 1, 1, "FF599")]
+    assert findings(capsys, "--extend-select", "FF5")[1] == [("app.py", 1, 1, "FF599")]
+    assert findings(capsys, "--select", "ALL")[1] == [("app.py", 1, 1, "FF599")]
+
+
+# Output options
+
+
+def test_statistics_prints_counts_per_rule(project, capsys):
+    project({"a.py": DROPPED, "b.py": DROPPED, "broken.py": BROKEN})
+    code, out, _ = run(capsys, "check", "--select", "FF001,FF201", "--statistics", "--format", "concise")
+    assert code == 1
+    assert out == "2\tFF201\tdangling-task\n1\tFF001\tsyntax-error\nFound 3 findings in 3 files.\n"
+    code, out, _ = run(capsys, "check", "--select", "FF001,FF201", "--statistics", "--no-color")
+    assert code == 1
+    assert [line.split() for line in out.splitlines()] == [
+        ["2", "FF201", "dangling-task"],
+        ["1", "FF001", "syntax-error"],
+        ["Found", "3", "findings", "in", "3", "files."],
+    ]
+
+
+def test_output_file_gets_the_report_and_stdout_stays_empty(project, capsys):
+    root = project({"app.py": DROPPED})
+    code, out, _ = run(capsys, "check", "--select", "FF201", "--format", "json", "--output-file", "out/report.json")
+    assert (code, out) == (1, "")
+    document = json.loads((root / "out" / "report.json").read_text(encoding="utf-8"))
+    assert [(f["path"], f["code"]) for f in document["findings"]] == [("app.py", "FF201")]
+    assert document["summary"]["files_checked"] == 1
+
+
+def test_unwritable_output_file_exits_2(project, capsys):
+    root = project({"app.py": DROPPED})
+    (root / "taken").write_text("a file, not a directory", encoding="utf-8")
+    code, _, err = run(capsys, "check", "--select", "FF201", "--output-file", "taken/report.txt")
+    assert code == 2
+    assert err.startswith("ffscan: error: cannot write taken/report.txt")
+
+
+def test_quiet_prints_findings_without_summary(project, capsys):
+    project({"app.py": DROPPED, "ok.py": KEPT})
+    code, out, err = run(capsys, "check", "--select", "FF201", "--format", "concise", "-q")
+    assert code == 1
+    assert [line.split(" ", 2)[:2] for line in out.splitlines()] == [["app.py:5:5:", "FF201"]]
+    assert err == ""
+
+
+def test_quiet_clean_run_prints_nothing(project, capsys):
+    project({"ok.py": KEPT})
+    assert run(capsys, "check", "--select", "FF201", "-q") == (0, "", "")
+
+
+def test_verbose_names_the_configuration_and_file_count(project, capsys):
+    root = project({"a.py": KEPT, "b.py": KEPT})
+    code, _, err = run(capsys, "check", "--select", "FF201", "-v")
+    assert code == 0
+    assert f"configuration from {root / 'pyproject.toml'}" in err
+    assert "ffscan: checked 2 files\n" in err
+
+
+def test_text_output_has_no_colour_or_progress_off_a_terminal(project, capsys):
+    project({"app.py": DROPPED})
+    code, out, err = run(capsys, "check", "--select", "FF201")
+    assert code == 1
+    assert "\x1b[" not in out
+    assert err == ""
+
+
+def test_json_report_counts_files_findings_and_suppressions(project, capsys):
+    project({"a.py": DROPPED, "b.py": DROPPED.replace("job())", "job())  # noqa: FF201"), "c.py": KEPT})
+    code, out, _ = run(capsys, "check", "--select", "FF201", "--format", "json")
+    summary = json.loads(out)["summary"]
+    assert code == 1
+    assert (summary["findings"], summary["files_checked"], summary["suppressed"]) == (1, 3, 1)
+    assert summary["by_code"] == {"FF201": 1}
+
+
+# Configuration errors
+
+
+def test_unknown_config_key_names_key_and_file_with_a_suggestion(project, capsys):
+    root = project({"app.py": DROPPED}, 'slect = ["FF2"]\n')
+    code, out, err = run(capsys, "check")
+    assert (code, out) == (2, "")
+    assert err == (
+        f"ffscan: error: {root / 'pyproject.toml'}: `tool.ffscan.slect` is not a known setting; "
+        "did you mean `select`?\n"
+    )
+
+
+def test_wrong_config_type_names_key_and_file(project, capsys):
+    root = project({"app.py": DROPPED}, 'fanout-threshold = "8"\n')
+    code, _, err = run(capsys, "check")
+    assert code == 2
+    assert err == (
+        f"ffscan: error: {root / 'pyproject.toml'}: `tool.ffscan.fanout-threshold` must be a positive "
+        "integer, got '8'\n"
+    )
+
+
+def test_unknown_code_in_config_is_an_error_with_a_suggestion(project, capsys):
+    root = project({"app.py": DROPPED}, 'ignore = ["FF2O1"]\n')
+    code, _, err = run(capsys, "check")
+    assert code == 2
+    assert err == (
+        f"ffscan: error: {root / 'pyproject.toml'}: `tool.ffscan.ignore`: unknown rule code or prefix "
+        "'FF2O1'; did you mean `FF201`?\n"
+    )
+
+
+def test_explicit_config_is_used_instead_of_the_found_one(project, capsys):
+    root = project({"app.py": DROPPED, "broken.py": BROKEN}, 'select = ["FF0"]\n')
+    (root / "other.toml").write_text('select = ["FF201"]\n', encoding="utf-8")
+    assert [c for *_, c in findings(capsys, "--config", "other.toml")[1]] == ["FF201"]
+
+
+def test_missing_explicit_config_exits_2(project, capsys):
+    project({"app.py": DROPPED})
+    code, _, err = run(capsys, "check", "--config", "nope.toml")
+    assert code == 2
+    assert err == "ffscan: error: nope.toml: no such configuration file\n"
+
+
+# `ffscan rules` and `ffscan rule`
+
+
+def test_rules_lists_every_registered_rule_with_its_default(capsys):
+    code, out, _ = run(capsys, "rules", "--format", "json")
+    rows = json.loads(out)
+    assert code == 0
+    assert [(row["code"], row["name"], row["default"]) for row in rows] == [
+        (c, r.name, "on" if r.default_on else "off") for c, r in all_rules().items()
+    ]
+
+
+def test_rules_table_shows_every_code_and_a_default_off_rule(capsys, with_boom):
+    code, out, _ = run(capsys, "rules", "--no-color")
+    assert code == 0
+    lines = out.splitlines()
+    for rule_code in all_rules():
+        assert sum(rule_code in line for line in lines) == 1, rule_code
+    boom_line = next(line for line in lines if "FF599" in line)
+    assert " off " in boom_line and "a test rule" in boom_line
+
+
+def test_rule_prints_its_documentation(capsys):
+    code, out, _ = run(capsys, "rule", "FF201", "--no-color")
+    assert code == 0
+    assert "FF201 dangling-task" in out
+    assert "Why is this bad?" in out
+    assert "##" not in out  # rendered, not raw Markdown
+
+
+def test_rule_markdown_is_the_docstring(capsys):
+    code, out, _ = run(capsys, "rule", "ff201", "--format", "markdown")
+    assert (code, out) == (0, rule_doc(all_rules()["FF201"]))
+
+
+def test_rule_can_be_named_by_its_slug(capsys):
+    code, out, _ = run(capsys, "rule", "dangling-task", "--format", "json")
+    assert (code, json.loads(out)["code"]) == (0, "FF201")
+
+
+def test_unknown_rule_exits_2(capsys):
+    code, out, err = run(capsys, "rule", "nope")
+    assert (code, out) == (2, "")
+    assert err.startswith("ffscan: error: unknown rule 'nope'")
+
+
+# End to end, as a user runs it
+
+
+def _ffscan(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "CI")}
+    return subprocess.run(
+        [sys.executable, "-m", "ffscan", *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=120
+    )
+
+
+def test_end_to_end_exit_codes(project):
+    root = project({"src/app.py": DROPPED, "src/ok.py": KEPT})
+    found = _ffscan(root, "check", "--select", "FF201", "--format", "concise", "--no-color")
+    assert (found.returncode, found.stdout.splitlines()[0][:20]) == (1, "src/app.py:5:5: FF20")
+    clean = _ffscan(root, "check", "--select", "FF201", "src/ok.py")
+    assert (clean.returncode, clean.stdout) == (0, "All checks passed!\n")
+    (root / "pyproject.toml").write_text("[tool.ffscan]\nselect = 3\n", encoding="utf-8")
+    broken = _ffscan(root, "check")
+    assert broken.returncode == 2
+    assert "`tool.ffscan.select` must be a list of strings, got 3" in broken.stderr
+    assert "Traceback" not in broken.stderr
+
+
+def test_end_to_end_version(tmp_path):
+    from ffscan import __version__
+
+    done = _ffscan(tmp_path, "--version")
+    assert (done.returncode, done.stdout) == (0, f"ffscan {__version__}\n")
