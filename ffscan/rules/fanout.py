@@ -206,3 +206,54 @@ def collector(ctx: "FileContext", node: ast.AST) -> Optional[str]:
         if isinstance(func, ast.Attribute) and func.attr in ("append", "add") and isinstance(func.value, ast.Name):
             return func.value.id
     return None
+
+
+# Work handed to a thread pool is bounded by the pool (`asyncio.to_thread` uses the loop's
+# default executor; anyio's worker threads share a CapacityLimiter of 40).
+_POOLED = re.compile(r"to_thread|run_in_executor|run_sync_in_worker_thread|run_sync|in_threadpool|sync_to_async")
+# Receivers that talk to another service: a request per item is a request per item downstream.
+_CLIENT = re.compile(r"session|client|http|api|conn|cursor|db|database|redis|s3|bucket|storage|bot|producer|channel|stub", re.I)
+_IO_MODULES = ("requests.", "httpx.", "aiohttp.", "urllib.request.", "asyncpg.", "aiofiles.", "smtplib.", "aiosmtplib.", "socket.", "asyncio.open_connection")
+
+
+def is_pooled(ctx: "FileContext", work: ast.AST) -> bool:
+    """Whether the per-item work runs through a bounded thread pool."""
+    for node in ast.walk(work):
+        if isinstance(node, ast.Call):
+            name = _callee_text(node.func)
+            if name is not None and _POOLED.search(name):
+                return True
+    return False
+
+
+def does_io(ctx: "FileContext", work: ast.AST, depth: int = 0) -> bool:
+    """Whether the per-item work certainly calls another service: a method of a client-like
+    receiver (`session.get`, `self._client.fetch`), an HTTP/DB/socket library, or a local def
+    that does (two levels deep)."""
+    for node in ast.walk(work) if depth == 0 else iter_own_nodes(work):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        callee = ctx.names.qualified(func)
+        if callee is not None and callee.startswith(_IO_MODULES):
+            return True
+        if isinstance(func, ast.Attribute):
+            receiver = _callee_text(func.value)
+            if receiver is not None and _CLIENT.search(receiver.rsplit(".", 1)[-1]):
+                return True
+        if depth < 2:
+            function = ctx.names.function_def(func)
+            if function is not None and does_io(ctx, function, depth + 1):
+                return True
+    return False
+
+
+def _callee_text(expr: ast.expr) -> Optional[str]:
+    if isinstance(expr, ast.Name):
+        return expr.id
+    if isinstance(expr, ast.Attribute):
+        base = _callee_text(expr.value)
+        return f"{base}.{expr.attr}" if base else expr.attr
+    if isinstance(expr, ast.Call):
+        return _callee_text(expr.func)
+    return None

@@ -8,9 +8,11 @@ from ffscan.model import Impact
 from ffscan.rules.base import Rule
 from ffscan.rules.fanout import (
     collector,
+    does_io,
     enclosing_loop,
     gathered_names,
     in_gather,
+    is_pooled,
     is_unbounded_input,
     limiter_in_sight,
     loop_targets,
@@ -116,6 +118,8 @@ class UnboundedTaskFanout(Rule):
         target = collector(self.ctx, node)
         if function is not None and target is not None and target in gathered_names(self.ctx, function):
             return  # FF502 reports the gather
+        if is_pooled(self.ctx, node) or not does_io(self.ctx, node):
+            return  # a thread pool bounds it, or no request per item goes anywhere
         if limiter_in_sight(self.ctx, function, *work_functions(self.ctx, node)):
             return
         self.report(node, spawner=spawner, iterable=_describe(loop.iter))

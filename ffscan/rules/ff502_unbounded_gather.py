@@ -10,6 +10,8 @@ from ffscan.model import Impact
 from ffscan.rules.base import Rule
 from ffscan.rules.fanout import (
     GATHERERS,
+    does_io,
+    is_pooled,
     is_unbounded_input,
     limiter_in_sight,
     loop_targets,
@@ -81,6 +83,8 @@ class UnboundedGather(Rule):
                 if found is not None:
                     iterable, work = found
                     function = self.names.enclosing_function(node)
+                    if is_pooled(self.ctx, work) or not does_io(self.ctx, work):
+                        return  # a thread pool bounds it, or no request per item goes anywhere
                     if not limiter_in_sight(self.ctx, function, *work_functions(self.ctx, work)):
                         self.report(node, iterable=_describe(iterable))
                     return
