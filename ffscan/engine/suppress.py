@@ -22,9 +22,9 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple
 from ffscan.model import Finding
 
 _NOQA = re.compile(r"#\s*noqa\s*:\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*)", re.IGNORECASE)
-_IGNORE = re.compile(r"#\s*ffscan\s*:\s*ignore\b(?:\[(?P<codes>[^\]]*)\])?", re.IGNORECASE)
-_DETACHED = re.compile(r"#\s*ffscan\s*:\s*detached\b", re.IGNORECASE)
-_SKIP_FILE = re.compile(r"#\s*ffscan\s*:\s*skip-file\b", re.IGNORECASE)
+_IGNORE = re.compile(r"#\s*ffscan\s*:\s*ignore(?![-\w])(?:\[(?P<codes>[^\]]*)\])?", re.IGNORECASE)
+_DETACHED = re.compile(r"#\s*ffscan\s*:\s*detached(?![-\w])", re.IGNORECASE)
+_SKIP_FILE = re.compile(r"#\s*ffscan\s*:\s*skip-file(?![-\w])", re.IGNORECASE)
 
 ALL = "*"
 DETACHED = "detached"
