@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""Time ffscan against its peers on one tree, in one run, and print the ratios.
+
+    python -m venv .bench && .bench/bin/pip install -e . -r benchmarks/requirements.txt
+    .bench/bin/python benchmarks/bench.py                 # the standard library, tests excluded
+    .bench/bin/python benchmarks/bench.py --tree ../eval-corpus/aio-libs__aiohttp --runs 5
+
+Every tool reads the same copy of the tree. The baseline is `ast.parse` of every file in one
+process, measured in the same run: ffscan's target is a full check within 3x of it. Peers
+that are not installed are reported as missing, never faked. Memory is the peak resident
+set of the largest process a tool started (ru_maxrss of waited-for children).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from pathlib import Path
+from typing import List, Optional, Sequence, Tuple
+
+TARGET_RATIO = 3.0
+EXCLUDED_PARTS = {"test", "tests", "idle_test", "site-packages", "__pycache__"}
+
+_MEASURE = r"""
+import resource, subprocess, sys, time
+start = time.perf_counter()
+done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+elapsed = time.perf_counter() - start
+rss_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+sys.stderr.write(done.stderr.decode(errors="replace")[-2000:] if done.returncode not in (0, 1) else "")
+print(f"{elapsed} {rss_kb} {done.returncode}")
+"""
+
+_PARSE_ALL = r"""
+import ast, sys
+from pathlib import Path
+for path in sorted(Path(sys.argv[1]).rglob("*.py")):
+    try:
+        ast.parse(path.read_bytes())
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        pass
+"""
+
+
+def copy_tree(source: Path, destination: Path) -> Tuple[int, int]:
+    files = lines = 0
+    for path in sorted(source.rglob("*.py")):
+        relative = path.relative_to(source)
+        if EXCLUDED_PARTS & set(relative.parts[:-1]) or not path.is_file():
+            continue
+        target = destination / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        data = path.read_bytes()
+        target.write_bytes(data)
+        files += 1
+        lines += data.count(b"\n")
+    return files, lines
+
+
+def measure(command: Sequence[str], runs: int) -> Optional[Tuple[float, float, int]]:
+    """Median seconds, peak MiB and the last exit code over `runs` runs, or None if it failed."""
+    times, peaks, code = [], [], 0
+    for _ in range(runs):
+        done = subprocess.run(
+            [sys.executable, "-c", _MEASURE, *command], capture_output=True, text=True, check=False
+        )
+        if done.returncode != 0 or not done.stdout.strip():
+            sys.stderr.write(done.stderr)
+            return None
+        elapsed, rss_kb, code = done.stdout.split()
+        if int(code) not in (0, 1):
+            sys.stderr.write(f"{command[0]} exited {code}: {done.stderr.strip()[:400]}\n")
+            return None
+        times.append(float(elapsed))
+        peaks.append(int(rss_kb) / 1024)
+    return statistics.median(times), max(peaks), int(code)
+
+
+def tool(name: str) -> Optional[str]:
+    beside = Path(sys.executable).parent / name
+    return str(beside) if beside.exists() else shutil.which(name)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tree", type=Path, default=Path(sysconfig.get_paths()["stdlib"]))
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--no-peers", action="store_true", help="time ffscan and the baseline only")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="ffscan-bench-") as scratch:
+        tree = Path(scratch) / "tree"
+        files, lines = copy_tree(args.tree, tree)
+        print(f"tree: {args.tree} ({files} files, {lines:,} lines), {args.runs} runs each, {os.cpu_count()} cores")
+        python = sys.executable
+        ffscan = [python, "-m", "ffscan", "check", str(tree), "--exit-zero", "--format", "concise", "--no-color"]
+        rows = [
+            ("ast.parse, 1 process (baseline)", [python, "-c", _PARSE_ALL, str(tree)]),
+            ("ffscan check (default rules)", ffscan),
+            ("ffscan check --select ALL", [*ffscan, "--select", "ALL"]),
+            ("ffscan check -j 1", [*ffscan, "-j", "1"]),
+        ]
+        if not args.no_peers:
+            ruff, flake8, pylint = tool("ruff"), tool("flake8"), tool("pylint")
+            if ruff:
+                rows.append(("ruff --select RUF006,ASYNC", [ruff, "check", "--no-cache", "--select", "RUF006,ASYNC", "--exit-zero", "--isolated", str(tree)]))
+            if flake8:
+                rows.append(("flake8 --select ASYNC (flake8-async)", [flake8, "--select", "ASYNC", "--exit-zero", "-j", "2", str(tree)]))
+            if pylint:
+                rows.append(("pylint (3 checks, -j 2)", [pylint, "--disable=all", "--enable=W0106,W0612,W0718", "-j", "2", "--exit-zero", str(tree)]))
+            missing = [n for n, p in (("ruff", ruff), ("flake8-async", flake8), ("pylint", pylint)) if not p]
+            if missing:
+                print(f"not installed, not timed: {', '.join(missing)} (pip install -r benchmarks/requirements.txt)")
+
+        results = []
+        for label, command in rows:
+            measured = measure(command, args.runs)
+            results.append((label, measured))
+            shown = "failed" if measured is None else f"{measured[0]:.2f} s"
+            print(f"  measured {label}: {shown}", file=sys.stderr)
+
+    baseline = results[0][1]
+    ours = results[1][1]
+    print()
+    print(f"{'tool':40} {'median s':>9} {'x baseline':>11} {'x ffscan':>9} {'peak MiB':>9}")
+    for label, measured in results:
+        if measured is None:
+            print(f"{label:40} {'failed':>9}")
+            continue
+        seconds, peak, _ = measured
+        vs_base = seconds / baseline[0] if baseline else float("nan")
+        vs_ours = seconds / ours[0] if ours else float("nan")
+        print(f"{label:40} {seconds:9.2f} {vs_base:11.2f} {vs_ours:9.2f} {peak:9.0f}")
+    if baseline and ours:
+        ratio = ours[0] / baseline[0]
+        verdict = "within" if ratio <= TARGET_RATIO else "OVER"
+        print(f"\nffscan check is {ratio:.2f}x the one-process ast.parse time: {verdict} the {TARGET_RATIO:.0f}x target")
+        return 0 if ratio <= TARGET_RATIO else 1
+    return 1
+
+
+if __name__ == "__main__":
+    start = time.perf_counter()
+    code = main()
+    print(f"(benchmark took {time.perf_counter() - start:.0f} s)", file=sys.stderr)
+    sys.exit(code)

@@ -1,0 +1,70 @@
+"""The project's own consistency: registry, modules, docs and fixtures agree."""
+
+from __future__ import annotations
+
+import inspect
+import re
+import subprocess
+import sys
+
+import pytest
+
+from helpers import FIXTURES, ROOT
+from ffscan.rules import all_rules
+from ffscan.rules.docs import DOCS_DIR, rendered_docs
+
+SECTIONS = ["## What it does", "## Why is this bad?", "## Example", "## Fix", "## Fix safety"]
+OPTIONAL = ["## Known limits", "## Options", "## References"]
+RULES = list(all_rules().values())
+
+
+def test_registry_codes_equal_rule_modules():
+    modules = {p.stem[:5].upper() for p in (ROOT / "ffscan" / "rules").glob("ff[0-9][0-9][0-9]_*.py")}
+    assert set(all_rules()) == modules
+
+
+def test_every_rule_has_a_generated_doc_and_nothing_else_is_there():
+    docs = {p.stem for p in DOCS_DIR.glob("FF*.md")}
+    assert docs == set(all_rules())
+
+
+def test_generated_docs_are_current():
+    stale = [name for name, text in rendered_docs().items() if (DOCS_DIR / name).read_text(encoding="utf-8") != text]
+    assert stale == [], "run `python -m ffscan.rules.docs`"
+
+
+def test_every_rule_has_a_fixture_folder_and_every_folder_a_rule():
+    folders = {p.name for p in FIXTURES.iterdir() if p.is_dir() and re.fullmatch(r"FF\d{3}", p.name)}
+    assert folders == set(all_rules())
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.code)
+def test_docstring_sections_present_and_in_order(rule):
+    doc = inspect.cleandoc(rule.__doc__ or "")
+    headings = [line.strip() for line in doc.splitlines() if line.startswith("## ")]
+    required = [h for h in headings if h not in OPTIONAL]
+    assert required == SECTIONS, headings
+    assert all(h in SECTIONS + OPTIONAL for h in headings), headings
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.code)
+def test_rule_identity_follows_the_conventions(rule):
+    module = rule.__module__.rsplit(".", 1)[1]
+    assert module == f"ff{rule.code[2:]}_{rule.name.replace('-', '_')}"
+    assert rule.__name__ == "".join(part.capitalize() for part in rule.name.split("-")) or rule.code.startswith("FF0")
+    assert rule.message and not rule.message.endswith(".")
+    assert rule.risk
+    if rule.fix_applicability is not None:
+        assert rule.fix_title
+    if not rule.default_on:
+        assert rule.off_reason, f"{rule.code} is off by default: say why (measured precision)"
+
+
+def test_importing_ffscan_pulls_in_no_heavy_dependency():
+    code = (
+        "import sys, ffscan, ffscan.engine, ffscan.rules, ffscan.config, ffscan.cli;"
+        "from ffscan.rules import all_rules; all_rules();"
+        "print(sorted(m for m in ('libcst', 'networkx', 'rich') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
