@@ -53,6 +53,8 @@ def enclosing_loop(ctx: "FileContext", node: ast.AST) -> Optional[Loop]:
         if isinstance(ancestor, ast.While) and child is not ancestor.test and child not in ancestor.orelse:
             return ancestor
         if isinstance(ancestor, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+            if isinstance(ancestor, ast.GeneratorExp) and isinstance(ctx.parent(ancestor), ast.Expr):
+                return None  # a generator nobody iterates runs nothing
             if child is not ancestor.generators[0].iter:
                 return ancestor.generators[0]
         child = ancestor
@@ -230,7 +232,15 @@ def does_io(ctx: "FileContext", work: ast.AST, depth: int = 0) -> bool:
     """Whether the per-item work certainly calls another service: a method of a client-like
     receiver (`session.get`, `self._client.fetch`), an HTTP/DB/socket library, or a local def
     that does (two levels deep)."""
+    if isinstance(work, ast.Attribute):  # `map(client.get, ids)`: the method itself
+        receiver = _callee_text(work.value)
+        if receiver is not None and _CLIENT.search(receiver.rsplit(".", 1)[-1]):
+            return True
     for node in ast.walk(work) if depth == 0 else iter_own_nodes(work):
+        if depth == 0 and isinstance(node, (ast.Name, ast.Attribute)) and depth < 2:
+            target = ctx.names.function_def(node)  # `Thread(target=fetch)`: what the thread runs
+            if target is not None and does_io(ctx, target, depth + 1):
+                return True
         if not isinstance(node, ast.Call):
             continue
         func = node.func
