@@ -153,3 +153,28 @@ class RuleInfo:
 
 
 DOCS_URL = "https://github.com/ffscan/ffscan/blob/main/rules"
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A rewrite as data: libcst node replacements and the imports they need.
+
+    The nodes are libcst objects, held as `object` so this module never imports libcst.
+    """
+
+    title: str
+    applicability: Applicability
+    replacements: Tuple[Tuple[object, object], ...]  # (node in the parsed module, new node)
+    imports: Tuple[Tuple[str, str], ...] = ()  # (module, name): `from module import name`
+
+    @classmethod
+    def safe(cls, title: str, replace: dict, imports=()) -> "Fix":
+        return cls(title, Applicability.SAFE, tuple(replace.items()), tuple(imports))
+
+    @classmethod
+    def unsafe(cls, title: str, replace: dict, imports=()) -> "Fix":
+        return cls(title, Applicability.UNSAFE, tuple(replace.items()), tuple(imports))
+
+    @classmethod
+    def display_only(cls, title: str, replace: dict, imports=()) -> "Fix":
+        return cls(title, Applicability.DISPLAY_ONLY, tuple(replace.items()), tuple(imports))

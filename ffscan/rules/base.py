@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import ast
 import inspect
-from typing import TYPE_CHECKING, Any, ClassVar, Optional, Tuple
+from typing import TYPE_CHECKING, Any, ClassVar, Optional, Sequence, Tuple
 
-from ffscan.model import Applicability, Finding, Impact, Location, Severity
+from ffscan.model import Applicability, Finding, Fix, Impact, Location, Severity
 
 if TYPE_CHECKING:
     from ffscan.engine.runner import FileContext
@@ -41,6 +41,14 @@ class Rule:
     def triggers_for(cls, settings) -> Optional[Tuple[str, ...]]:
         """`triggers` plus the last part of configured names that the rule also matches."""
         return cls.triggers
+
+    @classmethod
+    def fixes(cls, node: Any, finding: Finding, runtime: str) -> Sequence[Fix]:
+        """Fixes for the libcst `node` at `finding`'s span, best first; run only by `ffscan fix`.
+
+        `runtime` is the module the rewritten code imports the tracked runtime from.
+        """
+        return ()
 
     def __init__(self, ctx: "FileContext") -> None:
         self.ctx = ctx
