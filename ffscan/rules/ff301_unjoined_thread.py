@@ -61,6 +61,10 @@ class UnjoinedThread(Rule):
     message = "Daemon thread running `{target}` is never joined; exit kills it mid-write"
     fix_title = "Keep the thread and join it on shutdown, or make it a non-daemon thread"
     impacts = (Impact.NO_TRACKING, Impact.NO_ALERTING)
+    default_on = False
+    off_reason = (
+        "No finding on ten real projects after narrowing to daemon threads that write (the 2 before, a terminal prompt and a queue-drained writer, were false); the broad shape, any started thread never joined, was 0 real of 8 there and 0 of 14 for peers"
+    )
     risk = (
         "At interpreter exit the thread is stopped wherever it is: a file, message or batch of rows "
         "it was writing is left half-done, with no error anywhere."

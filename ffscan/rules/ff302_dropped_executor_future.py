@@ -54,6 +54,10 @@ class DroppedExecutorFuture(Rule):
     message = "Future of `{callee}` from `{api}` is dropped; an exception raised by `{callee}` is never seen"
     fix_title = "Keep the future and read its exception in a done-callback"
     impacts = (Impact.NO_TRACKING, Impact.NO_ALERTING)
+    default_on = False
+    off_reason = (
+        "1 finding on ten real projects before narrowing, false (a custom class named `_cleanup_executor`), none after; peers read 1 real and 4 unclear of 20 dropped submits"
+    )
     risk = (
         "When the submitted job fails, its exception stays inside a future nobody reads: the work "
         "silently does not happen and no log, alert or retry follows."

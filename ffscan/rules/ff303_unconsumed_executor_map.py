@@ -47,6 +47,7 @@ class UnconsumedExecutorMap(Rule):
     message = "Results of `{receiver}.map` are never iterated; exceptions raised by `{callee}` are never seen"
     fix_title = "Iterate the results of `map` so failures are raised"
     impacts = (Impact.NO_TRACKING, Impact.NO_ALERTING)
+    default_on = True
     risk = (
         "Every failure of the mapped function is lost: items silently go unprocessed and no log, "
         "alert or retry follows."

@@ -51,6 +51,10 @@ class ExecutorShutdownWithoutWait(Rule):
     message = "`{receiver}.shutdown(wait=False)` abandons the work submitted to it; its failures are never seen"
     fix_title = "Shut the executor down with `wait=True`, or cancel queued work explicitly"
     impacts = (Impact.NO_TRACKING, Impact.NO_ALERTING)
+    default_on = False
+    off_reason = (
+        "No finding on ten real projects: precision not measured yet"
+    )
     risk = (
         "Work still queued or running at shutdown continues unobserved or is cut off at exit; "
         "its failures are never reported."
