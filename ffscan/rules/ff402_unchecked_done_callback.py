@@ -47,6 +47,10 @@ class UncheckedDoneCallback(Rule):
         metrics.increment("receipts.sent")
     ```
 
+    ## Fix safety
+    No automatic fix: what a failed job should trigger (a report, a retry, skipping the
+    follow-up work) is the author's call.
+
     ## Known limits
     Only callbacks defined in the same module are checked. A future that is awaited in a
     function other than the one (or, for `self.attr`, the class) that adds the callback is
@@ -61,6 +65,11 @@ class UncheckedDoneCallback(Rule):
     risk = (
         "A crashed background job is treated like a finished one: follow-up work runs as if it "
         "succeeded and the exception is, at best, printed to the console."
+    )
+    default_on = False
+    off_reason = (
+        "0 findings on ten async projects and the standard library: precision unmeasured; "
+        "the broader shape (any future) was 0 real of 8 read"
     )
 
     def __init__(self, ctx) -> None:
