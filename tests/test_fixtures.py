@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import FIXTURES, check_text, describe_mismatch, expected, found
+from ffscan.config import Settings, load_settings
+from helpers import FIXTURES, ROOT, check_text, describe_mismatch, expected, found
 
-RULE_DIRS = sorted(p for p in FIXTURES.iterdir() if p.is_dir() and p.name.startswith("FF"))
+# A folder without bad.py documents where its rule is tested instead (see its README.md).
+RULE_DIRS = sorted(p for p in FIXTURES.iterdir() if p.is_dir() and p.name.startswith("FF") and (p / "bad.py").exists())
+
+
+def folder_settings(folder) -> Settings:
+    """Settings from the folder's own ffscan.toml, if it has one (e.g. a tiny max-file-size)."""
+    config = folder / "ffscan.toml"
+    return load_settings(config, ROOT) if config.exists() else Settings(root=ROOT)
 
 
 @pytest.mark.parametrize("folder", RULE_DIRS, ids=lambda p: p.name)
 def test_bad_fixture_findings_equal_expect_annotations(folder):
     text = (folder / "bad.py").read_text(encoding="utf-8")
-    want, got = expected(text), found(text, path=f"fixtures/{folder.name}/bad.py")
+    want = expected(text)
+    got = found(text, path=f"fixtures/{folder.name}/bad.py", settings=folder_settings(folder))
     assert got == want, "\n" + describe_mismatch(want, got)
 
 
@@ -25,6 +34,6 @@ def test_bad_fixture_exercises_its_own_rule(folder):
 @pytest.mark.parametrize("folder", RULE_DIRS, ids=lambda p: p.name)
 def test_good_fixture_is_silent_under_all_rules(folder):
     text = (folder / "good.py").read_text(encoding="utf-8")
-    result = check_text(text, path=f"fixtures/{folder.name}/good.py")
+    result = check_text(text, path=f"fixtures/{folder.name}/good.py", settings=folder_settings(folder))
     assert [(f.start.line, f.code, f.message) for f in result.findings] == []
     assert result.errors == []

@@ -38,6 +38,13 @@ def test_every_rule_has_a_fixture_folder_and_every_folder_a_rule():
     assert folders == set(all_rules())
 
 
+def test_a_fixture_folder_without_bad_py_names_the_test_that_covers_its_rule():
+    for folder in sorted(p for p in FIXTURES.glob("FF[0-9][0-9][0-9]") if not (p / "bad.py").exists()):
+        readme = (folder / "README.md").read_text(encoding="utf-8")
+        test_file = re.search(r"`(tests/[\w/]+\.py)`", readme).group(1)
+        assert folder.name in (ROOT / test_file).read_text(encoding="utf-8"), (folder.name, test_file)
+
+
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.code)
 def test_docstring_sections_present_and_in_order(rule):
     doc = inspect.cleandoc(rule.__doc__ or "")

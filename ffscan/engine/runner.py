@@ -88,9 +88,7 @@ class FileContext:
                 source_lines=tuple(self.source.line(n) for n in range(start.line, end.line + 1)),
             )
         )
-        self.statement_spans.append(
-            (getattr(statement, "lineno", start.line), getattr(statement, "end_lineno", None) or start.line)
-        )
+        self.statement_spans.append(_header_span(statement, start.line))
 
     def location(self, line: int, byte_column: int) -> Location:
         """ast columns count UTF-8 bytes; reports count characters."""
@@ -101,18 +99,40 @@ class FileContext:
         return Location(line, len(prefix) + 1)
 
 
+def _header_span(statement: ast.AST, fallback: int) -> Tuple[int, int]:
+    """First and last line of a statement, or of its header for a compound statement."""
+    first = getattr(statement, "lineno", fallback)
+    body = getattr(statement, "body", None)
+    if isinstance(body, list) and body and isinstance(body[0], ast.AST):
+        decorators = getattr(statement, "decorator_list", [])
+        first = min([first] + [d.lineno for d in decorators])
+        return first, max(first, body[0].lineno - 1)
+    return first, getattr(statement, "end_lineno", None) or fallback
+
+
 def check_file(fs_path: str, display_path: str, settings: Settings, codes: FrozenSet[str], module_name: str) -> FileResult:
     """Read, decode, parse and check one file. Never raises for a bad file."""
     try:
         source = read_source(fs_path, display_path, settings.max_file_size)
     except Unanalysable as problem:
         return _unanalysable(display_path, problem, None, codes)
-    return check_source(source, settings, codes, module_name)
+    try:
+        return check_source(source, settings, codes, module_name)
+    except Exception as error:  # a bug outside the rules (resolver, suppression) stays per file
+        detail = traceback.extract_tb(error.__traceback__)[-1]
+        message = (
+            f"internal error: {type(error).__name__}: {error} "
+            f"(at {detail.filename.rsplit('/', 1)[-1]}:{detail.lineno}); the file was not checked"
+        )
+        return FileResult(display_path, errors=[RunError(path=display_path, message=message)])
 
 
 def check_source(source: SourceFile, settings: Settings, codes: FrozenSet[str], module_name: str) -> FileResult:
     if suppress.skips_file(source.text):
         return FileResult(source.path)
+    if len(source.text) > settings.max_file_size:  # text that did not come through read_source
+        detail = f"{len(source.text):,} characters is over the {settings.max_file_size:,}-byte limit (`max-file-size`)"
+        return _unanalysable(source.path, Unanalysable("FF003", detail), source, codes)
     try:
         tree = parse_source(source)
     except Unanalysable as problem:
@@ -128,7 +148,7 @@ def check_source(source: SourceFile, settings: Settings, codes: FrozenSet[str], 
         try:
             _Pass(ctx, rule_classes, result.errors).run(tree)
         except RecursionError:
-            problem = Unanalysable("FF004", "nested too deeply to analyse")
+            problem = Unanalysable("FF004", "ffscan's analysis recursed past Python's limit")
             return _unanalysable(source.path, problem, source, codes)
     kept, suppressed = suppress.apply(ctx.findings, ctx.statement_spans, source.text)
     result.findings = sorted(kept, key=Finding.sort_key)

@@ -17,13 +17,16 @@ def finding_lines(result: RunResult) -> List[str]:
 def summary_line(result: RunResult) -> str:
     count = len(result.findings)
     if count == 0:
-        text = "All checks passed!"
+        text = "All checks passed!" if not (result.errors or result.missing) else "No findings."
     else:
         fixable = sum(1 for f in result.findings if f.fixable)
         text = f"Found {count} finding{'s' if count != 1 else ''} in {len({f.path for f in result.findings})} file{'s' if len({f.path for f in result.findings}) != 1 else ''}"
         if fixable:
             text += f" ({fixable} fixable with `ffscan fix`)"
         text += "."
+    if result.missing:
+        count = len(result.missing)
+        text += f" {count} path{'s' if count != 1 else ''} not found."
     if result.errors:
         text += f" {len(result.errors)} error{'s' if len(result.errors) != 1 else ''} while checking."
     return text
