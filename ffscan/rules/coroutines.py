@@ -33,6 +33,22 @@ _INERT_BASES = frozenset(
 
 _UNCERTAIN = object()
 
+# Coroutine methods of asyncio's synchronisation primitives and queues, recognised on an
+# instance the module builds itself (`self._queue = asyncio.Queue()`). Tornado's and
+# trio's look-alikes are other classes, so they never match.
+_ASYNCIO_PRIMITIVE_METHODS = {
+    "Queue": frozenset({"put", "get", "join"}),
+    "PriorityQueue": frozenset({"put", "get", "join"}),
+    "LifoQueue": frozenset({"put", "get", "join"}),
+    "Lock": frozenset({"acquire"}),
+    "Semaphore": frozenset({"acquire"}),
+    "BoundedSemaphore": frozenset({"acquire"}),
+    "Event": frozenset({"wait"}),
+    "Condition": frozenset({"acquire", "wait", "wait_for"}),
+    "Barrier": frozenset({"wait", "reset", "abort"}),
+}
+_PRIMITIVE_MODULES = ("asyncio.", "asyncio.queues.", "asyncio.locks.")
+
 
 def coroutine_call(ctx: "FileContext", call: ast.Call) -> Optional[str]:
     """A readable callee name when calling `call` certainly makes a coroutine, else None.
@@ -42,12 +58,35 @@ def coroutine_call(ctx: "FileContext", call: ast.Call) -> Optional[str]:
     memo: Dict[ast.Call, Optional[str]] = ctx.cache.setdefault("ff1_coroutine_call", {})
     if call in memo:
         return memo[call]
-    callee = coroutine_callee(ctx, call)
-    if callee is not None and isinstance(call.func, ast.Attribute) and ctx.names.function_def(call.func) is not None:
-        if _method_def(ctx, call.func) is None:
+    callee = coroutine_callee(ctx, call) or _primitive_method(ctx, call)
+    func = call.func
+    if callee is not None and isinstance(func, ast.Attribute) and ctx.names.function_def(func) is not None:
+        if _method_def(ctx, func) is None:
             callee = None
+    elif callee is None and isinstance(func, ast.Attribute):
+        owner = _annotated_class(ctx, func.value)
+        if owner is not None and not _attribute_assigned_on(ctx, func.value, func.attr):
+            found = _lookup(ctx, owner, func.attr, set())
+            if isinstance(found, FUNCTION_TYPES) and ctx.names.is_coroutine_function(found):
+                callee = spelled(func)
     memo[call] = callee
     return callee
+
+
+def _primitive_method(ctx: "FileContext", call: ast.Call) -> Optional[str]:
+    """`queue.put(item)` on an `asyncio.Queue()`, `lock.acquire()` on an `asyncio.Lock()`, ..."""
+    func = call.func
+    if not isinstance(func, ast.Attribute) or not isinstance(func.value, (ast.Name, ast.Attribute, ast.Call)):
+        return None
+    if not any(func.attr in methods for methods in _ASYNCIO_PRIMITIVE_METHODS.values()):
+        return None
+    kind = ctx.names.instance_type(func.value)
+    if kind is None:
+        return None
+    for prefix in _PRIMITIVE_MODULES:
+        if kind.startswith(prefix) and func.attr in _ASYNCIO_PRIMITIVE_METHODS.get(kind[len(prefix):], ()):
+            return f"{kind}.{func.attr}"
+    return None
 
 
 def coroutine_function(ctx: "FileContext", expr: ast.expr) -> Optional[str]:
@@ -69,6 +108,43 @@ def coroutine_function(ctx: "FileContext", expr: ast.expr) -> Optional[str]:
     callee = names.qualified(expr)
     if callee is not None and callee in ctx.settings.coroutine_functions:
         return callee
+    if isinstance(expr, ast.Attribute):
+        # `loop.call_soon_threadsafe(queue.put, item)`: the bound method of an asyncio queue.
+        return _primitive_method(ctx, ast.Call(func=expr, args=[], keywords=[]))
+    return None
+
+
+def _annotated_class(ctx: "FileContext", receiver: ast.expr) -> Optional[ast.ClassDef]:
+    """The local class a parameter is annotated with (`def f(client: Client)`), when the
+    parameter is never rebound."""
+    if not isinstance(receiver, ast.Name):
+        return None
+    names = ctx.names
+    found = names.binding(receiver.id, receiver)
+    if found is None or found.kind != Binding.PARAM:
+        return None
+    function = names.enclosing_function(receiver)
+    if function is None or receiver.id not in names.scopes[function].bindings:
+        return None  # a closure's parameter: looked up elsewhere
+    args = function.args
+    for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs):
+        if arg.arg == receiver.id and arg.annotation is not None:
+            annotation = arg.annotation
+            if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+                try:
+                    annotation = ast.parse(annotation.value, mode="eval").body
+                except SyntaxError:  # a string annotation that is not an expression: no class
+                    return None
+                return _class_named(ctx, annotation, receiver)
+            return _class_named(ctx, annotation, receiver)
+    return None
+
+
+def _class_named(ctx: "FileContext", expr: ast.expr, at: ast.AST) -> Optional[ast.ClassDef]:
+    if isinstance(expr, ast.Name):
+        found = ctx.names.binding(expr.id, at)
+        if found is not None and found.kind == Binding.CLASS:
+            return found.node  # type: ignore[return-value]
     return None
 
 
