@@ -19,7 +19,7 @@ from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
 import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
-from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
 
 from ffscan.config import Settings
 from ffscan.engine.runner import check_source
@@ -29,6 +29,20 @@ from ffscan.rules import all_rules
 
 MAX_PASSES = 4
 _BOM = b"\xef\xbb\xbf"
+
+
+class FixContext:
+    """What a rule's `fixes` may ask about the module being fixed."""
+
+    def __init__(self, wrapper: MetadataWrapper, runtime: str) -> None:
+        self.wrapper = wrapper
+        self.runtime = runtime  # the module rewritten code imports the tracked runtime from
+        self._parents: Optional[Dict[cst.CSTNode, cst.CSTNode]] = None
+
+    def parent(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
+        if self._parents is None:
+            self._parents = dict(self.wrapper.resolve(ParentNodeProvider))
+        return self._parents.get(node)
 
 
 @dataclass
@@ -99,6 +113,7 @@ def _apply_once(
     for node, where in positions.items():
         key = (where.start.line, where.start.column, where.end.line, where.end.column)
         by_span.setdefault(key, []).append(node)
+    fix_context = FixContext(wrapper, settings.fix.runtime_module)
     claimed: List[Tuple[Tuple[int, int], Tuple[int, int]]] = []
     replacements: Dict[cst.CSTNode, cst.CSTNode] = {}
     imports: List[Tuple[str, str]] = []
@@ -111,7 +126,7 @@ def _apply_once(
         choice: Optional[Fix] = None
         reason = "no fix for this shape"
         for node in nodes:
-            for candidate in rule.fixes(node, finding, settings.fix.runtime_module):
+            for candidate in rule.fixes(node, finding, fix_context):
                 if allowed(candidate, unsafe):
                     choice = candidate
                     break

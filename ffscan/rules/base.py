@@ -43,10 +43,11 @@ class Rule:
         return cls.triggers
 
     @classmethod
-    def fixes(cls, node: Any, finding: Finding, runtime: str) -> Sequence[Fix]:
+    def fixes(cls, node: Any, finding: Finding, fix_context: Any) -> Sequence[Fix]:
         """Fixes for the libcst `node` at `finding`'s span, best first; run only by `ffscan fix`.
 
-        `runtime` is the module the rewritten code imports the tracked runtime from.
+        `fix_context` (ffscan.fix.apply.FixContext) gives `runtime`, the module rewritten code
+        imports from, and `parent(node)`.
         """
         return ()
 

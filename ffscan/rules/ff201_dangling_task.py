@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from typing import Optional
 
-from ffscan.model import Impact
+from ffscan.model import Applicability, Impact
 from ffscan.rules import flow
 from ffscan.rules.base import Rule
 from ffscan.rules.tasks import is_looking_call, spawned_task
@@ -64,6 +64,7 @@ class DanglingTask(Rule):
     name = "dangling-task"
     message = "Task from `{callee}` is dropped; it can be garbage-collected mid-flight and its error is never seen"
     fix_title = "Keep a reference to the task and report its failure"
+    fix_applicability = Applicability.SAFE
     impacts = (Impact.NO_TRACKING, Impact.NO_ALERTING, Impact.NO_RETRY)
     risk = (
         "The background work can stop half-way without a trace; failures surface, if at all, as "
@@ -71,6 +72,25 @@ class DanglingTask(Rule):
     )
     honours_detached = True
     triggers = ("create_task", "ensure_future")
+
+    @classmethod
+    def fixes(cls, node, finding, fix_context):
+        import libcst as cst  # only under `ffscan fix`
+
+        from ffscan.fix import builders
+
+        if not isinstance(node, cst.Call):
+            return ()
+        runtime = fix_context.runtime
+        candidates = []
+        # The queue returns a job, not a task: only a task dropped as a statement can move.
+        dropped = isinstance(fix_context.parent(node), cst.Expr)
+        if dropped and finding.message.startswith(("Task from `asyncio.create_task`", "Task from `asyncio.ensure_future`")):
+            queued = builders.spawn_on_background(node, runtime, "Run it on the tracked background queue")
+            if queued is not None:
+                candidates.append(queued)
+        candidates.append(builders.track(node, runtime, "Wrap the task in `track(...)`"))
+        return candidates
 
     @classmethod
     def triggers_for(cls, settings):
