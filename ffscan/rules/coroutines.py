@@ -89,6 +89,29 @@ def _primitive_method(ctx: "FileContext", call: ast.Call) -> Optional[str]:
     return None
 
 
+# Context managers under which a test expects warnings, such as "coroutine ... was never
+# awaited": code there drops coroutines on purpose.
+_WARNING_EXPECTERS = frozenset(
+    {"assertWarns", "assertWarnsRegex", "warns", "catch_warnings", "check_warnings", "deprecated_call"}
+)
+
+
+def expects_warning(ctx: "FileContext", node: ast.AST) -> bool:
+    """Whether `node` runs inside `with self.assertWarns(...)`, `with pytest.warns(...)`,
+    `with warnings.catch_warnings()` or alike, in its own function."""
+    for ancestor in ctx.ancestors(node):
+        if isinstance(ancestor, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            return False
+        if isinstance(ancestor, (ast.With, ast.AsyncWith)):
+            for item in ancestor.items:
+                expr = item.context_expr
+                func = expr.func if isinstance(expr, ast.Call) else expr
+                spelled_as = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+                if spelled_as in _WARNING_EXPECTERS:
+                    return True
+    return False
+
+
 def coroutine_function(ctx: "FileContext", expr: ast.expr) -> Optional[str]:
     """A readable name when `expr` is certainly a coroutine function (or a `functools.partial`
     of one), i.e. calling it makes a coroutine and nothing else."""

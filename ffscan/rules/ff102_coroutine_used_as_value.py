@@ -7,7 +7,7 @@ from typing import Optional
 
 from ffscan.model import Impact
 from ffscan.rules.base import Rule
-from ffscan.rules.coroutines import coroutine_call
+from ffscan.rules.coroutines import coroutine_call, expects_warning
 
 # Builtins that read a value's truth, text, size or items instead of awaiting it.
 _VALUE_BUILTINS = frozenset(
@@ -88,7 +88,7 @@ class CoroutineUsedAsValue(Rule):
         if where is None:
             return
         callee = coroutine_call(self.ctx, node)
-        if callee is not None:
+        if callee is not None and not expects_warning(self.ctx, node):
             self.report(node, callee=callee, where=where)
 
     def _value_use(self, call: ast.Call) -> Optional[str]:
