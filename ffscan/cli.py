@@ -62,6 +62,20 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--jobs", "-j", type=_positive_int, default=None, help="worker processes (default: one per core)")
     check.add_argument("--quiet", "-q", action="store_true", help="print findings only, no summary or progress")
     check.add_argument("--verbose", "-v", action="store_true", help="print the configuration and files used")
+    check.add_argument("--fix", action="store_true", help="apply fixes, as `ffscan fix` does")
+    check.add_argument("--unsafe-fixes", action="store_true", help="with --fix: also apply fixes that may change behaviour")
+    check.add_argument("--diff", action="store_true", help="with --fix: print the diff, write nothing")
+
+    fix = commands.add_parser("fix", help="rewrite fire-and-forget call sites onto tracked work")
+    fix.add_argument("paths", nargs="*", default=["."], metavar="PATH")
+    fix.add_argument("--select", type=_selectors, help="rule codes or prefixes to fix")
+    fix.add_argument("--extend-select", type=_selectors)
+    fix.add_argument("--ignore", type=_selectors)
+    fix.add_argument("--unsafe-fixes", action="store_true", help="also apply fixes that may change timing, ordering or what is raised")
+    fix.add_argument("--diff", action="store_true", help="print a unified diff and write nothing (exit 1 if there is one)")
+    fix.add_argument("--config", type=Path)
+    fix.add_argument("--no-color", action="store_true")
+    fix.add_argument("--quiet", "-q", action="store_true")
 
     rules = commands.add_parser("rules", help="list every rule")
     rules.add_argument("--format", choices=("text", "json"), default="text")
@@ -78,6 +92,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if args.command == "fix" or (args.command == "check" and args.fix):
+            return run_fix_command(args)
         if args.command == "check":
             return run_check_command(args)
         if args.command == "rules":
@@ -184,6 +200,41 @@ def run_check_command(args: argparse.Namespace) -> int:
     if result.findings and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_CLEAN
+
+
+def run_fix_command(args: argparse.Namespace) -> int:
+    """Apply fixes (or print their diff); exit 1 while findings remain or a diff is shown."""
+    from ffscan.fix.run import run_fix, unified_diff
+
+    settings = resolve_settings(args)
+    run = run_fix(args.paths, settings, unsafe=args.unsafe_fixes, write=not args.diff)
+    for missing in run.missing:
+        print(f"ffscan: error: {missing}: no such file or directory", file=sys.stderr)
+    if run.runtime_problem:
+        print(f"ffscan: not applied: {run.runtime_problem}", file=sys.stderr)
+    if args.diff:
+        for outcome in run.changed_files:
+            sys.stdout.write(unified_diff(outcome))
+    errors = [f for f in run.files if f.error]
+    for outcome in errors:
+        print(f"ffscan: {outcome.path}: {outcome.error}", file=sys.stderr)
+    left = [(outcome.path, finding, why) for outcome in run.files if not outcome.error for finding, why in outcome.left]
+    if not args.quiet:
+        for path, finding, why in left:
+            print(f"{path}:{finding.start.line}:{finding.start.column}: {finding.code} not fixed: {why}", file=sys.stderr)
+        verb = "Would fix" if args.diff or run.runtime_problem else "Fixed"
+        changed = run.changed_files
+        summary = f"{verb} {run.applied} finding{'s' if run.applied != 1 else ''} in {len(changed)} file{'s' if len(changed) != 1 else ''}"
+        if left:
+            summary += f"; {len(left)} left (see above)"
+        if errors:
+            summary += f"; {len(errors)} file{'s' if len(errors) != 1 else ''} left as they were"
+        print(summary + ".", file=sys.stderr)
+    if run.missing or run.runtime_problem:
+        return EXIT_ERROR
+    if args.diff:
+        return EXIT_FINDINGS if run.changed_files else EXIT_CLEAN
+    return EXIT_FINDINGS if left or errors else EXIT_CLEAN
 
 
 def run_rules_command(args: argparse.Namespace) -> int:
