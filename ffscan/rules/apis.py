@@ -179,3 +179,11 @@ def coroutine_callee(ctx: "FileContext", call: ast.Call) -> Optional[str]:
         if is_loop_expression(ctx, func.value):
             return _short(func)
     return None
+
+
+# Trigger words (see Rule.triggers): a file with none of them cannot hold the rule's bug.
+SPAWN_WORDS = (
+    "create_task", "ensure_future", "run_coroutine_threadsafe", "Thread", "Timer", "submit",
+    "run_in_executor", "add_done_callback", "call_soon", "call_later", "call_at", "start_new",
+    "Process",
+)

@@ -39,8 +39,11 @@ class Rule:
 
     @classmethod
     def triggers_for(cls, settings) -> Optional[Tuple[str, ...]]:
-        """`triggers` plus the last part of configured names that the rule also matches."""
-        return cls.triggers
+        """`triggers` plus the last part of every configured spawn API and coroutine function."""
+        if cls.triggers is None:
+            return None
+        configured = (*settings.spawn_apis, *settings.coroutine_functions)
+        return cls.triggers + tuple(name.rpartition(".")[2] for name in configured)
 
     @classmethod
     def fixes(cls, node: Any, finding: Finding, fix_context: Any) -> Sequence[Fix]:

@@ -92,10 +92,6 @@ class DanglingTask(Rule):
         candidates.append(builders.track(node, runtime, "Wrap the task in `track(...)`"))
         return candidates
 
-    @classmethod
-    def triggers_for(cls, settings):
-        return cls.triggers + tuple(name.rpartition(".")[2] for name in settings.spawn_apis)
-
     def visit_Expr(self, node: ast.Expr) -> None:
         value = node.value
         if isinstance(value, (ast.ListComp, ast.SetComp)):

@@ -53,6 +53,7 @@ class UnusedTaskBinding(Rule):
 
     code = "FF202"
     name = "unused-task-binding"
+    triggers = ("create_task", "ensure_future")
     message = "Task from `{callee}` is bound to `{name}` and never kept; it can be garbage-collected mid-flight and its error is never seen"
     fix_title = "Keep the task where it outlives the function, or await it"
     impacts = (Impact.NO_TRACKING, Impact.NO_ALERTING)

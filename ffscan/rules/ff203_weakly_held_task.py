@@ -63,6 +63,7 @@ class WeaklyHeldTask(Rule):
 
     code = "FF203"
     name = "weakly-held-task"
+    triggers = ("weakref", "WeakSet", "WeakValueDictionary", "WeakKeyDictionary")
     message = "Task from `{callee}` is held only by `{holder}`; it can be garbage-collected mid-flight and its error is never seen"
     fix_title = "Keep the task in a strong set and discard it when done"
     impacts = (Impact.NO_TRACKING, Impact.NO_ALERTING)

@@ -43,6 +43,7 @@ class DroppedFutureCombinator(Rule):
 
     code = "FF204"
     name = "dropped-future-combinator"
+    triggers = ("gather", "shield")
     message = "Future from `{callee}` is dropped; its inner tasks can be garbage-collected and their errors are never retrieved"
     fix_title = "Await the combined future, or keep it and read its result"
     impacts = (Impact.NO_TRACKING, Impact.NO_ALERTING)

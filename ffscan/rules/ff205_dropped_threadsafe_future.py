@@ -49,6 +49,7 @@ class DroppedThreadsafeFuture(Rule):
 
     code = "FF205"
     name = "dropped-threadsafe-future"
+    triggers = ("run_coroutine_threadsafe",)
     message = "Future from `{callee}` is dropped; the coroutine's exception is lost without a trace"
     fix_title = "Keep the future and read its result or exception"
     impacts = (Impact.NO_ALERTING,)

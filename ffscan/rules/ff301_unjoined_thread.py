@@ -58,6 +58,7 @@ class UnjoinedThread(Rule):
 
     code = "FF301"
     name = "unjoined-thread"
+    triggers = ("Thread", "Timer")
     message = "Daemon thread running `{target}` is never joined; exit kills it mid-write"
     fix_title = "Keep the thread and join it on shutdown, or make it a non-daemon thread"
     impacts = (Impact.NO_TRACKING, Impact.NO_ALERTING)

@@ -51,6 +51,7 @@ class DroppedExecutorFuture(Rule):
 
     code = "FF302"
     name = "dropped-executor-future"
+    triggers = ("submit", "run_in_executor")
     message = "Future of `{callee}` from `{api}` is dropped; an exception raised by `{callee}` is never seen"
     fix_title = "Keep the future and read its exception in a done-callback"
     impacts = (Impact.NO_TRACKING, Impact.NO_ALERTING)

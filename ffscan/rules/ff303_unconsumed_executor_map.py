@@ -44,6 +44,7 @@ class UnconsumedExecutorMap(Rule):
 
     code = "FF303"
     name = "unconsumed-executor-map"
+    triggers = ("map",)
     message = "Results of `{receiver}.map` are never iterated; exceptions raised by `{callee}` are never seen"
     fix_title = "Iterate the results of `map` so failures are raised"
     impacts = (Impact.NO_TRACKING, Impact.NO_ALERTING)

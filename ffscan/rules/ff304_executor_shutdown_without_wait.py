@@ -48,6 +48,7 @@ class ExecutorShutdownWithoutWait(Rule):
 
     code = "FF304"
     name = "executor-shutdown-without-wait"
+    triggers = ("shutdown",)
     message = "`{receiver}.shutdown(wait=False)` abandons the work submitted to it; its failures are never seen"
     fix_title = "Shut the executor down with `wait=True`, or cancel queued work explicitly"
     impacts = (Impact.NO_TRACKING, Impact.NO_ALERTING)

@@ -45,6 +45,7 @@ class UntrackedProcess(Rule):
 
     code = "FF305"
     name = "untracked-process"
+    triggers = ("Process", "start_new")
     message = "{kind} running `{target}` is started with no handle kept; how it ends is never known"
     fix_title = "Keep the process handle, join it and check its exit code"
     impacts = (Impact.NO_TRACKING, Impact.NO_ALERTING)

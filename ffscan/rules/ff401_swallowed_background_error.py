@@ -8,6 +8,7 @@ from typing import List, Optional, Set
 from ffscan.engine.names import FunctionNode, iter_own_nodes
 from ffscan.model import Impact
 from ffscan.rules.background import background_functions
+from ffscan.rules.apis import SPAWN_WORDS
 from ffscan.rules.base import Rule
 
 _BROAD = frozenset({"builtins.Exception", "builtins.BaseException"})
@@ -100,6 +101,7 @@ class SwallowedBackgroundError(Rule):
 
     code = "FF401"
     name = "swallowed-background-error"
+    triggers = SPAWN_WORDS
     message = (
         "Broad `{construct}` in background function `{function}` only {action}; "
         "the failure never reaches a caller, a retry or an alert"

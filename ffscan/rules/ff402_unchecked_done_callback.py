@@ -59,6 +59,7 @@ class UncheckedDoneCallback(Rule):
 
     code = "FF402"
     name = "unchecked-done-callback"
+    triggers = ("add_done_callback",)
     message = "Done-callback `{callback}` never reads its future's result or exception; the failure passes for success"
     fix_title = "Read `future.exception()` in the callback and report it"
     impacts = (Impact.NO_ALERTING, Impact.NO_TRACKING)

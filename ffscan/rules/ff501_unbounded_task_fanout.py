@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 
 from ffscan.model import Impact
+from ffscan.rules.apis import SPAWN_WORDS
 from ffscan.rules.base import Rule
 from ffscan.rules.fanout import (
     collector,
@@ -78,6 +79,7 @@ class UnboundedTaskFanout(Rule):
 
     code = "FF501"
     name = "unbounded-task-fanout"
+    triggers = SPAWN_WORDS
     message = "`{spawner}` starts one concurrent job per item of `{iterable}` with no limit on how many run at once"
     fix_title = "Bound the concurrency with a semaphore or a fixed pool of workers"
     impacts = (Impact.NO_BACKPRESSURE,)

@@ -66,6 +66,7 @@ class UnboundedGather(Rule):
 
     code = "FF502"
     name = "unbounded-gather"
+    triggers = ("gather",)
     message = "`asyncio.gather` runs one job per item of `{iterable}` at once, with no limit"
     fix_title = "Bound the concurrency with a semaphore around each job"
     impacts = (Impact.NO_BACKPRESSURE,)

@@ -1,0 +1,48 @@
+"""The engine: trigger words never change what is found, one bad rule never stops a run."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from ffscan.rules import all_rules
+from ffscan.rules.base import Rule
+from helpers import FIXTURES, check_text
+
+RULE_DIRS = sorted(p for p in FIXTURES.glob("FF[0-9][0-9][0-9]") if (p / "bad.py").exists())
+
+
+@pytest.mark.parametrize("folder", RULE_DIRS, ids=lambda p: p.name)
+def test_trigger_words_skip_no_finding(folder, monkeypatch):
+    text = (folder / "bad.py").read_text(encoding="utf-8")
+    with_triggers = Counter((f.start.line, f.code) for f in check_text(text).findings)
+    monkeypatch.setattr(Rule, "triggers_for", classmethod(lambda cls, settings: None))
+    for rule in all_rules().values():
+        monkeypatch.setattr(rule, "triggers_for", classmethod(lambda cls, settings: None), raising=False)
+    without = Counter((f.start.line, f.code) for f in check_text(text).findings)
+    assert with_triggers == without
+
+
+def test_a_file_without_trigger_words_is_not_traversed(monkeypatch):
+    visited = []
+
+    def spy(self, node):
+        visited.append(node)
+
+    rule = all_rules()["FF201"]
+    monkeypatch.setattr(rule, "visit_Expr", spy)
+    check_text("x = 1\nprint(x)\n", codes={"FF201"})
+    assert visited == []
+    check_text("import asyncio\nasyncio.create_task(x())\n", codes={"FF201"})
+    assert len(visited) == 1
+
+
+def test_suppression_comment_on_a_block_header_does_not_cover_its_body():
+    text = (
+        "import asyncio\n"
+        "async def f():\n"
+        "    if True:  # noqa: FF201\n"
+        "        asyncio.create_task(g())\n"
+    )
+    assert [(f.start.line, f.code) for f in check_text(text, codes={"FF201"}).findings] == [(4, "FF201")]
