@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from ffscan.model import Impact
+from ffscan.model import Applicability, Impact
 from ffscan.rules.base import Rule
 from ffscan.rules.tasks import Hold, PendingBindings, bound_locals, name_holds, spawned_task
 
@@ -34,16 +34,22 @@ class UnusedTaskBinding(Rule):
 
     ## Fix
     ```python
+    from ffscan.runtime import track
+
     async def on_connect(self, peer):
-        self._heartbeat = asyncio.create_task(self.ping_forever(peer))
-        self._heartbeat.add_done_callback(self._report_heartbeat_end)
+        heartbeat = track(asyncio.create_task(self.ping_forever(peer)))
+        heartbeat.add_done_callback(lambda t: log.info("heartbeat stopped"))
         await self.handshake(peer)
     ```
-    Keep the task where it outlives the function (an attribute, a set of background tasks
-    whose done-callback discards it and reads its exception), or await it before returning.
+    `ffscan fix` wraps the task in `track(...)`, which holds it until it ends and reports its
+    failure. Where a person decides, keep the task where it outlives the function (an
+    attribute, a set of background tasks whose done-callback discards it and reads its
+    exception), or await it before returning.
 
     ## Fix safety
-    No automatic fix: where the task should live is a design choice.
+    Safe: `track` returns the same task, so the name is bound to the same object and the task
+    runs exactly when it did; only a failure is now reported (through the `ffscan.runtime`
+    logger, or the hook given to `set_error_hook`).
 
     ## Known limits
     A name bound twice keeps both tasks as soon as one read keeps it; a task bound in a loop
@@ -55,13 +61,24 @@ class UnusedTaskBinding(Rule):
     name = "unused-task-binding"
     triggers = ("create_task", "ensure_future")
     message = "Task from `{callee}` is bound to `{name}` and never kept; it can be garbage-collected mid-flight and its error is never seen"
-    fix_title = "Keep the task where it outlives the function, or await it"
+    fix_title = "Keep the task alive and its failure reported with `track(...)`"
+    fix_applicability = Applicability.SAFE
     impacts = (Impact.NO_TRACKING, Impact.NO_ALERTING)
     risk = (
         "The background work can stop half-way once the function returns; its failure is never "
         "awaited, so it surfaces, if at all, as 'Task exception was never retrieved' in the logs."
     )
     honours_detached = True
+
+    @classmethod
+    def fixes(cls, node, finding, fix_context):
+        import libcst as cst  # only under `ffscan fix`
+
+        from ffscan.fix import builders
+
+        if not isinstance(node, cst.Call):
+            return ()
+        return [builders.track(node, fix_context.runtime, "Wrap the task in `track(...)`")]
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)

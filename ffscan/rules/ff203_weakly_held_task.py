@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from ffscan.model import Impact
+from ffscan.model import Applicability, Impact
 from ffscan.rules.base import Rule
 from ffscan.rules.tasks import (
     Hold,
@@ -42,19 +42,18 @@ class WeaklyHeldTask(Rule):
 
     ## Fix
     ```python
-    class Worker:
-        def __init__(self):
-            self._running = set()
+    from ffscan.runtime import track
 
+    class Worker:
         def submit(self, job):
-            task = asyncio.create_task(job.run())
-            self._running.add(task)
-            task.add_done_callback(self._running.discard)
+            self._running.add(track(asyncio.create_task(job.run())))
     ```
+    `ffscan fix` wraps the task in `track(...)`: a strong reference until it ends, and its
+    failure reported. By hand: keep it in a strong set and discard it in a done-callback.
 
     ## Fix safety
-    No automatic fix: a strong set needs a done-callback that removes finished tasks, or it
-    grows without bound.
+    Safe: `track` returns the same task, so the weak container still gets it; the task runs
+    exactly when it did and is now held until it ends, its failure reported.
 
     ## Known limits
     The weak container is recognised only when it is a local, module or `self` attribute built
@@ -65,13 +64,24 @@ class WeaklyHeldTask(Rule):
     name = "weakly-held-task"
     triggers = ("weakref", "WeakSet", "WeakValueDictionary", "WeakKeyDictionary")
     message = "Task from `{callee}` is held only by `{holder}`; it can be garbage-collected mid-flight and its error is never seen"
-    fix_title = "Keep the task in a strong set and discard it when done"
+    fix_title = "Hold the task strongly with `track(...)`"
+    fix_applicability = Applicability.SAFE
     impacts = (Impact.NO_TRACKING, Impact.NO_ALERTING)
     risk = (
         "The task can vanish from the weak container mid-flight: the work stops half-way, shutdown "
         "code that cancels or awaits the container's tasks never sees it, and its error is lost."
     )
     honours_detached = True
+
+    @classmethod
+    def fixes(cls, node, finding, fix_context):
+        import libcst as cst  # only under `ffscan fix`
+
+        from ffscan.fix import builders
+
+        if not isinstance(node, cst.Call):
+            return ()
+        return [builders.track(node, fix_context.runtime, "Wrap the task in `track(...)`")]
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)

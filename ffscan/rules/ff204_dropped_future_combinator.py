@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from ffscan.model import Impact
+from ffscan.model import Applicability, Impact
 from ffscan.rules.apis import FUTURE_COMBINATORS
 from ffscan.rules.base import Rule
 from ffscan.rules.tasks import Hold, PendingBindings, bound_locals, hold_of, name_holds
@@ -32,26 +32,43 @@ class DroppedFutureCombinator(Rule):
 
     ## Fix
     ```python
+    from ffscan.runtime import track
+
     async def close(self):
-        await asyncio.gather(*(peer.close() for peer in self.peers))
+        track(asyncio.gather(*(peer.close() for peer in self.peers)))
         self.closed = True
     ```
+    `ffscan fix` keeps the future with `track(...)` and reports its failure. When the caller
+    should wait for the work, `await` it instead.
 
     ## Fix safety
-    No automatic fix: awaiting changes when the caller continues and what it sees raised.
+    Safe: `track` returns the same future and changes nothing about when the work runs or when
+    the caller continues. Awaiting instead would change both, so it is left to a person.
+
     """
 
     code = "FF204"
     name = "dropped-future-combinator"
     triggers = ("gather", "shield")
     message = "Future from `{callee}` is dropped; its inner tasks can be garbage-collected and their errors are never retrieved"
-    fix_title = "Await the combined future, or keep it and read its result"
+    fix_title = "Keep the future and report its failure with `track(...)`"
+    fix_applicability = Applicability.SAFE
     impacts = (Impact.NO_TRACKING, Impact.NO_ALERTING)
     risk = (
         "The combined work runs unobserved: if any part fails the error is lost, and the caller "
         "goes on as if it had finished."
     )
     honours_detached = True
+
+    @classmethod
+    def fixes(cls, node, finding, fix_context):
+        import libcst as cst  # only under `ffscan fix`
+
+        from ffscan.fix import builders
+
+        if not isinstance(node, cst.Call):
+            return ()
+        return [builders.track(node, fix_context.runtime, "Wrap the future in `track(...)`")]
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from ffscan.model import Impact
+from ffscan.model import Applicability, Impact
 from ffscan.rules.base import Rule
 from ffscan.rules.tasks import Hold, PendingBindings, bound_locals, hold_of, name_holds
 
@@ -31,15 +31,18 @@ class DroppedThreadsafeFuture(Rule):
 
     ## Fix
     ```python
+    from ffscan.runtime import track
+
     def on_serial_data(self, data):
-        future = asyncio.run_coroutine_threadsafe(self.publish(data), self.loop)
-        future.add_done_callback(self._report_failure)
+        track(asyncio.run_coroutine_threadsafe(self.publish(data), self.loop))
     ```
-    Or wait for it with `future.result(timeout)` when the thread may block.
+    `ffscan fix` keeps the `concurrent.futures.Future` with `track(...)`, which reports the
+    coroutine's failure. Or wait for it with `future.result(timeout)` when the thread may
+    block, or add a done-callback that reads `future.exception()`.
 
     ## Fix safety
-    No automatic fix: blocking on the result changes the thread's timing, and a callback
-    needs somewhere to report to.
+    Safe: `track` accepts a `concurrent.futures.Future`, returns it unchanged and never blocks
+    the calling thread; the coroutine runs exactly when it did.
 
     ## Known limits
     Off by default: in real code most dropped threadsafe futures post work that cannot fail,
@@ -51,7 +54,8 @@ class DroppedThreadsafeFuture(Rule):
     name = "dropped-threadsafe-future"
     triggers = ("run_coroutine_threadsafe",)
     message = "Future from `{callee}` is dropped; the coroutine's exception is lost without a trace"
-    fix_title = "Keep the future and read its result or exception"
+    fix_title = "Keep the future and report its failure with `track(...)`"
+    fix_applicability = Applicability.SAFE
     impacts = (Impact.NO_ALERTING,)
     risk = (
         "When the coroutine fails on the loop thread, nobody is told: concurrent futures never log "
@@ -63,6 +67,16 @@ class DroppedThreadsafeFuture(Rule):
         "3 real of 12 read on ten async projects: most are deliberate fire-and-forget posts of a "
         "message that cannot fail (Textual's drivers) or calls whose outcome travels another way"
     )
+
+    @classmethod
+    def fixes(cls, node, finding, fix_context):
+        import libcst as cst  # only under `ffscan fix`
+
+        from ffscan.fix import builders
+
+        if not isinstance(node, cst.Call):
+            return ()
+        return [builders.track(node, fix_context.runtime, "Wrap the future in `track(...)`")]
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)

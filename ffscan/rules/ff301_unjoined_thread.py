@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from ffscan.model import Impact
+from ffscan.model import Applicability, Impact
 from ffscan.rules.apis import THREAD_CLASSES
 from ffscan.rules.base import Rule
 from ffscan.rules.threads import constructed_class, describe, drained_queue, handle_fate, is_daemon, thread_target, writes
@@ -35,6 +35,12 @@ class UnjoinedThread(Rule):
 
     ## Fix
     ```python
+    def save_later(report):
+        threading.Thread(target=write_report, args=(report,), daemon=False).start()
+    ```
+    `ffscan fix --unsafe-fixes` turns `daemon=True` into `daemon=False`: the interpreter joins
+    non-daemon threads at exit. By hand, keep the thread and join it on shutdown:
+    ```python
     _writers: list[threading.Thread] = []
 
     def save_later(report):
@@ -42,11 +48,13 @@ class UnjoinedThread(Rule):
         writer.start()
         _writers.append(writer)  # joined on shutdown
     ```
-    Or make it a non-daemon thread (the interpreter joins those at exit), or run the write on a
-    `ThreadPoolExecutor` that is shut down with `wait=True`.
 
     ## Fix safety
-    No automatic fix: whether exit may wait for the write is a decision for a person.
+    Unsafe: exit now waits for the thread, which hangs the process if the thread never ends.
+    `daemon=False` is written rather than the keyword removed, because a thread started from
+    a daemon thread would otherwise inherit daemon mode. Offered only for the `daemon=True`
+    keyword; `t.daemon = True` and `setDaemon(True)` are left to a person. `track(thread)`
+    is not offered: it reports failures but does not keep exit from killing the write.
 
     ## Known limits
     Non-daemon threads are not reported: Python joins them at exit and prints their exceptions
@@ -60,7 +68,8 @@ class UnjoinedThread(Rule):
     name = "unjoined-thread"
     triggers = ("Thread", "Timer")
     message = "Daemon thread running `{target}` is never joined; exit kills it mid-write"
-    fix_title = "Keep the thread and join it on shutdown, or make it a non-daemon thread"
+    fix_title = "Make it a non-daemon thread, which the interpreter joins at exit"
+    fix_applicability = Applicability.UNSAFE
     impacts = (Impact.NO_TRACKING, Impact.NO_ALERTING)
     default_on = False
     off_reason = (
@@ -71,6 +80,20 @@ class UnjoinedThread(Rule):
         "it was writing is left half-done, with no error anywhere."
     )
     honours_detached = True
+
+    @classmethod
+    def fixes(cls, node, finding, fix_context):
+        import libcst as cst  # only under `ffscan fix`
+
+        from ffscan.fix import builders
+        from ffscan.model import Fix
+
+        if not isinstance(node, cst.Call):
+            return ()
+        daemon = builders.keyword(node, "daemon")
+        if daemon is None or not (isinstance(daemon.value, cst.Name) and daemon.value.value == "True"):
+            return ()
+        return [Fix.unsafe("Make it a non-daemon thread: `daemon=False`", {daemon.value: cst.Name("False")})]
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from typing import Optional, Tuple
 
-from ffscan.model import Impact
+from ffscan.model import Applicability, Impact
 from ffscan.rules.apis import is_loop_expression
 from ffscan.rules.base import Rule
 from ffscan.rules.flow import Use, defining_scope, fate, name_loads
@@ -35,14 +35,17 @@ class DroppedExecutorFuture(Rule):
 
     ## Fix
     ```python
+    from ffscan.runtime import track
+
     def on_upload(upload):
-        future = executor.submit(make_thumbnail, upload.path)
-        future.add_done_callback(report_failure)  # reads future.exception() and logs it
+        track(executor.submit(make_thumbnail, upload.path))
     ```
+    `ffscan fix` keeps the future with `track(...)`, which reports the exception once. By hand:
+    keep it and read `future.exception()` in a done-callback.
 
     ## Fix safety
-    No automatic fix yet: reading the result changes nothing on success, but where failures
-    should go is a decision for a person.
+    Safe: `track` returns the same future (from `submit` or `run_in_executor`) and never
+    blocks; the work runs exactly when it did and only a failure is now reported.
 
     ## Known limits
     A callable that is a local function catching every exception in its body is not reported.
@@ -53,7 +56,8 @@ class DroppedExecutorFuture(Rule):
     name = "dropped-executor-future"
     triggers = ("submit", "run_in_executor")
     message = "Future of `{callee}` from `{api}` is dropped; an exception raised by `{callee}` is never seen"
-    fix_title = "Keep the future and read its exception in a done-callback"
+    fix_title = "Keep the future and report its failure with `track(...)`"
+    fix_applicability = Applicability.SAFE
     impacts = (Impact.NO_TRACKING, Impact.NO_ALERTING)
     default_on = False
     off_reason = (
@@ -64,6 +68,16 @@ class DroppedExecutorFuture(Rule):
         "silently does not happen and no log, alert or retry follows."
     )
     honours_detached = True
+
+    @classmethod
+    def fixes(cls, node, finding, fix_context):
+        import libcst as cst  # only under `ffscan fix`
+
+        from ffscan.fix import builders
+
+        if not isinstance(node, cst.Call):
+            return ()
+        return [builders.track(node, fix_context.runtime, "Wrap the future in `track(...)`")]
 
     def visit_Call(self, node: ast.Call) -> None:
         found = self._submitted(node)

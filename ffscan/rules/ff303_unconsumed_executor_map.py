@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from ffscan.model import Impact
+from ffscan.model import Applicability, Impact
 from ffscan.rules.base import Rule
 from ffscan.rules.flow import Use, defining_scope, fate, name_loads
 from ffscan.rules.threads import describe, executor_kind
@@ -32,14 +32,15 @@ class UnconsumedExecutorMap(Rule):
     ## Fix
     ```python
     with ThreadPoolExecutor(max_workers=8) as pool:
-        for _ in pool.map(send_invoice, invoices):
-            pass  # re-raises the first failure
+        list(pool.map(send_invoice, invoices))  # re-raises the first failure
     ```
-    Or `list(pool.map(...))`, or submit each call and check each future.
+    `ffscan fix --unsafe-fixes` writes `list(...)` around the call. Or submit each call and
+    check each future.
 
     ## Fix safety
-    No automatic fix: consuming the iterator makes the first failure raise here, which changes
-    what the caller sees.
+    Unsafe: consuming the iterator blocks until every call has finished and raises the first
+    failure here, which changes when the caller continues and what it sees raised.
+
     """
 
     code = "FF303"
@@ -47,6 +48,7 @@ class UnconsumedExecutorMap(Rule):
     triggers = ("map",)
     message = "Results of `{receiver}.map` are never iterated; exceptions raised by `{callee}` are never seen"
     fix_title = "Iterate the results of `map` so failures are raised"
+    fix_applicability = Applicability.UNSAFE
     impacts = (Impact.NO_TRACKING, Impact.NO_ALERTING)
     default_on = True
     risk = (
@@ -54,6 +56,17 @@ class UnconsumedExecutorMap(Rule):
         "alert or retry follows."
     )
     honours_detached = True
+
+    @classmethod
+    def fixes(cls, node, finding, fix_context):
+        import libcst as cst  # only under `ffscan fix`
+
+        from ffscan.fix import builders
+        from ffscan.model import Fix
+
+        if not isinstance(node, cst.Call):
+            return ()
+        return [Fix.unsafe("Consume the results with `list(...)`", {node: builders.wrap_call("list", node)})]
 
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from typing import Iterator, Optional
 
-from ffscan.model import Impact
+from ffscan.model import Applicability, Impact
 from ffscan.rules.base import Rule
 from ffscan.rules.threads import describe, executor_kind
 
@@ -40,10 +40,14 @@ class ExecutorShutdownWithoutWait(Rule):
         def close(self):
             self._pool.shutdown(wait=True)  # or cancel_futures=True to drop queued work on purpose
     ```
+    `ffscan fix --unsafe-fixes` turns `wait=False` (or a positional `False`) into `True`,
+    outside `async def` only.
 
     ## Fix safety
-    No automatic fix: waiting can make shutdown slow, and cancelling drops work; a person
-    chooses.
+    Unsafe: shutdown now blocks until the submitted work has finished, which can make it slow.
+    Not offered inside `async def`, where the wait would block the event loop; cancelling
+    queued work instead is a decision for a person.
+
     """
 
     code = "FF304"
@@ -51,6 +55,7 @@ class ExecutorShutdownWithoutWait(Rule):
     triggers = ("shutdown",)
     message = "`{receiver}.shutdown(wait=False)` abandons the work submitted to it; its failures are never seen"
     fix_title = "Shut the executor down with `wait=True`, or cancel queued work explicitly"
+    fix_applicability = Applicability.UNSAFE
     impacts = (Impact.NO_TRACKING, Impact.NO_ALERTING)
     default_on = False
     off_reason = (
@@ -60,6 +65,22 @@ class ExecutorShutdownWithoutWait(Rule):
         "Work still queued or running at shutdown continues unobserved or is cut off at exit; "
         "its failures are never reported."
     )
+
+    @classmethod
+    def fixes(cls, node, finding, fix_context):
+        import libcst as cst  # only under `ffscan fix`
+
+        from ffscan.fix import builders
+        from ffscan.model import Fix
+
+        if not isinstance(node, cst.Call) or builders.in_async_function(node, fix_context):
+            return ()
+        wait = builders.keyword(node, "wait")
+        if wait is None and node.args and node.args[0].keyword is None and not node.args[0].star:
+            wait = node.args[0]
+        if wait is None or not (isinstance(wait.value, cst.Name) and wait.value.value == "False"):
+            return ()
+        return [Fix.unsafe("Wait for the submitted work: `wait=True`", {wait.value: cst.Name("True")})]
 
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func

@@ -40,7 +40,9 @@ class UntrackedProcess(Rule):
     For `_thread.start_new_thread`, use `threading.Thread` and keep it.
 
     ## Fix safety
-    No automatic fix: who should wait for the child is a decision for a person.
+    No automatic fix: who should wait for the child is a decision for a person, and
+    `track(...)` takes threads, tasks and futures, not processes.
+
     """
 
     code = "FF305"

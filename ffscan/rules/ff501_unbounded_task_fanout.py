@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from ffscan.model import Impact
+from ffscan.model import Applicability, Impact
 from ffscan.rules.apis import SPAWN_WORDS
 from ffscan.rules.base import Rule
 from ffscan.rules.fanout import (
@@ -61,10 +61,23 @@ class UnboundedTaskFanout(Rule):
             for user_id in user_ids:
                 tg.create_task(send_push_limited(user_id))
     ```
-    Or hand the items to a fixed number of workers reading a bounded `asyncio.Queue`.
+    Or hand the items to a fixed number of workers reading a bounded `asyncio.Queue`. Where the
+    task or thread is dropped anyway, `ffscan fix --unsafe-fixes` moves it onto the tracked
+    queue, which runs at most `max_concurrency` jobs at once:
+    ```python
+    for user_id in user_ids:
+        background.spawn(send_push, session, user_id)       # was asyncio.create_task(send_push(session, user_id))
+    for url in urls:
+        background.submit(fetch, url)                       # was threading.Thread(target=fetch, args=(url,)).start()
+    ```
 
     ## Fix safety
-    No automatic fix: the right limit depends on the downstream service.
+    Unsafe, and only for a dropped `asyncio.create_task(fn(...))`/`asyncio.ensure_future(fn(...))`
+    statement inside `async def`, or a dropped `threading.Thread(target=f, args=(...)).start()`:
+    the queue may start the job later than before, retries it if configured, and raises
+    `QueueFull` when too many are pending. Tasks that are kept, awaited or gathered, and
+    `TaskGroup` children, have no automatic fix: the right limit depends on the downstream
+    service.
 
     ## Options
     `fanout-threshold` (default 8): a `range(N)` or a literal list of at most N items is fine.
@@ -81,7 +94,8 @@ class UnboundedTaskFanout(Rule):
     name = "unbounded-task-fanout"
     triggers = SPAWN_WORDS
     message = "`{spawner}` starts one concurrent job per item of `{iterable}` with no limit on how many run at once"
-    fix_title = "Bound the concurrency with a semaphore or a fixed pool of workers"
+    fix_title = "Bound the concurrency: the tracked queue, a semaphore or a fixed pool of workers"
+    fix_applicability = Applicability.UNSAFE
     impacts = (Impact.NO_BACKPRESSURE,)
     default_on = False
     off_reason = (
@@ -91,6 +105,26 @@ class UnboundedTaskFanout(Rule):
         "A large input starts unbounded concurrent requests to a downstream service: connection "
         "pools run dry, rate limits trip, and memory grows with the input."
     )
+
+    @classmethod
+    def fixes(cls, node, finding, fix_context):
+        import libcst as cst  # only under `ffscan fix`
+
+        from ffscan.fix import builders
+
+        if not isinstance(node, cst.Call):
+            return ()
+        title = "Run it on the tracked background queue, which bounds concurrency"
+        fix = None
+        if finding.message.startswith("`threading.Thread`"):
+            fix = builders.started_thread_on_background(node, fix_context, title)
+        elif (
+            finding.message.startswith(("`asyncio.create_task`", "`asyncio.ensure_future`"))
+            and builders.is_dropped(node, fix_context)
+            and builders.in_async_function(node, fix_context)
+        ):
+            fix = builders.spawn_on_background(node, fix_context.runtime, title)
+        return [fix] if fix is not None else ()
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)

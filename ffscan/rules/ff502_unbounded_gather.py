@@ -54,7 +54,8 @@ class UnboundedGather(Rule):
     ```
 
     ## Fix safety
-    No automatic fix: the right limit depends on the downstream service.
+    No automatic fix: the right limit depends on the downstream service, and the results must
+    stay in order, so a person writes the semaphore.
 
     ## Options
     `fanout-threshold` (default 8): a `range(N)` or a literal list of at most N items is fine.
