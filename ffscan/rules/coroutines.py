@@ -89,16 +89,20 @@ def _primitive_method(ctx: "FileContext", call: ast.Call) -> Optional[str]:
     return None
 
 
-# Context managers under which a test expects warnings, such as "coroutine ... was never
-# awaited": code there drops coroutines on purpose.
-_WARNING_EXPECTERS = frozenset(
-    {"assertWarns", "assertWarnsRegex", "warns", "catch_warnings", "check_warnings", "deprecated_call"}
+# Context managers under which a test expects a warning ("coroutine ... was never awaited")
+# or an exception: code there drops coroutines on purpose, or the call itself is expected to
+# raise (bad arguments) and a call that does not raise fails the test loudly anyway.
+_EXPECTERS = frozenset(
+    {
+        "assertWarns", "assertWarnsRegex", "warns", "catch_warnings", "check_warnings",
+        "deprecated_call", "assertRaises", "assertRaisesRegex", "raises",
+    }
 )
 
 
 def expects_warning(ctx: "FileContext", node: ast.AST) -> bool:
     """Whether `node` runs inside `with self.assertWarns(...)`, `with pytest.warns(...)`,
-    `with warnings.catch_warnings()` or alike, in its own function."""
+    `with warnings.catch_warnings()`, `with pytest.raises(...)` or alike, in its own function."""
     for ancestor in ctx.ancestors(node):
         if isinstance(ancestor, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
             return False
@@ -107,7 +111,7 @@ def expects_warning(ctx: "FileContext", node: ast.AST) -> bool:
                 expr = item.context_expr
                 func = expr.func if isinstance(expr, ast.Call) else expr
                 spelled_as = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-                if spelled_as in _WARNING_EXPECTERS:
+                if spelled_as in _EXPECTERS:
                     return True
     return False
 

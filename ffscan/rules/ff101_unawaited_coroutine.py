@@ -58,8 +58,9 @@ class UnawaitedCoroutine(Rule):
     not followed (list them in `coroutine-functions`), and a name bound in more than one way
     is skipped. Calling an async generator function (an `async def` with `yield`) is not
     reported: it returns an async iterator, not a coroutine. Code inside `with
-    self.assertWarns(...)`, `pytest.warns(...)`, `warnings.catch_warnings()` and alike is
-    skipped: tests of the "never awaited" warning drop coroutines on purpose.
+    self.assertWarns(...)`, `pytest.warns(...)`, `warnings.catch_warnings()`,
+    `pytest.raises(...)` and alike is skipped: tests of the "never awaited" warning drop
+    coroutines on purpose, and a call expected to raise makes no coroutine.
 
     ## Options
     `coroutine-functions`: qualified names of further coroutine functions, such as
