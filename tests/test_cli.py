@@ -89,7 +89,7 @@ def test_finding_exits_1_and_is_printed_with_its_location(project, capsys):
     code, out, err = run(capsys, "check", "--select", "FF201", "--format", "concise")
     assert code == 1
     assert out.splitlines()[0].startswith("app.py:5:5: FF201 ")
-    assert out.splitlines()[-1] == "Found 1 finding in 1 file."
+    assert out.splitlines()[-1] == "Found 1 finding in 1 file (1 fixable with `ffscan fix`)."
     assert err == ""
 
 
@@ -119,7 +119,7 @@ def test_exit_zero_reports_findings_but_exits_0(project, capsys):
     project({"app.py": DROPPED})
     code, out, _ = run(capsys, "check", "--select", "FF201", "--format", "concise", "--exit-zero")
     assert code == 0
-    assert out.splitlines()[-1] == "Found 1 finding in 1 file."
+    assert out.splitlines()[-1] == "Found 1 finding in 1 file (1 fixable with `ffscan fix`)."
 
 
 def test_missing_path_exits_2_after_checking_the_others(project, capsys):
@@ -199,13 +199,13 @@ def test_statistics_prints_counts_per_rule(project, capsys):
     project({"a.py": DROPPED, "b.py": DROPPED, "broken.py": BROKEN})
     code, out, _ = run(capsys, "check", "--select", "FF001,FF201", "--statistics", "--format", "concise")
     assert code == 1
-    assert out == "2\tFF201\tdangling-task\n1\tFF001\tsyntax-error\nFound 3 findings in 3 files.\n"
+    assert out == "2\tFF201\tdangling-task\n1\tFF001\tsyntax-error\nFound 3 findings in 3 files (2 fixable with `ffscan fix`).\n"
     code, out, _ = run(capsys, "check", "--select", "FF001,FF201", "--statistics", "--no-color")
     assert code == 1
     assert [line.split() for line in out.splitlines()] == [
         ["2", "FF201", "dangling-task"],
         ["1", "FF001", "syntax-error"],
-        ["Found", "3", "findings", "in", "3", "files."],
+        ["Found", "3", "findings", "in", "3", "files", "(2", "fixable", "with", "`ffscan", "fix`)."],
     ]
 
 

@@ -233,7 +233,7 @@ def test_github_levels_run_errors_and_summary():
     assert lines[1].startswith("::notice file=app/jobs.py,line=10,col=1,")
     assert lines[2] == "::error file=app/x.py,line=7,title=ffscan error::FF201 crashed: KeyError: 'a'"
     assert lines[3] == "::error title=ffscan error::nope: no such file or directory"
-    assert lines[4] == "Found 2 findings in 1 file. 1 error while checking."
+    assert lines[4] == "Found 2 findings in 1 file. 1 path not found. 1 error while checking."
     assert len(lines) == 5
 
 
@@ -312,7 +312,7 @@ def test_text_frame_points_at_the_exact_span():
         "  |",
         "  = help: Keep a reference to the task and report its failure",
     ]
-    assert lines[-1] == "Found 2 findings in 1 file."
+    assert lines[-1] == "Found 2 findings in 1 file (2 fixable with `ffscan fix`)."
     assert not ANSI.search(out)
 
 
@@ -335,7 +335,7 @@ def test_text_uses_ansi_only_with_color():
 
 def test_text_summary_counts_errors_and_clean_runs():
     assert render("text", RunResult(files_checked=4), context()) == "All checks passed!\n"
-    assert render("text", mixed_result(), context()).splitlines()[-1] == "Found 3 findings in 2 files. 1 error while checking."
+    assert render("text", mixed_result(), context()).splitlines()[-1] == "Found 3 findings in 2 files (2 fixable with `ffscan fix`). 1 path not found. 1 error while checking."
 
 
 def test_concise_lines_are_exact():
@@ -343,7 +343,7 @@ def test_concise_lines_are_exact():
         "legacy/old.py:1:7: FF001 File does not parse: invalid syntax",
         "app/jobs.py:9:5: FF201 Task from `asyncio.create_task` is dropped; it can be garbage-collected mid-flight and its error is never seen",
         "app/jobs.py:11:5: FF201 Task from `asyncio.create_task` is dropped; it can be garbage-collected mid-flight and its error is never seen",
-        "Found 3 findings in 2 files. 1 error while checking.",
+        "Found 3 findings in 2 files (2 fixable with `ffscan fix`). 1 path not found. 1 error while checking.",
     ]
     stats = render("concise", mixed_result(), context(statistics=True)).splitlines()
     assert stats[:2] == ["2\tFF201\tdangling-task", "1\tFF001\tsyntax-error"]
