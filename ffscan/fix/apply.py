@@ -200,7 +200,10 @@ def write_atomically(fs_path: str, outcome: FileFix, source: SourceFile, origina
     if original.startswith(_BOM) and not encoded.startswith(_BOM):
         encoded = _BOM + encoded
     directory = os.path.dirname(os.path.abspath(fs_path))
-    handle_fd, temporary = tempfile.mkstemp(prefix=".ffscan-", suffix=".tmp", dir=directory)
+    try:
+        handle_fd, temporary = tempfile.mkstemp(prefix=".ffscan-", suffix=".tmp", dir=directory)
+    except OSError as error:  # a read-only directory: nothing was written
+        return f"cannot write: {error.strerror or error}"
     try:
         with os.fdopen(handle_fd, "wb") as handle:
             handle.write(encoded)

@@ -2,17 +2,82 @@
 
 from __future__ import annotations
 
-from typing import Optional, Tuple
+from typing import Dict, Optional, Tuple
 
 import libcst as cst
 
 from ffscan.model import Fix
 
 
-def track(expr: cst.BaseExpression, runtime: str, title: str) -> Fix:
+class _Names(cst.CSTVisitor):
+    """Every name a module uses or binds, and what it imports from the runtime module."""
+
+    def __init__(self, runtime: str) -> None:
+        super().__init__()
+        self.runtime = runtime
+        self.used: set = set()
+        self.imported: Dict[str, str] = {}  # runtime name -> local name
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        if node.relative or node.module is None or isinstance(node.names, cst.ImportStar):
+            return True
+        if _dotted(node.module) != self.runtime:
+            return True
+        for alias in node.names:
+            name = _dotted(alias.name)
+            local = alias.asname.name.value if alias.asname is not None and isinstance(alias.asname.name, cst.Name) else name
+            self.imported.setdefault(name, local)
+        return False  # these names are the runtime's own
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        node.value.visit(self)  # `obj.track` does not use the name `track`
+        return False
+
+    def visit_Arg(self, node: cst.Arg) -> bool:
+        node.value.visit(self)  # nor does the keyword in `f(track=1)`
+        return False
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.used.add(node.value)
+
+
+def _dotted(node: cst.BaseExpression) -> str:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return f"{_dotted(node.value)}.{node.attr.value}"
+    return ""
+
+
+def runtime_name(name: str, fix_context) -> Optional[str]:
+    """The local name that means the runtime's `name` here, or None when that name is taken.
+
+    An existing `from <runtime> import track as t` gives `t`; otherwise `track`, unless the
+    module already uses `track` for something else (a function of its own, a loop variable),
+    where the import would change what that name means.
+    """
+    names = getattr(fix_context, "_runtime_names", None)
+    if names is None:
+        names = _Names(fix_context.runtime)
+        fix_context.wrapper.module.visit(names)
+        fix_context._runtime_names = names
+    if name in names.imported:
+        return names.imported[name]
+    return None if name in names.used else name
+
+
+def track(expr: cst.BaseExpression, fix_context, title: str) -> Optional[Fix]:
     """`track(<expr>)`: same object, kept alive until done, its failure reported. Safe."""
-    wrapped = cst.Call(func=cst.Name("track"), args=[cst.Arg(value=expr)])
-    return Fix.safe(title, {expr: wrapped}, imports=[(runtime, "track")])
+    local = runtime_name("track", fix_context)
+    if local is None:
+        return None
+    wrapped = cst.Call(func=cst.Name(local), args=[cst.Arg(value=expr)])
+    return Fix.safe(title, {expr: wrapped}, imports=_imports(fix_context, "track", local))
+
+
+def _imports(fix_context, name: str, local: str) -> list:
+    """`from <runtime> import name` unless an alias of it is already imported."""
+    return [(fix_context.runtime, name)] if local == name else []
 
 
 def coroutine_call_parts(call: cst.Call) -> Optional[Tuple[cst.BaseExpression, Tuple[cst.Arg, ...]]]:
@@ -27,18 +92,14 @@ def coroutine_call_parts(call: cst.Call) -> Optional[Tuple[cst.BaseExpression, T
     return inner.func, tuple(inner.args)
 
 
-def spawn_on_background(call: cst.Call, runtime: str, title: str, method: str = "spawn") -> Optional[Fix]:
+def spawn_on_background(call: cst.Call, fix_context, title: str, method: str = "spawn") -> Optional[Fix]:
     """`background.spawn(fn, *args)` for `create_task(fn(*args))`. Unsafe: timing and retries."""
     parts = coroutine_call_parts(call)
-    if parts is None:
+    local = runtime_name("background", fix_context)
+    if parts is None or local is None:
         return None
     func, args = parts
-    first = cst.Arg(value=func, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))) if args else cst.Arg(value=func)
-    spawned = cst.Call(
-        func=cst.Attribute(value=cst.Name("background"), attr=cst.Name(method)),
-        args=[first, *args],
-    )
-    return Fix.unsafe(title, {call: spawned}, imports=[(runtime, "background")])
+    return Fix.unsafe(title, {call: queue_call(local, method, func, args)}, imports=_imports(fix_context, "background", local))
 
 
 def in_async_function(node: cst.CSTNode, fix_context) -> bool:
@@ -114,10 +175,10 @@ def thread_job_parts(thread_call: cst.Call) -> Optional[Tuple[cst.BaseExpression
     return target.value, arguments
 
 
-def queue_call(method: str, func: cst.BaseExpression, args: Tuple[cst.Arg, ...]) -> cst.Call:
-    """`background.<method>(func, *args)`."""
+def queue_call(queue: str, method: str, func: cst.BaseExpression, args: Tuple[cst.Arg, ...]) -> cst.Call:
+    """`<queue>.<method>(func, *args)`."""
     first = cst.Arg(value=func, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))) if args else cst.Arg(value=func)
-    return cst.Call(func=cst.Attribute(value=cst.Name("background"), attr=cst.Name(method)), args=[first, *args])
+    return cst.Call(func=cst.Attribute(value=cst.Name(queue), attr=cst.Name(method)), args=[first, *args])
 
 
 def started_thread_on_background(thread_call: cst.Call, fix_context, title: str) -> Optional[Fix]:
@@ -129,10 +190,11 @@ def started_thread_on_background(thread_call: cst.Call, fix_context, title: str)
     if not (isinstance(start, cst.Call) and not start.args and is_dropped(start, fix_context)):
         return None
     parts = thread_job_parts(thread_call)
-    if parts is None:
+    local = runtime_name("background", fix_context)
+    if parts is None or local is None:
         return None
     func, args = parts
-    return Fix.unsafe(title, {start: queue_call("submit", func, args)}, imports=[(fix_context.runtime, "background")])
+    return Fix.unsafe(title, {start: queue_call(local, "submit", func, args)}, imports=_imports(fix_context, "background", local))
 
 
 def await_expr(expr: cst.BaseExpression) -> cst.Await:

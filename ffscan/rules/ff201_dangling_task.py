@@ -57,7 +57,9 @@ class DanglingTask(Rule):
     Wrapping the task in `track(...)` is safe: it keeps a reference and reports the failure
     without changing when the work runs. Moving it to `background.spawn(fn, *args)` is unsafe:
     the queue may start it later, and a retry runs it again, which is only right when the
-    work is idempotent.
+    work is idempotent. Neither is offered where the module already uses the name (`track`,
+    `background`) for something else, a function of its own or a loop variable: the import
+    would change what that name means.
     """
 
     code = "FF201"
@@ -86,10 +88,12 @@ class DanglingTask(Rule):
         # The queue returns a job, not a task: only a task dropped as a statement can move.
         dropped = isinstance(fix_context.parent(node), cst.Expr)
         if dropped and finding.message.startswith(("Task from `asyncio.create_task`", "Task from `asyncio.ensure_future`")):
-            queued = builders.spawn_on_background(node, runtime, "Run it on the tracked background queue")
+            queued = builders.spawn_on_background(node, fix_context, "Run it on the tracked background queue")
             if queued is not None:
                 candidates.append(queued)
-        candidates.append(builders.track(node, runtime, "Wrap the task in `track(...)`"))
+        tracked = builders.track(node, fix_context, "Wrap the task in `track(...)`")
+        if tracked is not None:
+            candidates.append(tracked)
         return candidates
 
     def visit_Expr(self, node: ast.Expr) -> None:

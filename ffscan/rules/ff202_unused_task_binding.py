@@ -50,6 +50,8 @@ class UnusedTaskBinding(Rule):
     Safe: `track` returns the same task, so the name is bound to the same object and the task
     runs exactly when it did; only a failure is now reported (through the `ffscan.runtime`
     logger, or the hook given to `set_error_hook`).
+    Not offered where the module already uses the name `track` for something else (a
+    function of its own, a loop variable): the import would change what that name means.
 
     ## Known limits
     A name bound twice keeps both tasks as soon as one read keeps it; a task bound in a loop
@@ -78,7 +80,8 @@ class UnusedTaskBinding(Rule):
 
         if not isinstance(node, cst.Call):
             return ()
-        return [builders.track(node, fix_context.runtime, "Wrap the task in `track(...)`")]
+        fix = builders.track(node, fix_context, "Wrap the task in `track(...)`")
+        return [fix] if fix is not None else ()
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)

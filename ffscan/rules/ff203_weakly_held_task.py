@@ -54,6 +54,8 @@ class WeaklyHeldTask(Rule):
     ## Fix safety
     Safe: `track` returns the same task, so the weak container still gets it; the task runs
     exactly when it did and is now held until it ends, its failure reported.
+    Not offered where the module already uses the name `track` for something else (a
+    function of its own, a loop variable): the import would change what that name means.
 
     ## Known limits
     The weak container is recognised only when it is a local, module or `self` attribute built
@@ -81,7 +83,8 @@ class WeaklyHeldTask(Rule):
 
         if not isinstance(node, cst.Call):
             return ()
-        return [builders.track(node, fix_context.runtime, "Wrap the task in `track(...)`")]
+        fix = builders.track(node, fix_context, "Wrap the task in `track(...)`")
+        return [fix] if fix is not None else ()
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)

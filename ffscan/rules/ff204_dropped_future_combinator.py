@@ -44,7 +44,8 @@ class DroppedFutureCombinator(Rule):
     ## Fix safety
     Safe: `track` returns the same future and changes nothing about when the work runs or when
     the caller continues. Awaiting instead would change both, so it is left to a person.
-
+    Not offered where the module already uses the name `track` for something else (a
+    function of its own, a loop variable): the import would change what that name means.
     """
 
     code = "FF204"
@@ -68,7 +69,8 @@ class DroppedFutureCombinator(Rule):
 
         if not isinstance(node, cst.Call):
             return ()
-        return [builders.track(node, fix_context.runtime, "Wrap the future in `track(...)`")]
+        fix = builders.track(node, fix_context, "Wrap the future in `track(...)`")
+        return [fix] if fix is not None else ()
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)

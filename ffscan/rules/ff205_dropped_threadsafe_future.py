@@ -43,6 +43,8 @@ class DroppedThreadsafeFuture(Rule):
     ## Fix safety
     Safe: `track` accepts a `concurrent.futures.Future`, returns it unchanged and never blocks
     the calling thread; the coroutine runs exactly when it did.
+    Not offered where the module already uses the name `track` for something else (a
+    function of its own, a loop variable): the import would change what that name means.
 
     ## Known limits
     Off by default: in real code most dropped threadsafe futures post work that cannot fail,
@@ -76,7 +78,8 @@ class DroppedThreadsafeFuture(Rule):
 
         if not isinstance(node, cst.Call):
             return ()
-        return [builders.track(node, fix_context.runtime, "Wrap the future in `track(...)`")]
+        fix = builders.track(node, fix_context, "Wrap the future in `track(...)`")
+        return [fix] if fix is not None else ()
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)

@@ -46,6 +46,8 @@ class DroppedExecutorFuture(Rule):
     ## Fix safety
     Safe: `track` returns the same future (from `submit` or `run_in_executor`) and never
     blocks; the work runs exactly when it did and only a failure is now reported.
+    Not offered where the module already uses the name `track` for something else (a
+    function of its own, a loop variable): the import would change what that name means.
 
     ## Known limits
     A callable that is a local function catching every exception in its body is not reported.
@@ -77,7 +79,8 @@ class DroppedExecutorFuture(Rule):
 
         if not isinstance(node, cst.Call):
             return ()
-        return [builders.track(node, fix_context.runtime, "Wrap the future in `track(...)`")]
+        fix = builders.track(node, fix_context, "Wrap the future in `track(...)`")
+        return [fix] if fix is not None else ()
 
     def visit_Call(self, node: ast.Call) -> None:
         found = self._submitted(node)

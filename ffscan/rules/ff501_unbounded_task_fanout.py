@@ -77,7 +77,8 @@ class UnboundedTaskFanout(Rule):
     the queue may start the job later than before, retries it if configured, and raises
     `QueueFull` when too many are pending. Tasks that are kept, awaited or gathered, and
     `TaskGroup` children, have no automatic fix: the right limit depends on the downstream
-    service.
+    service. Not offered where the module already uses the name `background` for something
+    else.
 
     ## Options
     `fanout-threshold` (default 8): a `range(N)` or a literal list of at most N items is fine.
@@ -123,7 +124,7 @@ class UnboundedTaskFanout(Rule):
             and builders.is_dropped(node, fix_context)
             and builders.in_async_function(node, fix_context)
         ):
-            fix = builders.spawn_on_background(node, fix_context.runtime, title)
+            fix = builders.spawn_on_background(node, fix_context, title)
         return [fix] if fix is not None else ()
 
     def __init__(self, ctx) -> None:

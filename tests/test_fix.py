@@ -1,0 +1,255 @@
+"""`ffscan fix`: snapshots per fixable rule, import placement, and the safety net around writes.
+
+Snapshots change only through `pytest --update-fixtures`:
+- `fixtures/FFnnn/fixed.py` is bad.py after `ffscan fix --unsafe-fixes` with every rule selected;
+- `fixtures/FFnnn/fixed-safe.py` is bad.py after `ffscan fix` (safe fixes only), kept only where
+  that differs from both bad.py and fixed.py; otherwise the safe result must equal fixed.py for
+  a rule whose best fix is safe, and bad.py for a rule with unsafe fixes only;
+- `fixtures/fix_imports/<case>.py` -> `<case>.fixed.py` (safe fixes), byte for byte.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import stat
+import sys
+from pathlib import Path
+
+import libcst as cst
+import pytest
+
+from ffscan.cli import main
+from ffscan.config import Settings
+from ffscan.engine.sources import decode_source
+from ffscan.fix import apply
+from ffscan.fix.apply import fix_text, read_for_fix, write_atomically
+from ffscan.model import Applicability, Fix
+from ffscan.rules import all_rules
+from ffscan.rules.ff201_dangling_task import DanglingTask
+from helpers import ALL_CODES, FIXTURES, ROOT
+
+FIXABLE = sorted(code for code, rule in all_rules().items() if rule.fix_applicability is not None)
+FIXABLE_DIRS = [FIXTURES / code for code in FIXABLE if (FIXTURES / code / "bad.py").exists()]
+IMPORT_CASES = sorted(p for p in (FIXTURES / "fix_imports").glob("*.py") if not p.name.endswith(".fixed.py"))
+
+DROPPED = "import asyncio\n\n\nasync def handler(job):\n    asyncio.create_task(job())\n"
+TRACKED = "import asyncio\n\nfrom ffscan.runtime import track\n\n\nasync def handler(job):\n    track(asyncio.create_task(job()))\n"
+
+
+def fixed(data: bytes, unsafe: bool = True, path: str = "example.py", settings: Settings = None):
+    source = decode_source(data, path)
+    return fix_text(source, settings or Settings(root=ROOT), ALL_CODES, "example", unsafe=unsafe)
+
+
+def snapshot(request, path: Path, text: str) -> None:
+    """Compare `text` with the file at `path` byte for byte, or rewrite it under --update-fixtures."""
+    data = text.encode("utf-8")
+    if request.config.getoption("--update-fixtures"):
+        path.write_bytes(data)
+        return
+    assert path.exists(), f"{path.relative_to(ROOT)} is missing; run pytest --update-fixtures"
+    assert path.read_bytes() == data, f"{path.relative_to(ROOT)} differs; run pytest --update-fixtures and review the diff"
+
+
+def test_every_fixable_rule_has_a_fixture():
+    assert [d.name for d in FIXABLE_DIRS] == FIXABLE
+
+
+@pytest.mark.parametrize("folder", FIXABLE_DIRS, ids=lambda p: p.name)
+def test_fixing_bad_gives_fixed_snapshot(request, folder):
+    outcome = fixed((folder / "bad.py").read_bytes())
+    assert outcome.error is None, outcome.error
+    assert outcome.changed, f"{folder.name}: no fix applied to bad.py"
+    snapshot(request, folder / "fixed.py", outcome.fixed)
+    ast.parse(outcome.fixed)
+    # the rule's own findings that were fixed are gone; only those left for a reason remain
+    after = fixed(outcome.fixed.encode("utf-8"))
+    assert after.fixed == outcome.fixed, "fixing fixed.py changes it again"
+    remaining = [f for f in after.left if f[0].code == folder.name]
+    left = [f for f in outcome.left if f[0].code == folder.name]
+    assert len(remaining) == len(left)
+    assert any(finding.code == folder.name for finding, _ in outcome.applied)
+
+
+@pytest.mark.parametrize("folder", FIXABLE_DIRS, ids=lambda p: p.name)
+def test_safe_fixes_of_bad(request, folder):
+    bad = (folder / "bad.py").read_text(encoding="utf-8")
+    outcome = fixed(bad.encode("utf-8"), unsafe=False)
+    assert outcome.error is None, outcome.error
+    assert all(fix.applicability is Applicability.SAFE for _, fix in outcome.applied)
+    unsafe_text = (folder / "fixed.py").read_text(encoding="utf-8")
+    safe_path = folder / "fixed-safe.py"
+    if outcome.fixed not in (bad, unsafe_text) or safe_path.exists():
+        snapshot(request, safe_path, outcome.fixed)
+    elif all_rules()[folder.name].fix_applicability is Applicability.SAFE:
+        assert outcome.fixed == unsafe_text
+    else:
+        assert outcome.fixed == bad, "a rule with unsafe fixes only changed bad.py without --unsafe-fixes"
+    assert fixed(outcome.fixed.encode("utf-8"), unsafe=False).fixed == outcome.fixed
+
+
+@pytest.mark.parametrize("case", IMPORT_CASES, ids=lambda p: p.stem)
+def test_import_placement(request, case):
+    data = case.read_bytes()
+    outcome = fixed(data, unsafe=False, path=case.name)
+    assert outcome.error is None, outcome.error
+    assert outcome.changed
+    source = decode_source(data, case.name)
+    expected = case.with_name(case.stem + ".fixed.py")
+    result = outcome.fixed.encode(source.encoding)
+    if request.config.getoption("--update-fixtures"):
+        expected.write_bytes(result)
+    assert expected.read_bytes() == result
+    assert outcome.fixed.count("import track") + outcome.fixed.count("track as") <= 1 + data.count(b"track as")
+    compile(outcome.fixed, case.name, "exec")
+    assert fixed(result, unsafe=False, path=case.name).fixed == outcome.fixed
+
+
+def test_existing_alias_is_used_and_a_taken_name_is_refused():
+    aliased = "import asyncio\nfrom ffscan.runtime import track as keep\n\n\nasync def h(job):\n    asyncio.create_task(job())\n"
+    assert "    keep(asyncio.create_task(job()))" in fixed(aliased.encode(), unsafe=False).fixed
+    taken = "import asyncio\n\n\nasync def h(playlist, play):\n    for track in playlist:\n        asyncio.create_task(play(track))\n"
+    outcome = fixed(taken.encode(), unsafe=False)
+    assert not outcome.changed
+    assert [f.code for f, _ in outcome.left] == ["FF201"]
+
+
+# --- the safety net ------------------------------------------------------------------------
+
+
+def test_a_fix_that_would_not_compile_is_not_written(monkeypatch, tmp_path):
+    def garbage(cls, node, finding, fix_context):
+        # `await` in a sync function: libcst prints it, compile() rejects it
+        return [Fix.safe("garbage", {node: cst.Await(expression=node)})]
+
+    monkeypatch.setattr(DanglingTask, "fixes", classmethod(garbage))
+    text = "import asyncio\n\n\ndef handler(loop, job):\n    loop.create_task(job())\n"
+    path = tmp_path / "m.py"
+    path.write_text(text)
+    assert main(["fix", "--select", "FF201", str(path)]) == 1
+    assert path.read_text() == text
+    outcome = fixed(text.encode())
+    assert outcome.error is not None and "would not compile" in outcome.error
+
+
+def test_a_file_changed_since_read_is_refused(tmp_path):
+    path = tmp_path / "m.py"
+    path.write_text(DROPPED)
+    source, original, read_stat = read_for_fix(str(path), "m.py")
+    outcome = fix_text(source, Settings(root=tmp_path), ALL_CODES, "m")
+    assert outcome.changed
+    path.write_text(DROPPED + "# edited meanwhile\n")
+    problem = write_atomically(str(path), outcome, source, original, read_stat)
+    assert problem is not None and "changed since it was read" in problem
+    assert path.read_text() == DROPPED + "# edited meanwhile\n"
+
+
+def test_mode_encoding_bom_and_crlf_are_kept(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text("[tool.ffscan]\n")
+    latin = "# -*- coding: latin-1 -*-\n# café\n" + DROPPED
+    files = {
+        "latin.py": latin.encode("latin-1"),
+        "bom.py": b"\xef\xbb\xbf" + DROPPED.encode(),
+        "crlf.py": DROPPED.replace("\n", "\r\n").encode(),
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+        os.chmod(tmp_path / name, 0o640)
+    assert main(["fix", "."]) == 0
+    latin_out = (tmp_path / "latin.py").read_bytes()
+    assert "# café".encode("latin-1") in latin_out and b"track(asyncio.create_task(job()))" in latin_out
+    bom_out = (tmp_path / "bom.py").read_bytes()
+    assert bom_out.startswith(b"\xef\xbb\xbf") and bom_out.count(b"\xef\xbb\xbf") == 1
+    crlf_out = (tmp_path / "crlf.py").read_bytes()
+    assert b"track(" in crlf_out and b"\n" not in crlf_out.replace(b"\r\n", b"")
+    for name in files:
+        assert stat.S_IMODE(os.stat(tmp_path / name).st_mode) == 0o640
+    assert not list(tmp_path.glob(".ffscan-*"))
+
+
+def test_an_unwritable_directory_leaves_the_file_as_it_was(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text("[tool.ffscan]\n")
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    path = folder / "m.py"
+    path.write_text(DROPPED)
+    if os.geteuid() == 0:  # root writes anywhere: make the temporary file impossible instead
+
+        def refuse(*args, **kwargs):
+            raise PermissionError(13, "Permission denied")
+
+        monkeypatch.setattr(apply.tempfile, "mkstemp", refuse)
+    else:
+        os.chmod(folder, 0o555)
+    try:
+        code = main(["fix", str(path)])
+    finally:
+        os.chmod(folder, 0o755)
+    assert code == 1
+    assert path.read_text() == DROPPED
+    assert "cannot write" in capsys.readouterr().err
+    assert os.listdir(folder) == ["m.py"]
+
+
+def test_diff_writes_nothing_and_exits_1(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text("[tool.ffscan]\n")
+    (tmp_path / "m.py").write_text(DROPPED)
+    assert main(["fix", "--diff", "m.py"]) == 1
+    out = capsys.readouterr().out
+    assert "+    track(asyncio.create_task(job()))" in out
+    assert (tmp_path / "m.py").read_text() == DROPPED
+    (tmp_path / "m.py").write_text(TRACKED)
+    assert main(["fix", "--diff", "m.py"]) == 0
+
+
+def test_a_second_run_changes_nothing_and_check_fix_equals_fix(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text("[tool.ffscan]\n")
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        for source in FIXABLE_DIRS:
+            (tmp_path / folder / f"{source.name.lower()}.py").write_bytes((source / "bad.py").read_bytes())
+    main(["fix", "--unsafe-fixes", "--select", "ALL", "a"])
+    main(["check", "--fix", "--unsafe-fixes", "--select", "ALL", "b"])
+    first = {p.name: p.read_bytes() for p in (tmp_path / "a").iterdir()}
+    assert first == {p.name: p.read_bytes() for p in (tmp_path / "b").iterdir()}
+    assert first == {f"{d.name.lower()}.py": (d / "fixed.py").read_bytes() for d in FIXABLE_DIRS}
+    main(["fix", "--unsafe-fixes", "--select", "ALL", "a"])
+    assert first == {p.name: p.read_bytes() for p in (tmp_path / "a").iterdir()}
+
+
+def test_a_runtime_module_the_project_cannot_import_is_reported(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text('[tool.ffscan]\n\n[tool.ffscan.fix]\nruntime-module = "myapp._tracked"\n')
+    (tmp_path / "m.py").write_text(DROPPED)
+    assert main(["fix", "m.py"]) == 2
+    assert "myapp._tracked" in capsys.readouterr().err
+    assert (tmp_path / "m.py").read_text() == DROPPED
+    # once the project has it, the fix imports from there
+    (tmp_path / "myapp").mkdir()
+    (tmp_path / "myapp" / "__init__.py").write_text("")
+    (tmp_path / "myapp" / "_tracked.py").write_text("from ffscan.runtime import *\n")
+    assert main(["fix", "m.py"]) == 0
+    assert "from myapp._tracked import track" in (tmp_path / "m.py").read_text()
+
+
+def test_libcst_recursion_error_leaves_the_file_with_the_reason(tmp_path, monkeypatch, capsys):
+    # A generated module with a long chain that ast handles but libcst's recursive parser does not.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text("[tool.ffscan]\n")
+    chain = "VALUE = " + " + ".join(["1"] * 500) + "\n"
+    text = DROPPED + chain
+    (tmp_path / "gen.py").write_text(text)
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(1000)  # the default; pytest may have raised it
+    try:
+        code = main(["fix", "gen.py"])
+    finally:
+        sys.setrecursionlimit(limit)
+    assert code == 1
+    assert (tmp_path / "gen.py").read_text() == text
+    assert "RecursionError" in capsys.readouterr().err
