@@ -312,3 +312,15 @@ def test_checked_code_is_not_imported_in_process(project, capsys):
     assert main(["check", "--select", "ALL", "side_effects.py"]) == 0
     assert "side_effects" not in sys.modules
     assert not (project / "IMPORTED").exists()
+
+
+def test_syntax_newer_than_the_running_python_says_so():
+    import sys
+
+    if sys.version_info >= (3, 12):
+        pytest.skip("this Python parses PEP 695 syntax")
+    from helpers import check_text
+
+    result = check_text("type Alias = list[int]\n")
+    assert [f.code for f in result.findings] == ["FF001"]
+    assert "syntax newer than the Python 3." in result.findings[0].message

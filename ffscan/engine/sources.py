@@ -7,6 +7,7 @@ import io
 import os
 import re
 import stat
+import sys
 import tokenize
 from dataclasses import dataclass, field
 from typing import Optional, Tuple
@@ -194,12 +195,21 @@ def parse_source(source: SourceFile) -> ast.Module:
         line = error.lineno or 1
         if "Python 2" not in detail and _looks_like_python2(source.line(line)):
             detail += " (Python 2 code?)"
+        elif _NEWER_SYNTAX.search(source.line(line)):
+            detail += (
+                f" (syntax newer than the Python {sys.version_info[0]}.{sys.version_info[1]} "
+                "ffscan runs on, such as a `type` alias or generic `def f[T]`: run ffscan on a newer Python)"
+            )
         column = _character_column(source, line, error.offset) if error.offset else 1
         raise Unanalysable(SYNTAX_ERROR, detail, line, column) from None
     except (RecursionError, MemoryError):
         raise Unanalysable(TOO_DEEP, "nested too deeply for Python's parser") from None
     except ValueError as error:  # e.g. source that still holds a lone surrogate
         raise Unanalysable(UNDECODABLE, str(error)) from None
+
+
+# PEP 695 (3.12): `type X = ...`, `def f[T](...)`, `class C[T]:`.
+_NEWER_SYNTAX = re.compile(r"^\s*type\s+\w+\s*[\[=]|^\s*(async\s+)?(def|class)\s+\w+\s*\[")
 
 
 _PYTHON2 = re.compile(
