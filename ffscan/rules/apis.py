@@ -187,3 +187,6 @@ SPAWN_WORDS = (
     "run_in_executor", "add_done_callback", "call_soon", "call_later", "call_at", "start_new",
     "Process",
 )
+
+# A coroutine call needs an `async def` or an asyncio import in the file, or a loop method.
+COROUTINE_WORDS = ("async", *sorted(LOOP_COROUTINE_METHODS))

@@ -6,6 +6,7 @@ import ast
 from typing import Iterator
 
 from ffscan.model import Impact
+from ffscan.rules.apis import COROUTINE_WORDS
 from ffscan.rules.base import Rule
 from ffscan.rules.coroutines import coroutine_call, expects_warning
 
@@ -74,6 +75,7 @@ class UnawaitedCoroutine(Rule):
 
     code = "FF101"
     name = "unawaited-coroutine"
+    triggers = COROUTINE_WORDS
     message = "Coroutine from `{callee}` is never awaited; its body never runs"
     fix_title = "Await the coroutine"
     impacts = (Impact.NO_TRACKING, Impact.NO_ALERTING)

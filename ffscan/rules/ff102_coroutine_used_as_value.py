@@ -6,6 +6,7 @@ import ast
 from typing import Optional
 
 from ffscan.model import Impact
+from ffscan.rules.apis import COROUTINE_WORDS
 from ffscan.rules.base import Rule
 from ffscan.rules.coroutines import coroutine_call, expects_warning
 
@@ -73,6 +74,7 @@ class CoroutineUsedAsValue(Rule):
 
     code = "FF102"
     name = "coroutine-used-as-value"
+    triggers = COROUTINE_WORDS
     message = "Coroutine from `{callee}` is used in {where} without `await`; its body never runs"
     fix_title = "Await the coroutine before using its result"
     impacts = (Impact.NO_TRACKING, Impact.NO_ALERTING)

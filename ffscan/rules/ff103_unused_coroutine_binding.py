@@ -6,6 +6,7 @@ import ast
 from typing import Dict, Iterator, List, Tuple
 
 from ffscan.model import Impact
+from ffscan.rules.apis import COROUTINE_WORDS
 from ffscan.rules.base import Rule
 from ffscan.rules.coroutines import coroutine_call, expects_warning
 from ffscan.rules.flow import is_declared_global, name_loads
@@ -59,6 +60,7 @@ class UnusedCoroutineBinding(Rule):
 
     code = "FF103"
     name = "unused-coroutine-binding"
+    triggers = COROUTINE_WORDS
     message = "Coroutine from `{callee}` is bound to `{name}` but never awaited; its body never runs"
     fix_title = "Await the coroutine"
     impacts = (Impact.NO_TRACKING, Impact.NO_ALERTING)

@@ -6,7 +6,7 @@ import ast
 from typing import Optional, Tuple
 
 from ffscan.model import Impact
-from ffscan.rules.apis import EXECUTOR_CLASSES, is_loop_expression
+from ffscan.rules.apis import COROUTINE_WORDS, EXECUTOR_CLASSES, is_loop_expression
 from ffscan.rules.base import Rule
 from ffscan.rules.coroutines import coroutine_call, coroutine_function
 
@@ -82,6 +82,7 @@ class AsyncCallbackCalledSync(Rule):
 
     code = "FF104"
     name = "async-callback-called-sync"
+    triggers = COROUTINE_WORDS
     message = "Coroutine function `{callee}` is called by `{api}`, which drops the coroutine; its body never runs"
     fix_title = "Run the coroutine on an event loop instead of calling it as a plain callback"
     impacts = (Impact.NO_TRACKING, Impact.NO_ALERTING)
