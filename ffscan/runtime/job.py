@@ -1,0 +1,200 @@
+"""The handle for one job: what it runs, where it stands, how it ended."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import os
+import random
+import reprlib
+import threading
+import time
+from typing import Any, Callable
+
+PENDING = "pending"
+RUNNING = "running"
+RETRYING = "retrying"
+SUCCEEDED = "succeeded"
+FAILED = "failed"
+CANCELLED = "cancelled"
+DROPPED = "dropped"
+FINAL_STATUSES = frozenset({SUCCEEDED, FAILED, CANCELLED, DROPPED})
+
+# Guards the lazy creation of a job's outcome future; most jobs are never awaited, and a
+# concurrent.futures.Future (with its Condition) costs more than the rest of the job.
+_outcome_lock = threading.Lock()
+
+COROUTINE = "async"  # runs on the event loop
+THREAD = "thread"  # runs on one of the queue's worker threads
+
+
+# Ids come from a private generator seeded by the OS: os.urandom per job is a system call
+# that hands the GIL to busy workers, and the global `random` may be seeded by the program.
+_ids = random.Random()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_ids.seed)  # a forked child must not repeat the parent's ids
+
+
+def new_job_id() -> str:
+    """Return an id unique enough to key a journal across restarts."""
+    return f"{_ids.getrandbits(64):016x}"
+
+
+def describe_callable(fn: Any) -> str:
+    """Return a readable name for a function, partial or callable object."""
+    inner = getattr(fn, "func", None)  # functools.partial keeps the real function here
+    if inner is not None and not hasattr(fn, "__qualname__"):
+        return describe_callable(inner)
+    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None)
+    return name if name else type(fn).__qualname__
+
+
+_error_repr = reprlib.Repr()
+_error_repr.maxother = 500  # reprlib survives an exception whose own __repr__ raises
+
+
+def describe_error(error: BaseException | None) -> str:
+    """Return a bounded repr of an error that never raises."""
+    return _error_repr.repr(error)
+
+
+class Job:
+    """One unit of background work: a handle you may keep, await or ignore.
+
+    `status` moves pending -> running (-> retrying -> running ...) -> succeeded, failed,
+    cancelled; a job refused by a full queue is `dropped` straight away. `result()` and
+    `await job` give the return value or raise the final error; ignoring the handle is fine,
+    because failures are reported through the queue's `on_error` either way.
+    """
+
+    def __init__(
+        self,
+        *,
+        queue_name: str,
+        name: str,
+        kind: str,
+        fn: Callable[..., Any] | None,
+        args: tuple = (),
+        kwargs: dict | None = None,
+        coro: Any = None,
+        key: Any = None,
+        priority: int = 0,
+        retries: int = 0,
+        registered_name: str | None = None,
+        job_id: str | None = None,
+        created: float | None = None,
+    ) -> None:
+        self.id = job_id or new_job_id()
+        self.queue_name = queue_name
+        self.name = name
+        self.kind = kind
+        self.fn = fn
+        self.args = args
+        self.kwargs = kwargs or {}
+        self.key = key
+        self.priority = priority
+        self.retries = retries
+        self.registered_name = registered_name
+        self.status = PENDING
+        self.attempts = 0
+        self.last_error: BaseException | None = None
+        self.created = time.time() if created is None else created
+        self.started: float | None = None
+        self.finished: float | None = None
+        self._coro = coro
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._ending: tuple[Any, BaseException | None] | None = None  # (value, error) once resolved
+        self._future: concurrent.futures.Future | None = None
+
+    @property
+    def label(self) -> str:
+        """Name and id, as logs and shutdown reports show the job."""
+        return f"{self.name}[{self.id}]"
+
+    def done(self) -> bool:
+        """Return True once the job reached a final status."""
+        return self._ending is not None
+
+    def result(self, timeout: float | None = None) -> Any:
+        """Block until the job ends; return its value or raise its final error.
+
+        A dropped job raises `QueueFull`, a cancelled one `concurrent.futures.CancelledError`,
+        and a timeout `concurrent.futures.TimeoutError`.
+        """
+        self._refuse_to_block_own_loop()
+        return self._outcome().result(timeout)
+
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        """Block until the job ends; return its final error, or None if it succeeded."""
+        self._refuse_to_block_own_loop()
+        return self._outcome().exception(timeout)
+
+    def __await__(self):
+        return self._wait().__await__()
+
+    async def _wait(self) -> Any:
+        loop = asyncio.get_running_loop()
+        mirror = loop.create_future()  # cancelling the awaiter must not cancel the job
+        self._outcome().add_done_callback(lambda outcome: _copy_later(loop, outcome, mirror))
+        return await mirror
+
+    def _refuse_to_block_own_loop(self) -> None:
+        if self._ending is not None or self._loop is None:
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:  # no loop in this thread, so blocking here stalls nobody
+            return
+        if running is self._loop:
+            raise RuntimeError(f"job {self.label} runs on this event loop: await it instead")
+
+    def _settle(self, status: str, error: BaseException | None) -> None:
+        self.status = status
+        self.finished = time.time()
+        if error is not None:
+            self.last_error = error
+
+    def _outcome(self) -> concurrent.futures.Future:
+        with _outcome_lock:
+            if self._future is None:
+                self._future = concurrent.futures.Future()
+                if self._ending is not None:
+                    _settle_future(self._future, self.status, *self._ending)
+            return self._future
+
+    def _resolve(self, value: Any, error: BaseException | None) -> None:
+        with _outcome_lock:
+            self._ending = (value, error)
+            future = self._future
+        if future is not None:
+            _settle_future(future, self.status, value, error)
+
+    def __repr__(self) -> str:
+        return f"<Job {self.label} {self.kind} {self.status} attempts={self.attempts}>"
+
+
+def _settle_future(future: concurrent.futures.Future, status: str, value: Any, error: BaseException | None) -> None:
+    if status == CANCELLED:
+        future.cancel()
+    elif error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(value)
+
+
+def _copy_later(loop: asyncio.AbstractEventLoop, outcome: concurrent.futures.Future, mirror: asyncio.Future) -> None:
+    try:
+        loop.call_soon_threadsafe(_copy_outcome, outcome, mirror)
+    except RuntimeError:  # the awaiting loop has closed; nobody is left to tell
+        pass
+
+
+def _copy_outcome(outcome: concurrent.futures.Future, mirror: asyncio.Future) -> None:
+    if mirror.done():  # the awaiter gave up (was cancelled) before the job ended
+        return
+    if outcome.cancelled():
+        mirror.cancel()
+    elif outcome.exception() is not None:
+        mirror.set_exception(outcome.exception())
+    else:
+        mirror.set_result(outcome.result())
