@@ -11,10 +11,10 @@ Standard library only; importing it never loads libcst, rich or networkx.
 
 from __future__ import annotations
 
-from ffscan.runtime.backoff import Backoff
-from ffscan.runtime.default import background, configure, default_queue
-from ffscan.runtime.errors import QueueClosed, QueueFull
-from ffscan.runtime.job import (
+from .backoff import Backoff
+from .default import background, configure, default_queue
+from .errors import QueueClosed, QueueFull
+from .job import (
     CANCELLED,
     DROPPED,
     FAILED,
@@ -24,10 +24,10 @@ from ffscan.runtime.job import (
     SUCCEEDED,
     Job,
 )
-from ffscan.runtime.journal import SQLiteJournal, read_journal, render_jobs_table, summarize
-from ffscan.runtime.queue import NotAwaitable, TrackedQueue, log_job_failure
-from ffscan.runtime.stats import FailureRecord, QueueStats, ShutdownReport
-from ffscan.runtime.track import pending_count, set_error_hook, track, tracked
+from .journal import SQLiteJournal, read_journal, render_jobs_table, summarize
+from .queue import NotAwaitable, TrackedQueue, log_job_failure
+from .stats import FailureRecord, QueueStats, ShutdownReport
+from .track import pending_count, set_error_hook, track, tracked
 
 __all__ = [
     "CANCELLED",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from ffscan.runtime.queue import TrackedQueue
+from .queue import TrackedQueue
 
 _lock = threading.Lock()
 _queue: TrackedQueue | None = None

@@ -19,10 +19,10 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ffscan.runtime.job import CANCELLED, Job, describe_error
+from .job import CANCELLED, Job, describe_error
 
 if TYPE_CHECKING:
-    from ffscan.runtime.queue import TrackedQueue
+    from .queue import TrackedQueue
 
 logger = logging.getLogger("ffscan.runtime")
 
@@ -142,7 +142,13 @@ class SQLiteJournal:
         known = [row for row in rows if queue.registered(row[1]) is not None]
         for job_id, name, *_ in rows:
             if queue.registered(name) is None:
-                logger.warning("journal %s: job %s[%s] is not registered on queue %r; not replayed", self.path, name, job_id, queue.name)
+                logger.warning(
+                    "journal %s: job %s[%s] is not registered on queue %r; not replayed",
+                    self.path,
+                    name,
+                    job_id,
+                    queue.name,
+                )
         _require_loop_for_coroutines(queue, [row[1] for row in known])
         replayed = []
         for job_id, name, replay_args, job_key, priority, created in known:

@@ -23,9 +23,9 @@ import weakref
 from collections.abc import Iterable
 from typing import Any, Callable
 
-from ffscan.runtime.backoff import Backoff
-from ffscan.runtime.errors import QueueClosed, QueueFull
-from ffscan.runtime.job import (
+from .backoff import Backoff
+from .errors import QueueClosed, QueueFull
+from .job import (
     CANCELLED,
     COROUTINE,
     DROPPED,
@@ -39,7 +39,7 @@ from ffscan.runtime.job import (
     describe_callable,
     describe_error,
 )
-from ffscan.runtime.stats import FailureRecord, QueueStats, ShutdownReport
+from .stats import FailureRecord, QueueStats, ShutdownReport
 
 logger = logging.getLogger("ffscan.runtime")
 
@@ -138,7 +138,9 @@ class TrackedQueue:
 
     # -- intake ---------------------------------------------------------------------------
 
-    def spawn(self, fn: Callable[..., Any] | str, /, *args: Any, key: Any = None, priority: int = 0, **kwargs: Any) -> Job:
+    def spawn(
+        self, fn: Callable[..., Any] | str, /, *args: Any, key: Any = None, priority: int = 0, **kwargs: Any
+    ) -> Job:
         """Run `await fn(*args, **kwargs)` as a background job on the running event loop.
 
         Call it from async code or from sync code running inside the loop. A retry calls
@@ -188,7 +190,9 @@ class TrackedQueue:
         )
         return self._accept(job, loop)
 
-    def submit(self, fn: Callable[..., Any] | str, /, *args: Any, key: Any = None, priority: int = 0, **kwargs: Any) -> Job:
+    def submit(
+        self, fn: Callable[..., Any] | str, /, *args: Any, key: Any = None, priority: int = 0, **kwargs: Any
+    ) -> Job:
         """Run blocking `fn(*args, **kwargs)` on one of the queue's worker threads.
 
         Callable from any thread, with or without an event loop; retries call it again.
@@ -263,7 +267,9 @@ class TrackedQueue:
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
-        return f"<TrackedQueue {self.name!r} {state} pending={self._pending_count_locked()} running={len(self._running)}>"
+        return (
+            f"<TrackedQueue {self.name!r} {state} pending={self._pending_count_locked()} running={len(self._running)}>"
+        )
 
     # -- drain and shutdown ---------------------------------------------------------------
 
@@ -399,7 +405,11 @@ class TrackedQueue:
     def _starts_now_locked(self, kind: str) -> bool:
         """Return True if a new job of `kind` would get a slot at once, so it never waits."""
         if kind == COROUTINE:
-            return not self._coroutines_paused and not self._pending[COROUTINE] and self._coroutine_slots < self.max_concurrency
+            return (
+                not self._coroutines_paused
+                and not self._pending[COROUTINE]
+                and self._coroutine_slots < self.max_concurrency
+            )
         return self._busy_workers + len(self._pending[THREAD]) < self.max_concurrency
 
     def _take_startable_locked(self) -> list[Job]:
@@ -499,7 +509,9 @@ class TrackedQueue:
             return await coro
         result = job.fn(*job.args, **job.kwargs)
         if not inspect.isawaitable(result):
-            raise NotAwaitable(f"{job.name} returned {type(result).__name__}, not an awaitable; use submit() for blocking functions")
+            raise NotAwaitable(
+                f"{job.name} returned {type(result).__name__}, not an awaitable; use submit() for blocking functions"
+            )
         return await result
 
     def _note_outside_cancel(self, job: Job) -> None:
@@ -666,7 +678,9 @@ class TrackedQueue:
         with self._lock:
             has_coroutines = self._pending[COROUTINE] or any(j.kind == COROUTINE for j in self._running.values())
         if running is self._loop and has_coroutines:
-            raise RuntimeError(f"{method}() would block the event loop that runs this queue's jobs; await the async form")
+            raise RuntimeError(
+                f"{method}() would block the event loop that runs this queue's jobs; await the async form"
+            )
 
     def _abandon_closed_loop(self) -> None:
         """Settle coroutine jobs whose event loop closed before they finished."""
@@ -769,7 +783,9 @@ class TrackedQueue:
         cancelled = tuple(job for job in requested if job.status == CANCELLED)
         return ShutdownReport(cancelled=cancelled, still_running=tuple(still))
 
-    def _replay(self, name: str, args: list, kwargs: dict, *, job_id: str, key: Any, priority: int, created: float | None) -> Job:
+    def _replay(
+        self, name: str, args: list, kwargs: dict, *, job_id: str, key: Any, priority: int, created: float | None
+    ) -> Job:
         """Spawn or submit a registered job again under its old id (used by journal replay)."""
         fn = self._registry[name]
         kind = COROUTINE if asyncio.iscoroutinefunction(fn) else THREAD

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, NamedTuple
 
-from ffscan.runtime.job import Job
+from .job import Job
 
 
 class FailureRecord(NamedTuple):

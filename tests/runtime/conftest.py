@@ -10,7 +10,6 @@ from ffscan.runtime import configure, set_error_hook
 
 from .helpers import Recorder
 
-
 HANG_LIMIT_SECONDS = 60
 
 

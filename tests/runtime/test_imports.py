@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import ast
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -39,3 +41,22 @@ def test_runtime_sources_parse_as_python_3_9():
     ]
     for path in sources:
         ast.parse(path.read_text(encoding="utf-8"), filename=str(path), feature_version=(3, 9))
+
+
+def test_a_copy_of_the_package_works_under_another_name_without_ffscan(tmp_path):
+    shutil.copytree(RUNTIME, tmp_path / "tracked_work", ignore=shutil.ignore_patterns("__pycache__"))
+    probe = (
+        "import sys, tracked_work; "
+        "job = tracked_work.background.submit(sum, [1, 2, 3]); "
+        "print(job.result(timeout=5), 'ffscan' in sys.modules)"
+    )
+    output = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+        check=True,
+    ).stdout
+    assert output.split() == ["6", "False"]

@@ -148,7 +148,13 @@ async def _async_noop(*args, **kwargs):
 
 def test_the_journal_records_how_each_job_ended(tmp_path):
     journal = SQLiteJournal(tmp_path / "jobs.db")
-    queue = TrackedQueue("recorded", retries=1, backoff=Backoff(initial=0.0, jitter=0.0), journal=journal, on_error=lambda job, error: None)
+    queue = TrackedQueue(
+        "recorded",
+        retries=1,
+        backoff=Backoff(initial=0.0, jitter=0.0),
+        journal=journal,
+        on_error=lambda job, error: None,
+    )
     calls = []
 
     def flaky(n):
@@ -167,7 +173,13 @@ def test_the_journal_records_how_each_job_ended(tmp_path):
     rows = journal.rows()
     journal.close()
     assert [(row["name"], row["kind"], row["status"], row["attempts"], row["last_error"]) for row in rows] == [
-        ("test_the_journal_records_how_each_job_ended.<locals>.flaky", "thread", "succeeded", 2, "ValueError('first try fails')"),
+        (
+            "test_the_journal_records_how_each_job_ended.<locals>.flaky",
+            "thread",
+            "succeeded",
+            2,
+            "ValueError('first try fails')",
+        ),
         ("test_the_journal_records_how_each_job_ended.<locals>.broken", "thread", "failed", 2, "KeyError('always')"),
     ]
     for row in rows:
@@ -177,7 +189,13 @@ def test_the_journal_records_how_each_job_ended(tmp_path):
 
 def test_a_job_cancelled_in_its_backoff_is_recorded_as_retrying_then_interrupted(tmp_path):
     journal = SQLiteJournal(tmp_path / "jobs.db")
-    queue = TrackedQueue("backoff", retries=1, backoff=Backoff(initial=30.0, jitter=0.0), journal=journal, on_error=lambda job, error: None)
+    queue = TrackedQueue(
+        "backoff",
+        retries=1,
+        backoff=Backoff(initial=30.0, jitter=0.0),
+        journal=journal,
+        on_error=lambda job, error: None,
+    )
 
     async def fails():
         raise ConnectionError("down")
@@ -216,7 +234,9 @@ def test_a_failed_journal_write_is_logged_once_and_the_job_still_runs(tmp_path, 
 def test_summarize_counts_each_status_and_lists_failures_newest_first(tmp_path):
     path = tmp_path / "jobs.db"
     journal = SQLiteJournal(path)
-    queue = TrackedQueue("summary", max_concurrency=1, max_pending=0, overflow="drop", journal=journal, on_error=lambda job, error: None)
+    queue = TrackedQueue(
+        "summary", max_concurrency=1, max_pending=0, overflow="drop", journal=journal, on_error=lambda job, error: None
+    )
     release = threading.Event()
 
     def fail(message):
@@ -272,7 +292,15 @@ def test_render_jobs_table_shows_brackets_literally(tmp_path):
     journal.close()
     table = render_jobs_table(rows, title="jobs")
     assert table.row_count == 2
-    assert [column.header for column in table.columns] == ["id", "name", "status", "attempts", "created", "took", "last error"]
+    assert [column.header for column in table.columns] == [
+        "id",
+        "name",
+        "status",
+        "attempts",
+        "created",
+        "took",
+        "last error",
+    ]
     console = Console(width=250, record=True, file=io.StringIO())
     console.print(table)
     assert "KeyError('[bold]')" in console.export_text()

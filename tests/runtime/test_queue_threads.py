@@ -39,7 +39,9 @@ def test_a_burst_of_10000_thread_jobs_never_exceeds_max_concurrency(on_error):
 
 
 def test_thread_retries_wait_the_configured_backoff(on_error, caplog):
-    queue = TrackedQueue("thread-retry", retries=2, backoff=Backoff(initial=0.02, factor=3.0, jitter=0.0), on_error=on_error)
+    queue = TrackedQueue(
+        "thread-retry", retries=2, backoff=Backoff(initial=0.02, factor=3.0, jitter=0.0), on_error=on_error
+    )
     attempt_times: list[float] = []
 
     def fails_twice():
