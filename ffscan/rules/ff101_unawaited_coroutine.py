@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from typing import Iterator
 
-from ffscan.model import Impact
+from ffscan.model import Applicability, Impact
 from ffscan.rules.apis import COROUTINE_WORDS
 from ffscan.rules.base import Rule
 from ffscan.rules.coroutines import coroutine_call, expects_warning
@@ -51,8 +51,13 @@ class UnawaitedCoroutine(Rule):
     synchronous version of the function.
 
     ## Fix safety
-    No fix is offered: adding `await` is only possible inside an `async def` and changes when
-    the caller continues, and from synchronous code the right cure is a design decision.
+    Unsafe, and offered only for a coroutine call that is a whole statement inside `async def`:
+    `ffscan fix --unsafe-fixes` writes `await` in front of it. The body now runs, and the
+    caller waits for it and sees what it raises: that changes timing and errors, which is
+    why it is not safe (mypy and pyright only report this shape, and Ruff's RUF006-style fixes
+    are marked unsafe for the same reason). Outside `async def` the `await` is display-only:
+    there the cure (a task kept on the running loop, or a synchronous version) is a design
+    decision.
 
     ## Known limits
     Only calls whose target is certain are checked: functions imported from other modules are
@@ -78,11 +83,26 @@ class UnawaitedCoroutine(Rule):
     triggers = COROUTINE_WORDS
     message = "Coroutine from `{callee}` is never awaited; its body never runs"
     fix_title = "Await the coroutine"
+    fix_applicability = Applicability.UNSAFE
     impacts = (Impact.NO_TRACKING, Impact.NO_ALERTING)
     risk = (
         "The work in the coroutine silently never happens; the only trace is a "
         "'coroutine was never awaited' RuntimeWarning on stderr."
     )
+
+    @classmethod
+    def fixes(cls, node, finding, fix_context):
+        import libcst as cst  # only under `ffscan fix`
+
+        from ffscan.fix import builders
+        from ffscan.model import Fix
+
+        if not isinstance(node, cst.Call) or not builders.is_dropped(node, fix_context):
+            return ()
+        awaited = {node: builders.await_expr(node)}
+        if builders.in_async_function(node, fix_context):
+            return [Fix.unsafe("Await the coroutine", awaited)]
+        return [Fix.display_only("Await the coroutine from an `async def` caller", awaited)]
 
     def visit_Expr(self, node: ast.Expr) -> None:
         calls = list(_dropped_calls(node.value))
