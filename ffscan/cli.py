@@ -77,6 +77,17 @@ def build_parser() -> argparse.ArgumentParser:
     fix.add_argument("--no-color", action="store_true")
     fix.add_argument("--quiet", "-q", action="store_true")
 
+    vendor = commands.add_parser(
+        "vendor-runtime", help="copy the tracked runtime into your project, so fixes need no ffscan at run time"
+    )
+    vendor.add_argument("destination", type=Path, metavar="PATH", help="a package directory, e.g. myapp/_tracked")
+    vendor.add_argument("--force", action="store_true", help="replace an existing copy")
+
+    jobs = commands.add_parser("jobs", help="show the jobs recorded in a runtime journal (SQLiteJournal)")
+    jobs.add_argument("journal", type=Path, metavar="PATH")
+    jobs.add_argument("--format", choices=("text", "json"), default="text")
+    jobs.add_argument("--no-color", action="store_true")
+
     rules = commands.add_parser("rules", help="list every rule")
     rules.add_argument("--format", choices=("text", "json"), default="text")
     rules.add_argument("--no-color", action="store_true")
@@ -98,6 +109,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return run_check_command(args)
         if args.command == "rules":
             return run_rules_command(args)
+        if args.command == "vendor-runtime":
+            return run_vendor_command(args)
+        if args.command == "jobs":
+            return run_jobs_command(args)
         if args.command == "rule":
             return run_rule_command(args)
     except ConfigError as error:
@@ -235,6 +250,58 @@ def run_fix_command(args: argparse.Namespace) -> int:
     if args.diff:
         return EXIT_FINDINGS if run.changed_files else EXIT_CLEAN
     return EXIT_FINDINGS if left or errors else EXIT_CLEAN
+
+
+def run_vendor_command(args: argparse.Namespace) -> int:
+    """Copy ffscan/runtime (standard library only, relative imports) to a package of the project."""
+    import shutil
+
+    import ffscan.runtime
+
+    destination = args.destination
+    if destination.suffix == ".py":
+        destination = destination.with_suffix("")  # the runtime is a package, not one module
+    source = Path(ffscan.runtime.__file__).parent
+    if destination.exists() and not args.force:
+        print(f"ffscan: error: {destination} exists; use --force to replace it", file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        if destination.exists():
+            shutil.rmtree(destination)
+        shutil.copytree(source, destination, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    except OSError as error:
+        print(f"ffscan: error: cannot write {destination}: {error.strerror or error}", file=sys.stderr)
+        return EXIT_ERROR
+    module = ".".join(destination.with_suffix("").parts).lstrip(".")
+    print(
+        f"Wrote the tracked runtime to {destination}/. Point fixes at it with:\n\n"
+        f'[tool.ffscan.fix]\nruntime-module = "{module}"'
+    )
+    return EXIT_CLEAN
+
+
+def run_jobs_command(args: argparse.Namespace) -> int:
+    """Print the jobs a SQLiteJournal recorded, and counts per status."""
+    from ffscan.runtime.journal import read_journal, render_jobs_table, summarize
+
+    try:
+        rows = read_journal(args.journal)
+        summary = summarize(args.journal)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"ffscan: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    if args.format == "json":
+        import json
+
+        sys.stdout.write(json.dumps({"summary": summary, "jobs": rows}, indent=2, default=str) + "\n")
+        return EXIT_CLEAN
+    from rich.console import Console
+
+    console = Console(no_color=not use_color(args.no_color, sys.stdout), highlight=False)
+    console.print(render_jobs_table(rows, title=str(args.journal)))
+    counts = ", ".join(f"{status} {count}" for status, count in summary["by_status"].items() if count)
+    console.print(f"{summary['total']} jobs: {counts or 'none'}")
+    return EXIT_CLEAN
 
 
 def run_rules_command(args: argparse.Namespace) -> int:
