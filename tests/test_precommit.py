@@ -35,10 +35,12 @@ def _git(cwd: Path, *args: str) -> None:
 
 
 def test_hook_manifest_matches_what_the_cli_needs():
-    (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
-    assert (hook["id"], hook["entry"], hook["language"]) == ("ffscan", "ffscan check", "python")
-    assert hook["types_or"] == ["python", "pyi"]
-    assert hook["require_serial"] is True
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    assert [(h["id"], h["entry"], h["language"]) for h in hooks] == [
+        ("ffscan", "ffscan check", "python"),
+        ("ffscan-fix", "ffscan fix", "python"),
+    ]
+    assert all(h["types_or"] == ["python", "pyi"] and h["require_serial"] is True for h in hooks)
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +64,7 @@ def hook_source(tmp_path_factory):
     return source, tmp_path_factory.mktemp("pre-commit-home")
 
 
-def _try_repo(hook_source, files: dict, tmp_path: Path) -> subprocess.CompletedProcess:
+def _try_repo(hook_source, files: dict, tmp_path: Path, hook: str = "ffscan") -> subprocess.CompletedProcess:
     source, home = hook_source
     repo = tmp_path / "repo"
     repo.mkdir()
@@ -73,7 +75,7 @@ def _try_repo(hook_source, files: dict, tmp_path: Path) -> subprocess.CompletedP
     env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "PRE_COMMIT_COLOR")}
     env["PRE_COMMIT_HOME"] = str(home)
     return subprocess.run(
-        [_pre_commit(), "try-repo", str(source), "ffscan", "--all-files", "--color", "never"],
+        [_pre_commit(), "try-repo", str(source), hook, "--all-files", "--color", "never"],
         cwd=repo,
         capture_output=True,
         text=True,
@@ -98,3 +100,14 @@ def test_hook_passes_on_a_clean_repo(hook_source, tmp_path):
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
     assert "ffscan" in output and "Passed" in output
+
+
+@pytest.mark.slow
+def test_fix_hook_rewrites_a_dropped_task_and_stops_the_commit(hook_source, tmp_path):
+    done = _try_repo(hook_source, {"app.py": DROPPED, "ok.py": KEPT}, tmp_path, hook="ffscan-fix")
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output
+    assert "files were modified by this hook" in output
+    fixed = (tmp_path / "repo" / "app.py").read_text(encoding="utf-8")
+    assert "from ffscan.runtime import track" in fixed
+    assert (tmp_path / "repo" / "ok.py").read_text(encoding="utf-8") == KEPT
