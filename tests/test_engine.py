@@ -46,3 +46,17 @@ def test_suppression_comment_on_a_block_header_does_not_cover_its_body():
         "        asyncio.create_task(g())\n"
     )
     assert [(f.start.line, f.code) for f in check_text(text, codes={"FF201"}).findings] == [(4, "FF201")]
+
+
+def test_a_coroutine_iterated_inside_a_list_is_not_tested_for_truth_but_one_in_a_condition_is():
+    text = (
+        "async def c():\n"
+        "    pass\n"
+        "\n"
+        "async def f():\n"
+        "    for x in [c(), c()]:\n"
+        "        await x\n"
+        "    if c():\n"
+        "        pass\n"
+    )
+    assert [(f.start.line, f.code) for f in check_text(text).findings] == [(7, "FF102")]

@@ -43,55 +43,64 @@ _CONTAINERS = (ast.List, ast.Tuple, ast.Set, ast.Starred, ast.ListComp, ast.SetC
 def fate(ctx: "FileContext", expr: ast.AST) -> Fate:
     """What happens to the value of `expr`, looking through containers and conditionals."""
     child, parent = expr, ctx.parent(expr)
+    inside_container = False
     while parent is not None:
-        if isinstance(parent, ast.Expr):
-            return Fate(Use.DROPPED, parent)
-        if isinstance(parent, ast.Await):
-            return Fate(Use.AWAITED, parent)
-        if isinstance(parent, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr)):
-            if child is not getattr(parent, "value", None):
-                return Fate(Use.OTHER, parent)
-            targets = _targets(parent)
-            if targets and all(isinstance(t, ast.Name) for t in targets):
-                return Fate(Use.BOUND, parent, tuple(t.id for t in targets))  # type: ignore[attr-defined]
-            return Fate(Use.STORED, parent)
-        if isinstance(parent, (ast.Return, ast.Yield, ast.YieldFrom, ast.Lambda)):
-            return Fate(Use.RETURNED, parent)
-        if isinstance(parent, ast.Call):
-            if child is parent.func:
-                return Fate(Use.OTHER, parent)
-            return Fate(Use.PASSED, parent)
-        if isinstance(parent, ast.keyword):
-            call = ctx.parent(parent)
-            return Fate(Use.PASSED, call)
-        if isinstance(parent, ast.Attribute):
-            call = ctx.parent(parent)
-            if isinstance(call, ast.Call) and call.func is parent:
-                return Fate(Use.RECEIVER, call)
-            return Fate(Use.OTHER, parent)
-        if isinstance(parent, (ast.BoolOp, ast.Compare, ast.FormattedValue)):
-            return Fate(Use.TESTED, parent)
-        if isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.Not):
-            return Fate(Use.TESTED, parent)
-        if isinstance(parent, (ast.If, ast.While, ast.IfExp, ast.Assert)) and child is parent.test:
-            return Fate(Use.TESTED, parent)
-        if isinstance(parent, (ast.For, ast.AsyncFor, ast.comprehension)) and child is parent.iter:
-            return Fate(Use.TESTED, parent)
-        if isinstance(parent, ast.comprehension):
-            return Fate(Use.OTHER, parent)  # a condition of a comprehension: its `ifs`
-        if isinstance(parent, _CONTAINERS):
-            if isinstance(parent, ast.GeneratorExp) and child is parent.elt:
-                return Fate(Use.OTHER, parent)  # produced lazily: whoever iterates decides
+        found = _direct_fate(ctx, child, parent)
+        if found is None:  # a container or conditional: follow the value outwards
+            inside_container = inside_container or isinstance(parent, (*_CONTAINERS, ast.Dict))
             child, parent = parent, ctx.parent(parent)
             continue
-        if isinstance(parent, ast.IfExp):
-            child, parent = parent, ctx.parent(parent)
-            continue
-        if isinstance(parent, ast.Dict):
-            child, parent = parent, ctx.parent(parent)
-            continue
-        return Fate(Use.OTHER, parent)
+        if inside_container and found.use is Use.TESTED:
+            # `for c in [coro()]` iterates the list, not the coroutine; `c` goes on from there.
+            return Fate(Use.OTHER, found.node)
+        return found
     return Fate(Use.OTHER)
+
+
+def _direct_fate(ctx: "FileContext", child: ast.AST, parent: ast.AST) -> Optional[Fate]:
+    """The fate `parent` gives `child`, or None when the value flows on through `parent`."""
+    if isinstance(parent, ast.Expr):
+        return Fate(Use.DROPPED, parent)
+    if isinstance(parent, ast.Await):
+        return Fate(Use.AWAITED, parent)
+    if isinstance(parent, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr)):
+        if child is not getattr(parent, "value", None):
+            return Fate(Use.OTHER, parent)
+        targets = _targets(parent)
+        if targets and all(isinstance(t, ast.Name) for t in targets):
+            return Fate(Use.BOUND, parent, tuple(t.id for t in targets))  # type: ignore[attr-defined]
+        return Fate(Use.STORED, parent)
+    if isinstance(parent, (ast.Return, ast.Yield, ast.YieldFrom, ast.Lambda)):
+        return Fate(Use.RETURNED, parent)
+    if isinstance(parent, ast.Call):
+        if child is parent.func:
+            return Fate(Use.OTHER, parent)
+        return Fate(Use.PASSED, parent)
+    if isinstance(parent, ast.keyword):
+        call = ctx.parent(parent)
+        return Fate(Use.PASSED, call)
+    if isinstance(parent, ast.Attribute):
+        call = ctx.parent(parent)
+        if isinstance(call, ast.Call) and call.func is parent:
+            return Fate(Use.RECEIVER, call)
+        return Fate(Use.OTHER, parent)
+    if isinstance(parent, (ast.BoolOp, ast.Compare, ast.FormattedValue)):
+        return Fate(Use.TESTED, parent)
+    if isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.Not):
+        return Fate(Use.TESTED, parent)
+    if isinstance(parent, (ast.If, ast.While, ast.IfExp, ast.Assert)) and child is parent.test:
+        return Fate(Use.TESTED, parent)
+    if isinstance(parent, (ast.For, ast.AsyncFor, ast.comprehension)) and child is parent.iter:
+        return Fate(Use.TESTED, parent)
+    if isinstance(parent, ast.comprehension):
+        return Fate(Use.OTHER, parent)  # a condition of a comprehension: its `ifs`
+    if isinstance(parent, _CONTAINERS):
+        if isinstance(parent, ast.GeneratorExp) and child is parent.elt:
+            return Fate(Use.OTHER, parent)  # produced lazily: whoever iterates decides
+        return None
+    if isinstance(parent, (ast.IfExp, ast.Dict)):
+        return None
+    return Fate(Use.OTHER, parent)
 
 
 def _targets(node: ast.AST) -> List[ast.expr]:
