@@ -36,9 +36,11 @@ DEFAULT_TEST_SELECT = ("FF0", "FF1")
 
 @dataclass(frozen=True)
 class FixSettings:
-    """`[tool.ffscan.fix]`: where rewritten code imports the tracked runtime from."""
+    """`[tool.ffscan.fix]`: where rewritten code imports the tracked runtime from, and which
+    durable queue the project already uses (unsafe fixes move work onto its registered tasks)."""
 
     runtime_module: str = "ffscan.runtime"
+    durable_target: Optional[str] = None  # "celery" or "dramatiq"
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,8 @@ _INT_KEYS = {
 }
 _BOOL_KEYS = {"respect-gitignore": "respect_gitignore"}
 _TABLE_KEYS = ("per-file-ignores", "fix")
-_FIX_KEYS = {"runtime-module": "runtime_module"}
+_FIX_KEYS = {"runtime-module": "runtime_module", "durable-target": "durable_target"}
+DURABLE_TARGETS = ("celery", "dramatiq")
 KNOWN_KEYS = tuple(sorted({*_LIST_KEYS, *_INT_KEYS, *_BOOL_KEYS, *_TABLE_KEYS}))
 
 
@@ -181,7 +184,12 @@ def _parse_fix(value: Any, where: str) -> FixSettings:
         inner = f"{where[:-1]}.{key}`"  # where ends in a backtick: name the nested key inside it
         if key not in _FIX_KEYS:
             raise ConfigError(f"{inner} is not a known setting{_did_you_mean(key, _FIX_KEYS)}")
-        if not isinstance(item, str) or not item:
+        if key == "durable-target":
+            if not isinstance(item, str) or item not in DURABLE_TARGETS:
+                choices = " or ".join(f'"{name}"' for name in DURABLE_TARGETS)
+                hint = _did_you_mean(item.lower(), DURABLE_TARGETS) if isinstance(item, str) else ""
+                raise ConfigError(f"{inner} must be {choices}, got {item!r}{hint}")
+        elif not isinstance(item, str) or not item:
             raise ConfigError(f"{inner} must be a module name, got {item!r}")
         changes[_FIX_KEYS[key]] = item
     return FixSettings(**changes)

@@ -137,6 +137,34 @@ def test_unknown_nested_fix_key_is_named_in_full(tmp_path):
     )
 
 
+def test_durable_target_is_read_and_unset_by_default(tmp_path):
+    assert load(tmp_path, "").fix.durable_target is None
+    settings = load(tmp_path, '[tool.ffscan.fix]\ndurable-target = "dramatiq"\n')
+    assert (settings.fix.durable_target, settings.fix.runtime_module) == ("dramatiq", "ffscan.runtime")
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ('"celry"', "must be \"celery\" or \"dramatiq\", got 'celry'; did you mean `celery`?"),
+        ('"Dramatiq"', "must be \"celery\" or \"dramatiq\", got 'Dramatiq'; did you mean `dramatiq`?"),
+        ('"rq"', "must be \"celery\" or \"dramatiq\", got 'rq'"),
+        ("true", "must be \"celery\" or \"dramatiq\", got True"),
+    ],
+)
+def test_durable_target_must_be_a_known_queue(tmp_path, value, message):
+    where = tmp_path / "pyproject.toml"
+    assert error_of(tmp_path, f"[tool.ffscan.fix]\ndurable-target = {value}\n") == (
+        f"{where}: `tool.ffscan.fix.durable-target` {message}"
+    )
+
+
+def test_misspelt_durable_target_key_suggests_it(tmp_path):
+    assert error_of(tmp_path, "[tool.ffscan.fix]\ndurable_target = 'celery'\n").endswith(
+        "`tool.ffscan.fix.durable_target` is not a known setting; did you mean `durable-target`?"
+    )
+
+
 @pytest.mark.parametrize(
     "body, message",
     [
