@@ -34,9 +34,10 @@ _BOM = b"\xef\xbb\xbf"
 class FixContext:
     """What a rule's `fixes` may ask about the module being fixed."""
 
-    def __init__(self, wrapper: MetadataWrapper, runtime: str) -> None:
+    def __init__(self, wrapper: MetadataWrapper, runtime: str, durable_target: Optional[str] = None) -> None:
         self.wrapper = wrapper
         self.runtime = runtime  # the module rewritten code imports the tracked runtime from
+        self.durable_target = durable_target  # "celery"/"dramatiq" when the project uses one
         self._parents: Optional[Dict[cst.CSTNode, cst.CSTNode]] = None
 
     def parent(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
@@ -113,7 +114,7 @@ def _apply_once(
     for node, where in positions.items():
         key = (where.start.line, where.start.column, where.end.line, where.end.column)
         by_span.setdefault(key, []).append(node)
-    fix_context = FixContext(wrapper, settings.fix.runtime_module)
+    fix_context = FixContext(wrapper, settings.fix.runtime_module, settings.fix.durable_target)
     claimed: List[Tuple[Tuple[int, int], Tuple[int, int]]] = []
     replacements: Dict[cst.CSTNode, cst.CSTNode] = {}
     imports: List[Tuple[str, str]] = []

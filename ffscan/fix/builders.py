@@ -199,3 +199,149 @@ def started_thread_on_background(thread_call: cst.Call, fix_context, title: str)
 
 def await_expr(expr: cst.BaseExpression) -> cst.Await:
     return cst.Await(expression=expr)
+
+
+# --- a durable queue the project already uses (`[tool.ffscan.fix] durable-target`) ----------
+
+# How each queue enqueues a registered task: `fn.delay(*args, **kwargs)`, `fn.send(...)`.
+DURABLE_METHODS = {"celery": "delay", "dramatiq": "send"}
+
+
+def _decorator_name(decorator: cst.Decorator) -> str:
+    expr = decorator.decorator
+    if isinstance(expr, cst.Call):
+        expr = expr.func
+    return _dotted(expr)
+
+
+def is_registered_task(function: cst.FunctionDef, target: str) -> bool:
+    """Whether the outermost decorator registers the sync `function` with `target`'s queue.
+
+    Celery: `@<app>.task`, `@<app>.task(...)`, `@shared_task`, `@shared_task(...)`; Dramatiq:
+    `@dramatiq.actor`, `@actor`, with or without arguments. Only the outermost decorator makes
+    the name a task object with `.delay`/`.send`; an `async def` is never one (both queues
+    call their tasks as plain functions on a worker).
+    """
+    if function.asynchronous is not None or not function.decorators:
+        return False
+    name = _decorator_name(function.decorators[0])
+    if target == "celery":
+        return name == "shared_task" or name.endswith((".task", ".shared_task"))
+    if target == "dramatiq":
+        return name in ("actor", "dramatiq.actor")
+    return False
+
+
+def durable_method(func: cst.BaseExpression, fix_context) -> Optional[str]:
+    """`delay`/`send` when `func` is a name whose only binding is a module-level def registered
+    with the configured durable queue; None otherwise (a parameter or local of the same name,
+    a rebinding, an import, a method: the task object is not certain)."""
+    target = getattr(fix_context, "durable_target", None)
+    if target not in DURABLE_METHODS or not isinstance(func, cst.Name):
+        return None
+    from libcst.metadata import GlobalScope, ScopeProvider
+
+    scopes = fix_context.wrapper.resolve(ScopeProvider)
+    scope = scopes.get(func)
+    scope = scope() if callable(scope) else scope
+    if scope is None:
+        return None
+    assignments = list(scope[func.value])
+    if len(assignments) != 1:
+        return None
+    assignment = assignments[0]
+    node = getattr(assignment, "node", None)
+    if not isinstance(node, cst.FunctionDef) or not isinstance(assignment.scope, GlobalScope):
+        return None
+    if not is_registered_task(node, target):
+        return None
+    if target == "celery" and _decorator_name(node.decorators[0]).endswith(".task") and _imports_huey(fix_context):
+        return None  # huey also spells it `@huey.task()`, and its tasks have no `.delay`
+    return DURABLE_METHODS[target]
+
+
+def _imports_huey(fix_context) -> bool:
+    finder = _ImportsHuey()
+    fix_context.wrapper.module.visit(finder)
+    return finder.found
+
+
+class _ImportsHuey(cst.CSTVisitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found = False
+
+    def visit_Import(self, node: cst.Import) -> None:
+        if any(_dotted(alias.name).split(".")[0] == "huey" for alias in node.names):
+            self.found = True
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if not node.relative and node.module is not None and _dotted(node.module).split(".")[0] == "huey":
+            self.found = True
+
+
+def durable_call(func: cst.Name, method: str, args) -> cst.Call:
+    """`func.<method>(*args)`."""
+    return cst.Call(func=cst.Attribute(value=func, attr=cst.Name(method)), args=list(args))
+
+
+def submitted_on_durable(call: cst.Call, fix_context, title: str) -> Optional[Fix]:
+    """`fn.delay(a)` for the statement `executor.submit(fn, a)` or `loop.run_in_executor(ex, fn, a)`.
+
+    Unsafe: the job now runs in another process, later, with its arguments serialised.
+    """
+    if not isinstance(call.func, cst.Attribute) or not is_dropped(call, fix_context):
+        return None
+    first = {"submit": 1, "run_in_executor": 2}.get(call.func.attr.value)
+    if first is None or len(call.args) < first or any(arg.star or arg.keyword is not None for arg in call.args[:first]):
+        return None
+    func = call.args[first - 1].value
+    method = durable_method(func, fix_context)
+    if method is None:
+        return None
+    return Fix.unsafe(title, {call: durable_call(func, method, call.args[first:])})
+
+
+def started_thread_on_durable(thread_call: cst.Call, fix_context, title: str) -> Optional[Fix]:
+    """`fn.delay(a)` for the statement `Thread(target=fn, args=(a,)).start()`. Unsafe."""
+    attribute = fix_context.parent(thread_call)
+    if not (isinstance(attribute, cst.Attribute) and attribute.value is thread_call and attribute.attr.value == "start"):
+        return None
+    start = fix_context.parent(attribute)
+    if not (isinstance(start, cst.Call) and not start.args and is_dropped(start, fix_context)):
+        return None
+    parts = thread_job_parts(thread_call)
+    if parts is None:
+        return None
+    func, args = parts
+    method = durable_method(func, fix_context)
+    if method is None:
+        return None
+    return Fix.unsafe(title, {start: durable_call(func, method, args)})
+
+
+def to_thread_on_durable(call: cst.Call, fix_context, title: str) -> Optional[Fix]:
+    """`fn.delay(a)` for the statement `create_task(asyncio.to_thread(fn, a))`. Unsafe.
+
+    The only asyncio shape a durable queue can take: a coroutine function cannot be a Celery
+    or Dramatiq task, but the sync function `to_thread` runs can.
+    """
+    if getattr(fix_context, "durable_target", None) not in DURABLE_METHODS or not is_dropped(call, fix_context):
+        return None
+    parts = coroutine_call_parts(call)
+    if parts is None:
+        return None
+    runner, args = parts
+    if not args or args[0].star or args[0].keyword is not None:
+        return None
+    from libcst.metadata import QualifiedNameProvider
+
+    names = fix_context.wrapper.resolve(QualifiedNameProvider).get(runner, set())
+    names = names() if callable(names) else names  # newer libcst resolves it lazily
+    if {name.name for name in names} != {"asyncio.to_thread"}:
+        return None
+    func = args[0].value
+    method = durable_method(func, fix_context)
+    if method is None:
+        return None
+    return Fix.unsafe(title, {call: durable_call(func, method, args[1:])})

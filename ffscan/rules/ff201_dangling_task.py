@@ -52,6 +52,9 @@ class DanglingTask(Rule):
     ```
     Or keep the task yourself: add it to a set and discard it in a done-callback that also
     reads its exception, or use `asyncio.TaskGroup` when the caller should wait for it.
+    With `durable-target` set in `[tool.ffscan.fix]`, a dropped
+    `create_task(asyncio.to_thread(fn, *args))` whose `fn` is a task registered in the same
+    module becomes `fn.delay(*args)` (Celery) or `fn.send(*args)` (Dramatiq).
 
     ## Fix safety
     Wrapping the task in `track(...)` is safe: it keeps a reference and reports the failure
@@ -59,7 +62,10 @@ class DanglingTask(Rule):
     the queue may start it later, and a retry runs it again, which is only right when the
     work is idempotent. Neither is offered where the module already uses the name (`track`,
     `background`) for something else, a function of its own or a loop variable: the import
-    would change what that name means.
+    would change what that name means. Enqueueing on the durable queue is unsafe too (the job
+    runs later in a worker process, with serialised arguments, and may be retried), and only
+    for `to_thread` of a sync `def` registered with it: Celery and Dramatiq tasks are plain
+    functions, so a coroutine function is never moved there.
     """
 
     code = "FF201"
@@ -87,6 +93,9 @@ class DanglingTask(Rule):
         candidates = []
         # The queue returns a job, not a task: only a task dropped as a statement can move.
         dropped = isinstance(fix_context.parent(node), cst.Expr)
+        durable = builders.to_thread_on_durable(node, fix_context, "Enqueue the registered task on the durable queue")
+        if durable is not None:
+            candidates.append(durable)
         if dropped and finding.message.startswith(("Task from `asyncio.create_task`", "Task from `asyncio.ensure_future`")):
             queued = builders.spawn_on_background(node, fix_context, "Run it on the tracked background queue")
             if queued is not None:

@@ -41,13 +41,29 @@ class DroppedExecutorFuture(Rule):
         track(executor.submit(make_thumbnail, upload.path))
     ```
     `ffscan fix` keeps the future with `track(...)`, which reports the exception once. By hand:
-    keep it and read `future.exception()` in a done-callback.
+    keep it and read `future.exception()` in a done-callback. With `durable-target` set in
+    `[tool.ffscan.fix]` and a callable that is a task registered in the same module,
+    `ffscan fix --unsafe-fixes` enqueues it on that queue instead:
+    ```python
+    @app.task
+    def make_thumbnail(path): ...
+
+    def on_upload(upload):
+        make_thumbnail.delay(upload.path)  # was executor.submit(make_thumbnail, upload.path)
+    ```
 
     ## Fix safety
     Safe: `track` returns the same future (from `submit` or `run_in_executor`) and never
     blocks; the work runs exactly when it did and only a failure is now reported.
     Not offered where the module already uses the name `track` for something else (a
     function of its own, a loop variable): the import would change what that name means.
+    Moving the call onto the durable queue (`fn.delay(*args, **kwargs)` for Celery,
+    `fn.send(...)` for Dramatiq) is unsafe: the job runs later, in a worker process, with its
+    arguments serialised (JSON by default), and may be retried. It is offered only for a
+    dropped `executor.submit(fn, ...)` or `loop.run_in_executor(ex, fn, ...)` statement where
+    `fn` is a name bound only by a module-level sync `def` whose outermost decorator registers
+    it (`@<app>.task`, `@shared_task`, `@dramatiq.actor`, `@actor`, with or without
+    arguments); the import of the queue is the project's own and none is added.
 
     ## Known limits
     A callable that is a local function catching every exception in its body is not reported.
@@ -79,8 +95,9 @@ class DroppedExecutorFuture(Rule):
 
         if not isinstance(node, cst.Call):
             return ()
-        fix = builders.track(node, fix_context, "Wrap the future in `track(...)`")
-        return [fix] if fix is not None else ()
+        durable = builders.submitted_on_durable(node, fix_context, "Enqueue the registered task on the durable queue")
+        tracked = builders.track(node, fix_context, "Wrap the future in `track(...)`")
+        return [fix for fix in (durable, tracked) if fix is not None]
 
     def visit_Call(self, node: ast.Call) -> None:
         found = self._submitted(node)

@@ -70,6 +70,9 @@ class UnboundedTaskFanout(Rule):
     for url in urls:
         background.submit(fetch, url)                       # was threading.Thread(target=fetch, args=(url,)).start()
     ```
+    With `durable-target` set in `[tool.ffscan.fix]`, a job whose function is a task registered
+    in the same module goes to that queue instead, whose worker count bounds it:
+    `fetch.delay(url)` (Celery) or `fetch.send(url)` (Dramatiq).
 
     ## Fix safety
     Unsafe, and only for a dropped `asyncio.create_task(fn(...))`/`asyncio.ensure_future(fn(...))`
@@ -78,7 +81,11 @@ class UnboundedTaskFanout(Rule):
     `QueueFull` when too many are pending. Tasks that are kept, awaited or gathered, and
     `TaskGroup` children, have no automatic fix: the right limit depends on the downstream
     service. Not offered where the module already uses the name `background` for something
-    else.
+    else. The durable queue's rewrite is unsafe for the same reasons and more: the job runs in a
+    worker process with serialised arguments. It is offered only where the function (the
+    thread's `target`, or the `fn` of `create_task(asyncio.to_thread(fn, ...))`) is a
+    module-level sync `def` registered with that queue by its outermost decorator; a coroutine
+    function never is.
 
     ## Options
     `fanout-threshold` (default 8): a `range(N)` or a literal list of at most N items is fine.
@@ -116,16 +123,19 @@ class UnboundedTaskFanout(Rule):
         if not isinstance(node, cst.Call):
             return ()
         title = "Run it on the tracked background queue, which bounds concurrency"
-        fix = None
+        durable_title = "Enqueue the registered task on the durable queue, whose workers bound concurrency"
+        fixes = []
         if finding.message.startswith("`threading.Thread`"):
-            fix = builders.started_thread_on_background(node, fix_context, title)
+            fixes.append(builders.started_thread_on_durable(node, fix_context, durable_title))
+            fixes.append(builders.started_thread_on_background(node, fix_context, title))
         elif (
             finding.message.startswith(("`asyncio.create_task`", "`asyncio.ensure_future`"))
             and builders.is_dropped(node, fix_context)
             and builders.in_async_function(node, fix_context)
         ):
-            fix = builders.spawn_on_background(node, fix_context, title)
-        return [fix] if fix is not None else ()
+            fixes.append(builders.to_thread_on_durable(node, fix_context, durable_title))
+            fixes.append(builders.spawn_on_background(node, fix_context, title))
+        return [fix for fix in fixes if fix is not None]
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
