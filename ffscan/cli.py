@@ -192,7 +192,7 @@ def run_check_command(args: argparse.Namespace) -> int:
         print(f"ffscan: error: {location}: {error.message}", file=sys.stderr)
     context = ReportContext(
         rules=all_rule_infos(),
-        root=settings.root,
+        root=Path.cwd(),  # findings' paths are relative to it (SARIF's %SRCROOT%)
         version=__version__,
         color=args.output_file is None and use_color(args.no_color, out),
         statistics=args.statistics,

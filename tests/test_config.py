@@ -276,7 +276,8 @@ def test_max_file_size_turns_a_big_file_into_ff003(tmp_path, monkeypatch, capsys
     )
 
 
-def test_config_found_from_a_subdirectory_roots_display_paths_at_the_project(tmp_path, monkeypatch, capsys):
-    write(tmp_path / "pyproject.toml", "[tool.ffscan]\nselect = ['FF201']\n")
+def test_from_a_subdirectory_paths_show_from_there_but_globs_match_from_the_project(tmp_path, monkeypatch, capsys):
+    write(tmp_path / "pyproject.toml", "[tool.ffscan]\nselect = ['FF201']\nper-file-ignores = { 'src/legacy.py' = ['FF201'] }\n")
     write(tmp_path / "src" / "app.py", DROPPED)
-    assert run_json(monkeypatch, capsys, tmp_path / "src", ".") == (1, [("src/app.py", "FF201")])
+    write(tmp_path / "src" / "legacy.py", DROPPED)
+    assert run_json(monkeypatch, capsys, tmp_path / "src", ".") == (1, [("app.py", "FF201")])

@@ -15,17 +15,17 @@ def test_demo_reports_one_finding_per_bug_it_was_written_with(capsys, monkeypatc
     found = sorted((f["path"], f["start"]["line"], f["code"]) for f in report["findings"])
     assert code == 1
     assert found == [
-        ("shop/orders.py", 33, "FF201"),  # the receipt email
-        ("shop/orders.py", 34, "FF201"),  # the recommendations job
-        ("shop/orders.py", 38, "FF201"),
-        ("shop/orders.py", 38, "FF501"),  # one reservation per line item, no bound
-        ("shop/orders.py", 40, "FF101"),
-        ("shop/orders.py", 47, "FF103"),
-        ("shop/orders.py", 53, "FF502"),
-        ("shop/recommendations.py", 22, "FF401"),  # errors go to the console only
-        ("shop/recommendations.py", 28, "FF201"),
-        ("shop/reports.py", 23, "FF301"),
-        ("shop/reports.py", 25, "FF302"),
+        ("fixtures/demo/shop/orders.py", 33, "FF201"),  # the receipt email
+        ("fixtures/demo/shop/orders.py", 34, "FF201"),  # the recommendations job
+        ("fixtures/demo/shop/orders.py", 38, "FF201"),
+        ("fixtures/demo/shop/orders.py", 38, "FF501"),  # one reservation per line item, no bound
+        ("fixtures/demo/shop/orders.py", 40, "FF101"),
+        ("fixtures/demo/shop/orders.py", 47, "FF103"),
+        ("fixtures/demo/shop/orders.py", 53, "FF502"),
+        ("fixtures/demo/shop/recommendations.py", 22, "FF401"),  # errors go to the console only
+        ("fixtures/demo/shop/recommendations.py", 28, "FF201"),
+        ("fixtures/demo/shop/reports.py", 23, "FF301"),
+        ("fixtures/demo/shop/reports.py", 25, "FF302"),
     ]
     families = {c[2][:3] for c in found}
     assert families == {"FF1", "FF2", "FF3", "FF4", "FF5"}

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from concurrent.futures import ProcessPoolExecutor
 from typing import Callable, FrozenSet, List, Optional, Sequence, Tuple
 
 from ffscan.config import Settings
-from ffscan.engine.discovery import discover, matches_glob, module_name
+from ffscan.engine.discovery import discover, display_path, matches_glob, module_name
 from ffscan.engine.runner import FileResult, check_file
 from ffscan.model import Finding, RunResult
 from ffscan.rules import matches, select_codes
@@ -15,6 +16,12 @@ from ffscan.rules import matches, select_codes
 # Below this many files a pool costs more to start than it saves.
 POOL_THRESHOLD = 48
 BATCH_SIZE = 16
+
+
+def shown_path(fs_path: str) -> str:
+    """Paths in reports are relative to the working directory, as Ruff's are, so that CI
+    annotations and SARIF line up with the checkout even when the config sits in a subfolder."""
+    return display_path(Path(fs_path), Path.cwd())
 
 
 def is_test_path(display: str, settings: Settings) -> bool:
@@ -45,10 +52,10 @@ def run_check(
     selected = select_codes(settings.select, settings.extend_select, settings.ignore)
     discovered = discover(paths, settings)
     work = []
-    for fs_path, display in discovered.files:
-        codes = codes_for(display, settings, selected)
+    for fs_path, relative in discovered.files:
+        codes = codes_for(relative, settings, selected)
         if codes:
-            work.append((fs_path, display, codes, module_name(fs_path)))
+            work.append((fs_path, shown_path(fs_path), codes, module_name(fs_path)))
     result = RunResult(missing=discovered.missing, selected=selected, files_checked=len(work))
     workers = jobs or min(os.cpu_count() or 1, 8)
     batches = [work[i : i + BATCH_SIZE] for i in range(0, len(work), BATCH_SIZE)]

@@ -16,7 +16,7 @@ PYTHON_SUFFIXES = (".py", ".pyi")
 
 @dataclass
 class Discovered:
-    files: List[Tuple[str, str]] = field(default_factory=list)  # (filesystem path, display path)
+    files: List[Tuple[str, str]] = field(default_factory=list)  # (filesystem path, path relative to the root)
     missing: List[str] = field(default_factory=list)  # paths given that do not exist
 
 

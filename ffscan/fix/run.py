@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import List, Optional, Sequence
 
 from ffscan.config import Settings
-from ffscan.engine import codes_for
+from ffscan.engine import codes_for, shown_path
 from ffscan.engine.discovery import discover, module_name
 from ffscan.fix.apply import FileFix, fix_path
 from ffscan.rules import select_codes
@@ -54,10 +54,10 @@ def run_fix(paths: Sequence[str], settings: Settings, unsafe: bool, write: bool)
     selected = select_codes(settings.select, settings.extend_select, settings.ignore)
     discovered = discover(paths, settings)
     run.missing = discovered.missing
-    for fs_path, display in discovered.files:
-        codes = codes_for(display, settings, selected)
+    for fs_path, relative in discovered.files:
+        codes = codes_for(relative, settings, selected)
         if codes:
-            run.files.append(fix_path(fs_path, display, settings, codes, module_name(fs_path), unsafe, write))
+            run.files.append(fix_path(fs_path, shown_path(fs_path), settings, codes, module_name(fs_path), unsafe, write))
     return run
 
 
