@@ -345,3 +345,40 @@ def to_thread_on_durable(call: cst.Call, fix_context, title: str) -> Optional[Fi
     if method is None:
         return None
     return Fix.unsafe(title, {call: durable_call(func, method, args[1:])})
+
+
+def can_await_here(node: cst.CSTNode, fix_context) -> bool:
+    """Whether `await` may be written at `node`: in an `async def`, outside a lambda, a class
+    body and a generator expression (an `await` there turns it into an async generator, which
+    `any()`, `list()` or a `for` loop can no longer consume)."""
+    current = fix_context.parent(node)
+    while current is not None:
+        if isinstance(current, cst.GeneratorExp):
+            return False
+        if isinstance(current, cst.FunctionDef):
+            return current.asynchronous is not None
+        if isinstance(current, (cst.Lambda, cst.ClassDef)):
+            return False
+        current = fix_context.parent(current)
+    return False
+
+
+def callback_on_background(api_call: cst.Call, callback: cst.Arg, fix_context, title: str) -> Optional[Fix]:
+    """`loop.call_soon(background.spawn, fn, x)` for `loop.call_soon(fn, x)`. Unsafe.
+
+    The loop calls `background.spawn(fn, x)` inside the running loop, which starts `fn(x)` as
+    a tracked job, where before it built a coroutine and dropped it.
+    """
+    local = runtime_name("background", fix_context)
+    if local is None:
+        return None
+    spawn = cst.Arg(
+        value=cst.Attribute(value=cst.Name(local), attr=cst.Name("spawn")),
+        comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")),
+    )
+    args = []
+    for arg in api_call.args:
+        if arg is callback:
+            args.append(spawn)
+        args.append(arg)
+    return Fix.unsafe(title, {api_call: api_call.with_changes(args=args)}, imports=_imports(fix_context, "background", local))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from typing import Optional
 
-from ffscan.model import Impact
+from ffscan.model import Applicability, Impact
 from ffscan.rules.apis import COROUTINE_WORDS
 from ffscan.rules.base import Rule
 from ffscan.rules.coroutines import coroutine_call, expects_warning
@@ -61,7 +61,13 @@ class CoroutineUsedAsValue(Rule):
     ```
 
     ## Fix safety
-    No fix is offered: adding `await` is only possible inside an `async def`.
+    Unsafe, and offered only inside an `async def` (not in a lambda, a class body or a generator
+    expression, where an `await` would make an async generator that `any()` or `list()` cannot
+    read): `ffscan fix --unsafe-fixes` writes `await` in front of the call, in place. The
+    condition now waits for the function and uses its real result, so the other branch may
+    run, the function's work now happens, and what it raises reaches the caller. Outside
+    `async def` the `await` is display-only: the caller has to become async or the function
+    sync, a design decision.
 
     ## Known limits
     The same certainty limits as FF101. A coroutine passed to any other function (`print`,
@@ -77,11 +83,26 @@ class CoroutineUsedAsValue(Rule):
     triggers = COROUTINE_WORDS
     message = "Coroutine from `{callee}` is used in {where} without `await`; its body never runs"
     fix_title = "Await the coroutine before using its result"
+    fix_applicability = Applicability.UNSAFE
     impacts = (Impact.NO_TRACKING, Impact.NO_ALERTING)
     risk = (
         "The condition or value is decided by a coroutine object instead of the function's result, "
         "so the code takes the wrong branch and the function's work never happens."
     )
+
+    @classmethod
+    def fixes(cls, node, finding, fix_context):
+        import libcst as cst  # only under `ffscan fix`
+
+        from ffscan.fix import builders
+        from ffscan.model import Fix
+
+        if not isinstance(node, cst.Call):
+            return ()
+        awaited = {node: builders.await_expr(node)}
+        if builders.can_await_here(node, fix_context):
+            return [Fix.unsafe("Await the coroutine and use its result", awaited)]
+        return [Fix.display_only("Await the coroutine from an `async def` caller", awaited)]
 
     def visit_Call(self, node: ast.Call) -> None:
         if not isinstance(self.ctx.parent(node), _CANDIDATE_PARENTS):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from typing import Dict, Iterator, List, Tuple
 
-from ffscan.model import Impact
+from ffscan.model import Applicability, Impact
 from ffscan.rules.apis import COROUTINE_WORDS
 from ffscan.rules.base import Rule
 from ffscan.rules.coroutines import coroutine_call, expects_warning
@@ -42,12 +42,17 @@ class UnusedCoroutineBinding(Rule):
     ```python
     async def import_rows(rows):
         for row in rows:
-            await save(row)
+            _ = await save(row)
     ```
+    The binding is kept (the name may be meant for a use still to be written); delete it by
+    hand where it only quietened a linter.
 
     ## Fix safety
-    No fix is offered: the missing `await` may belong here or at a use the author forgot
-    to write.
+    Unsafe, and offered only inside an `async def` (not in a lambda, a class body or a
+    generator expression): `ffscan fix --unsafe-fixes` writes `await` in front of the call
+    and keeps the assignment, which now binds the result. The body now runs, the caller waits
+    for it and sees what it raises: that changes timing and errors. Outside `async def` the
+    `await` is display-only.
 
     ## Known limits
     Any later read of the name counts as a use, even one that does not await it. Bindings at
@@ -63,11 +68,26 @@ class UnusedCoroutineBinding(Rule):
     triggers = COROUTINE_WORDS
     message = "Coroutine from `{callee}` is bound to `{name}` but never awaited; its body never runs"
     fix_title = "Await the coroutine"
+    fix_applicability = Applicability.UNSAFE
     impacts = (Impact.NO_TRACKING, Impact.NO_ALERTING)
     risk = (
         "The work in the coroutine silently never happens; the assignment also hides the "
         "mistake from type checkers."
     )
+
+    @classmethod
+    def fixes(cls, node, finding, fix_context):
+        import libcst as cst  # only under `ffscan fix`
+
+        from ffscan.fix import builders
+        from ffscan.model import Fix
+
+        if not isinstance(node, cst.Call):
+            return ()
+        awaited = {node: builders.await_expr(node)}
+        if builders.can_await_here(node, fix_context):
+            return [Fix.unsafe("Await the coroutine and bind its result", awaited)]
+        return [Fix.display_only("Await the coroutine from an `async def` caller", awaited)]
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from typing import Optional, Tuple
 
-from ffscan.model import Impact
+from ffscan.model import Applicability, Impact
 from ffscan.rules.apis import COROUTINE_WORDS, EXECUTOR_CLASSES, is_loop_expression
 from ffscan.rules.base import Rule
 from ffscan.rules.coroutines import coroutine_call, coroutine_function
@@ -30,6 +30,12 @@ _LOOP_METHODS = {
     "run_in_executor": 1,
 }
 _EXECUTOR_METHODS = {"submit": 0, "map": 0}
+# Loop methods that call the callback inside the running loop with the arguments given here:
+# there, `background.spawn` can take the callback's place.
+_SPAWNABLE_LOOP_METHODS = {
+    name: _LOOP_METHODS[name]
+    for name in ("call_soon", "call_soon_threadsafe", "call_later", "call_at", "add_signal_handler")
+}
 
 
 class AsyncCallbackCalledSync(Rule):
@@ -68,11 +74,24 @@ class AsyncCallbackCalledSync(Rule):
     ```
     On the event loop's thread, schedule a task instead of a callback
     (`loop.call_soon(lambda: tasks.add(loop.create_task(handler())))`), or make the callback a
-    plain function.
+    plain function. For the loop's own callback APIs, `ffscan fix --unsafe-fixes` hands the
+    coroutine function to the tracked queue, which the loop then calls with the same arguments:
+    ```python
+    loop.call_later(5, background.spawn, flush_metrics)  # was loop.call_later(5, flush_metrics)
+    ```
 
     ## Fix safety
-    No fix is offered: whether the coroutine should run on a new loop, on the running loop
-    or not at all is a design decision.
+    Unsafe, and only for a coroutine function (or a `functools.partial` of one) passed by name
+    as the callback of `loop.call_soon`, `call_soon_threadsafe`, `call_later`, `call_at` or
+    `add_signal_handler`: these call it inside the running loop, where `background.spawn(fn,
+    *args)` starts it as a tracked job. The body, which never ran, now runs as a task, later
+    than the callback would have, with the queue's limits and retries, and its failures are
+    reported. Not offered for `add_reader`/`add_writer` (one job per readiness event could
+    flood the queue), a `lambda`, or the APIs that call from another thread or at exit
+    (threads, timers, `atexit`, signals, finalizers, executors), where there is no running
+    loop: whether the coroutine should run on a new loop (`asyncio.run`), be sent to the
+    running one, or not at all is a design decision. Not offered where the module already uses
+    the name `background` for something else.
 
     ## Known limits
     Only callbacks whose definition is certain (see FF101) are checked; loop methods only on
@@ -85,11 +104,31 @@ class AsyncCallbackCalledSync(Rule):
     triggers = COROUTINE_WORDS
     message = "Coroutine function `{callee}` is called by `{api}`, which drops the coroutine; its body never runs"
     fix_title = "Run the coroutine on an event loop instead of calling it as a plain callback"
+    fix_applicability = Applicability.UNSAFE
     impacts = (Impact.NO_TRACKING, Impact.NO_ALERTING)
     risk = (
         "The callback's work never happens: the thread, timer, signal or cleanup handler runs an "
         "empty coroutine constructor and drops the result."
     )
+
+    @classmethod
+    def fixes(cls, node, finding, fix_context):
+        import libcst as cst  # only under `ffscan fix`
+
+        from ffscan.fix import builders
+
+        argument = fix_context.parent(node)
+        api_call = fix_context.parent(argument) if isinstance(argument, cst.Arg) else None
+        if not isinstance(api_call, cst.Call) or not isinstance(api_call.func, cst.Attribute):
+            return ()
+        position = _SPAWNABLE_LOOP_METHODS.get(api_call.func.attr.value)
+        positional = [arg for arg in api_call.args if arg.keyword is None]
+        if position is None or any(arg.star for arg in api_call.args):
+            return ()
+        if len(positional) <= position or positional[position] is not argument:
+            return ()  # a lambda's body, or the callback somewhere unexpected
+        fix = builders.callback_on_background(api_call, argument, fix_context, "Start it on the tracked background queue")
+        return [fix] if fix is not None else ()
 
     def visit_Call(self, node: ast.Call) -> None:
         found = self._callback(node)
