@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Dict, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
 
@@ -382,3 +382,11 @@ def callback_on_background(api_call: cst.Call, callback: cst.Arg, fix_context, t
             args.append(spawn)
         args.append(arg)
     return Fix.unsafe(title, {api_call: api_call.with_changes(args=args)}, imports=_imports(fix_context, "background", local))
+
+
+def track_fixes(node: cst.CSTNode, fix_context, title: str) -> List[Fix]:
+    """The one fix of rules whose remedy is `track(<the call>)`: safe, or none for other nodes."""
+    if not isinstance(node, cst.Call):
+        return []
+    fix = track(node, fix_context, title)
+    return [fix] if fix is not None else []

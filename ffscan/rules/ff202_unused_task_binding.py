@@ -74,14 +74,9 @@ class UnusedTaskBinding(Rule):
 
     @classmethod
     def fixes(cls, node, finding, fix_context):
-        import libcst as cst  # only under `ffscan fix`
+        from ffscan.fix.builders import track_fixes  # libcst: only under `ffscan fix`
 
-        from ffscan.fix import builders
-
-        if not isinstance(node, cst.Call):
-            return ()
-        fix = builders.track(node, fix_context, "Wrap the task in `track(...)`")
-        return [fix] if fix is not None else ()
+        return track_fixes(node, fix_context, "Wrap the task in `track(...)`")
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
