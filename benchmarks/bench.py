@@ -65,13 +65,19 @@ def copy_tree(source: Path, destination: Path) -> Tuple[int, int]:
     return files, lines
 
 
-def measure(command: Sequence[str], runs: int) -> Optional[Tuple[float, float, int]]:
-    """Median seconds, peak MiB and the last exit code over `runs` runs, or None if it failed."""
+def measure(command: Sequence[str], runs: int, timeout: float) -> Optional[Tuple[float, float, int]]:
+    """Median seconds, peak MiB and the last exit code over `runs` runs, or None if it failed.
+
+    A run past `timeout` seconds counts as that many seconds with exit code -1.
+    """
     times, peaks, code = [], [], 0
     for _ in range(runs):
-        done = subprocess.run(
-            [sys.executable, "-c", _MEASURE, *command], capture_output=True, text=True, check=False
-        )
+        try:
+            done = subprocess.run(
+                [sys.executable, "-c", _MEASURE, *command], capture_output=True, text=True, check=False, timeout=timeout
+            )
+        except subprocess.TimeoutExpired:
+            return timeout, float("nan"), -1
         if done.returncode != 0 or not done.stdout.strip():
             sys.stderr.write(done.stderr)
             return None
@@ -96,6 +102,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--tree", type=Path, default=Path(sysconfig.get_paths()["stdlib"]))
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-peers", action="store_true", help="time ffscan and the baseline only")
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds before a run is stopped")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="ffscan-bench-") as scratch:
@@ -128,9 +135,11 @@ def main(argv: Optional[List[str]] = None) -> int:
 
         results = []
         for label, command in rows:
-            measured = measure(command, args.runs)
+            measured = measure(command, args.runs, args.timeout)
             results.append((label, measured))
             shown = "failed" if measured is None else f"{measured[0]:.2f} s"
+            if measured is not None and measured[2] == -1:
+                shown = f"stopped after {args.timeout:.0f} s"
             print(f"  measured {label}: {shown}", file=sys.stderr)
 
     baseline = results[0][1]
@@ -141,10 +150,12 @@ def main(argv: Optional[List[str]] = None) -> int:
         if measured is None:
             print(f"{label:40} {'failed':>9}")
             continue
-        seconds, peak, _ = measured
+        seconds, peak, code = measured
         vs_base = seconds / baseline[0] if baseline else float("nan")
         vs_ours = seconds / ours[0] if ours else float("nan")
-        print(f"{label:40} {seconds:9.2f} {vs_base:11.2f} {vs_ours:9.2f} {peak:9.0f}")
+        over = ">" if code == -1 else " "
+        peak_text = "-" if peak != peak else f"{peak:.0f}"  # NaN: the run was stopped
+        print(f"{label:40} {over}{seconds:8.2f} {over}{vs_base:10.2f} {over}{vs_ours:8.2f} {peak_text:>9}")
     if baseline and ours:
         ratio = ours[0] / baseline[0]
         verdict = "within" if ratio <= TARGET_RATIO else "OVER"
