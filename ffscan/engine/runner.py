@@ -170,14 +170,16 @@ def _unanalysable(path: str, problem: Unanalysable, source: Optional[SourceFile]
     return FileResult(path, findings=[finding])
 
 
+_HANDLERS: Dict[type, Tuple[Dict[str, str], Dict[str, str]]] = {}
+
+
 def _handlers(cls: Type[Rule]) -> Tuple[Dict[str, str], Dict[str, str]]:
     """Map node type names to the rule's visit_/leave_ method names (cached per class)."""
-    cached = cls.__dict__.get("_handler_cache")
+    cached = _HANDLERS.get(cls)
     if cached is None:
         visits = {name[6:]: name for name in dir(cls) if name.startswith("visit_")}
         leaves = {name[6:]: name for name in dir(cls) if name.startswith("leave_")}
-        cached = (visits, leaves)
-        setattr(cls, "_handler_cache", cached)
+        cached = _HANDLERS[cls] = (visits, leaves)
     return cached
 
 

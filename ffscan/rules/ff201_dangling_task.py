@@ -89,7 +89,6 @@ class DanglingTask(Rule):
 
         if not isinstance(node, cst.Call):
             return ()
-        runtime = fix_context.runtime
         candidates = []
         # The queue returns a job, not a task: only a task dropped as a statement can move.
         dropped = isinstance(fix_context.parent(node), cst.Expr)
