@@ -62,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--jobs", "-j", type=_positive_int, default=None, help="worker processes (default: one per core)")
     check.add_argument("--quiet", "-q", action="store_true", help="print findings only, no summary or progress")
     check.add_argument("--verbose", "-v", action="store_true", help="print the configuration and files used")
+    check.add_argument("--no-respect-gitignore", action="store_true", help="check files that .gitignore lists too")
     check.add_argument("--fix", action="store_true", help="apply fixes, as `ffscan fix` does")
     check.add_argument("--unsafe-fixes", action="store_true", help="with --fix: also apply fixes that may change behaviour")
     check.add_argument("--diff", action="store_true", help="with --fix: print the diff, write nothing")
@@ -74,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     fix.add_argument("--unsafe-fixes", action="store_true", help="also apply fixes that may change timing, ordering or what is raised")
     fix.add_argument("--diff", action="store_true", help="print a unified diff and write nothing (exit 1 if there is one)")
     fix.add_argument("--config", type=Path)
+    fix.add_argument("--no-respect-gitignore", action="store_true", help="fix files that .gitignore lists too")
     fix.add_argument("--no-color", action="store_true")
     fix.add_argument("--quiet", "-q", action="store_true")
 
@@ -161,6 +163,7 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
                     f"--{option.replace('_', '-')}: unknown rule code or prefix {selector!r}{suggest_code(selector)}"
                 )
     return settings.with_overrides(
+        respect_gitignore=False if getattr(args, "no_respect_gitignore", False) else None,
         select=tuple(args.select) if args.select is not None else None,
         extend_select=settings.extend_select + tuple(args.extend_select or ()),
         ignore=settings.ignore + tuple(args.ignore or ()),
@@ -185,6 +188,12 @@ def run_check_command(args: argparse.Namespace) -> int:
         result = run_check(args.paths, settings, progress=progress.update, jobs=args.jobs)
     if args.verbose:
         print(f"ffscan: checked {result.files_checked} file{'s' if result.files_checked != 1 else ''}", file=sys.stderr)
+    if result.files_checked == 0 and not result.missing:
+        print(
+            "ffscan: warning: no Python files to check under the given paths "
+            "(all excluded, or listed in a .gitignore: see --no-respect-gitignore)",
+            file=sys.stderr,
+        )
     for missing in result.missing:
         print(f"ffscan: error: {missing}: no such file or directory", file=sys.stderr)
     for error in result.errors:

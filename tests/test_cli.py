@@ -384,3 +384,15 @@ def test_end_to_end_version(tmp_path):
 
     done = _ffscan(tmp_path, "--version")
     assert (done.returncode, done.stdout) == (0, f"ffscan {__version__}\n")
+
+
+def test_a_gitignored_tree_warns_that_nothing_was_checked_unless_told_otherwise(project, capsys):
+    root = project({"vendored/app.py": DROPPED, ".gitignore": "vendored/\n"})
+    (root / ".git").mkdir()
+    code, out, err = run(capsys, "check", "vendored", "--format", "concise")
+    assert (code, out) == (0, "All checks passed!\n")
+    assert "no Python files to check under the given paths" in err
+    code, out, err = run(capsys, "check", "vendored", "--format", "concise", "--no-respect-gitignore")
+    assert code == 1
+    assert out.splitlines()[0].startswith("vendored/app.py:5:5: FF201 ")
+    assert "no Python files" not in err
