@@ -60,24 +60,33 @@ def run_check(
     workers = jobs or min(os.cpu_count() or 1, 8)
     batches = [work[i : i + BATCH_SIZE] for i in range(0, len(work), BATCH_SIZE)]
     done = 0
+    summaries: List = []
+    deferred: List = []
     if workers > 1 and len(work) >= POOL_THRESHOLD:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             for file_results in pool.map(_check_batch, batches, [settings] * len(batches)):
-                done += _collect(result, file_results)
+                done += _collect(result, file_results, summaries, deferred)
                 if progress:
                     progress(done, len(work))
     else:
         for batch in batches:
-            done += _collect(result, _check_batch(batch, settings))
+            done += _collect(result, _check_batch(batch, settings), summaries, deferred)
             if progress:
                 progress(done, len(work))
+    if deferred:
+        from ffscan.index.graph import ProjectIndex  # networkx: only when another module must decide
+
+        result.findings.extend(ProjectIndex(summaries).settle(deferred))
     result.findings.sort(key=Finding.sort_key)
     return result
 
 
-def _collect(result: RunResult, file_results: List[FileResult]) -> int:
+def _collect(result: RunResult, file_results: List[FileResult], summaries: List, deferred: List) -> int:
     for file_result in file_results:
         result.findings.extend(file_result.findings)
         result.errors.extend(file_result.errors)
         result.suppressed += file_result.suppressed
+        if file_result.summary is not None:
+            summaries.append(file_result.summary)
+        deferred.extend(file_result.deferred)
     return len(file_results)

@@ -85,9 +85,11 @@ class NameResolver:
         module_name: str = "",
         parents: Optional[Dict[ast.AST, ast.AST]] = None,
         context: Optional[List[ast.AST]] = None,
+        is_package: bool = False,
     ) -> None:
         self.tree = tree
         self.module_name = module_name
+        self.is_package = is_package  # an __init__ module: relative imports start from itself
         self.parents: Dict[ast.AST, ast.AST] = parents if parents is not None else {}
         self.context: List[ast.AST] = context if context is not None else []
         self.scopes: Dict[ast.AST, Scope] = {}
@@ -378,7 +380,8 @@ class _ScopeBuilder:
 
     def __init__(self, resolver: NameResolver) -> None:
         self.resolver = resolver
-        package = resolver.module_name.rpartition(".")[0]
+        name = resolver.module_name
+        package = name if resolver.is_package else name.rpartition(".")[0]
         self.package_parts = package.split(".") if package else []
 
     def build(self, node: ast.AST, scope: Scope) -> None:

@@ -11,6 +11,7 @@ from ffscan.config import Settings
 from ffscan.engine import suppress
 from ffscan.engine.names import NameResolver
 from ffscan.engine.sources import SourceFile, Unanalysable, parse_source, read_source
+from ffscan.index.summary import Deferred, ModuleSummary, summarize_module
 from ffscan.model import Finding, Location, RunError
 from ffscan.rules import all_rules
 from ffscan.rules.base import Rule, make_file_finding
@@ -22,6 +23,8 @@ class FileResult:
     findings: List[Finding] = field(default_factory=list)
     errors: List[RunError] = field(default_factory=list)
     suppressed: int = 0
+    summary: Optional[ModuleSummary] = None  # for the whole-program index
+    deferred: List[Deferred] = field(default_factory=list)  # settled by the index
 
 
 class FileContext:
@@ -34,13 +37,16 @@ class FileContext:
         self.module_name = module_name
         self.parents: Dict[ast.AST, ast.AST] = {}
         self.stack: List[ast.AST] = []  # the nodes being visited, outermost first
-        self.names = NameResolver(tree, module_name, self.parents, self.stack)
+        self.names = NameResolver(tree, module_name, self.parents, self.stack, is_package=is_package(source.path))
         self.findings: List[Finding] = []
         # Per-file memo for rule helpers (e.g. name loads per scope); dropped with the file.
         self.cache: Dict[str, Dict] = {}
         # For each finding (same index): the first and last line of its statement, where a
         # suppression comment may also stand.
         self.statement_spans: List[Tuple[int, int]] = []
+        # Findings that need another module to decide (see ffscan.index), with their spans.
+        self.deferred: List[Tuple[Finding, str]] = []
+        self.deferred_spans: List[Tuple[int, int]] = []
 
     def parent(self, node: ast.AST) -> Optional[ast.AST]:
         """The parent of `node`: known for every node the pass has reached."""
@@ -66,29 +72,35 @@ class FileContext:
                 return ancestor
         return node
 
-    def add_finding(self, rule: Rule, node: ast.AST, end_node: ast.AST, message: str) -> None:
+    def add_finding(
+        self, rule: Rule, node: ast.AST, end_node: ast.AST, message: str, requires: Optional[str] = None
+    ) -> None:
         start = self.location(node.lineno, node.col_offset)  # type: ignore[attr-defined]
         end_line = getattr(end_node, "end_lineno", None) or start.line
         end_col = getattr(end_node, "end_col_offset", None)
         end = self.location(end_line, end_col) if end_col is not None else start
         statement = self.statement_of(node)
-        self.findings.append(
-            Finding(
-                code=rule.code,
-                name=rule.name,
-                message=message,
-                path=self.source.path,
-                start=start,
-                end=end,
-                severity=rule.severity,
-                impacts=rule.impacts,
-                risk=rule.risk,
-                fix_title=rule.fix_title,
-                fix_applicability=rule.fix_applicability,
-                source_lines=tuple(self.source.line(n) for n in range(start.line, end.line + 1)),
-            )
+        finding = Finding(
+            code=rule.code,
+            name=rule.name,
+            message=message,
+            path=self.source.path,
+            start=start,
+            end=end,
+            severity=rule.severity,
+            impacts=rule.impacts,
+            risk=rule.risk,
+            fix_title=rule.fix_title,
+            fix_applicability=rule.fix_applicability,
+            source_lines=tuple(self.source.line(n) for n in range(start.line, end.line + 1)),
         )
-        self.statement_spans.append(_header_span(statement, start.line))
+        span = _header_span(statement, start.line)
+        if requires is None:
+            self.findings.append(finding)
+            self.statement_spans.append(span)
+        else:
+            self.deferred.append((finding, requires))
+            self.deferred_spans.append(span)
 
     def location(self, line: int, byte_column: int) -> Location:
         """ast columns count UTF-8 bytes; reports count characters."""
@@ -97,6 +109,10 @@ class FileContext:
             return Location(line, byte_column + 1)
         prefix = text.encode("utf-8")[:byte_column].decode("utf-8", errors="replace")
         return Location(line, len(prefix) + 1)
+
+
+def is_package(path: str) -> bool:
+    return path.endswith(("__init__.py", "__init__.pyi"))
 
 
 def _header_span(statement: ast.AST, fallback: int) -> Tuple[int, int]:
@@ -143,7 +159,7 @@ def check_source(source: SourceFile, settings: Settings, codes: FrozenSet[str], 
         if code in codes and any(_handlers(cls)) and _may_fire(cls, settings, source.text)
     ]
     ctx = FileContext(source, tree, settings, module_name)
-    result = FileResult(source.path)
+    result = FileResult(source.path, summary=summarize_module(tree, module_name, is_package(source.path)))
     if rule_classes:
         try:
             _Pass(ctx, rule_classes, result.errors).run(tree)
@@ -153,6 +169,11 @@ def check_source(source: SourceFile, settings: Settings, codes: FrozenSet[str], 
     kept, suppressed = suppress.apply(ctx.findings, ctx.statement_spans, source.text)
     result.findings = sorted(kept, key=Finding.sort_key)
     result.suppressed = suppressed
+    if ctx.deferred:
+        pending = [finding for finding, _ in ctx.deferred]
+        kept_deferred, _ = suppress.apply(pending, ctx.deferred_spans, source.text)
+        still = {id(finding) for finding in kept_deferred}
+        result.deferred = [Deferred(f, requires) for f, requires in ctx.deferred if id(f) in still]
     return result
 
 

@@ -67,6 +67,14 @@ class Rule:
         """Report `node` (the smallest node that shows the bug) with the message filled in."""
         self.ctx.add_finding(self, node, end_node or node, self.message.format(**fields))
 
+    def report_if_coroutine_function(self, node: ast.AST, qualified: str, **fields: Any) -> None:
+        """Report `node` once the whole program shows `qualified` is a coroutine function.
+
+        For calls into other modules of the project: ffscan.index settles it after every file
+        is checked, so each file is still parsed once and checked on its own.
+        """
+        self.ctx.add_finding(self, node, node, self.message.format(**fields), requires=qualified)
+
 
 def first_doc_sentence(rule_cls: type) -> str:
     """Return the first sentence of the rule's "What it does" section."""

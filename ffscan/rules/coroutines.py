@@ -10,6 +10,7 @@ the resolver cannot see comes first in the method resolution order and may defin
 from __future__ import annotations
 
 import ast
+import sys
 from typing import TYPE_CHECKING, Dict, Optional, Tuple
 
 from ffscan.engine.names import FUNCTION_TYPES, Binding, FunctionNode, iter_own_nodes
@@ -71,6 +72,28 @@ def coroutine_call(ctx: "FileContext", call: ast.Call) -> Optional[str]:
                 callee = spelled(func)
     memo[call] = callee
     return callee
+
+
+def project_callee(ctx: "FileContext", call: ast.Call) -> Optional[str]:
+    """The qualified name of an imported function that only another module can tell is a
+    coroutine function (`from .db import audit; audit()`, `db.audit()`), else None.
+
+    The standard library and builtins are known already; local functions are decided here.
+    """
+    if coroutine_call(ctx, call) is not None or ctx.names.function_def(call.func) is not None:
+        return None
+    if not isinstance(call.func, (ast.Name, ast.Attribute)):
+        return None
+    qualified = ctx.names.qualified(call.func)
+    if qualified is None or qualified.partition(".")[0] in _KNOWN_ELSEWHERE:
+        return None
+    if ctx.module_name and qualified.startswith(ctx.module_name + "."):
+        return None  # defined in this module but not as a function: a class, a value
+    return qualified
+
+
+# Top-level packages the index never holds: the standard library and builtins.
+_KNOWN_ELSEWHERE = frozenset(getattr(sys, "stdlib_module_names", ())) | {"builtins", "asyncio", "typing"}
 
 
 def _primitive_method(ctx: "FileContext", call: ast.Call) -> Optional[str]:

@@ -8,7 +8,7 @@ from typing import Iterator
 from ffscan.model import Applicability, Impact
 from ffscan.rules.apis import COROUTINE_WORDS
 from ffscan.rules.base import Rule
-from ffscan.rules.coroutines import coroutine_call, expects_warning
+from ffscan.rules.coroutines import coroutine_call, expects_warning, project_callee, spelled
 
 
 class UnawaitedCoroutine(Rule):
@@ -60,9 +60,10 @@ class UnawaitedCoroutine(Rule):
     decision.
 
     ## Known limits
-    Only calls whose target is certain are checked: functions imported from other modules are
-    not followed (list them in `coroutine-functions`), and a name bound in more than one way
-    is skipped. Calling an async generator function (an `async def` with `yield`) is not
+    Only calls whose target is certain are checked. Functions imported from other modules of
+    the checked tree are followed through the whole-program index (re-exports included) when
+    the calling file mentions `async`; other packages are not (list their coroutine functions
+    in `coroutine-functions`). A name bound in more than one way is skipped. Calling an async generator function (an `async def` with `yield`) is not
     reported: it returns an async iterator, not a coroutine. Code inside `with
     self.assertWarns(...)`, `pytest.warns(...)`, `warnings.catch_warnings()`,
     `pytest.raises(...)` and alike is skipped: tests of the "never awaited" warning drop
@@ -112,6 +113,10 @@ class UnawaitedCoroutine(Rule):
             callee = coroutine_call(self.ctx, call)
             if callee is not None:
                 self.report(call, callee=callee)
+                continue
+            imported = project_callee(self.ctx, call)
+            if imported is not None:
+                self.report_if_coroutine_function(call, imported, callee=spelled(call.func))
 
 
 def _dropped_calls(value: ast.expr) -> Iterator[ast.Call]:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import ast
-from typing import Dict, Iterator, List, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple
 
 from ffscan.model import Applicability, Impact
 from ffscan.rules.apis import COROUTINE_WORDS
 from ffscan.rules.base import Rule
-from ffscan.rules.coroutines import coroutine_call, expects_warning
+from ffscan.rules.coroutines import coroutine_call, expects_warning, project_callee, spelled
 from ffscan.rules.flow import is_declared_global, name_loads
 
 # Calls that can read any local variable by name.
@@ -91,8 +91,8 @@ class UnusedCoroutineBinding(Rule):
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
-        # function -> [(call, callee, names)] bound directly in it
-        self._pending: Dict[ast.AST, List[Tuple[ast.Call, str, Tuple[str, ...]]]] = {}
+        # function -> [(call, callee, names, qualified name the index must confirm or None)]
+        self._pending: Dict[ast.AST, List[Tuple[ast.Call, str, Tuple[str, ...], Optional[str]]]] = {}
 
     def visit_Assign(self, node: ast.Assign) -> None:
         self._record(node.targets, node.value, node)
@@ -113,7 +113,11 @@ class UnusedCoroutineBinding(Rule):
         for call in _bound_calls(value):
             callee = coroutine_call(self.ctx, call)
             if callee is not None:
-                self._pending.setdefault(function, []).append((call, callee, bound))
+                self._pending.setdefault(function, []).append((call, callee, bound, None))
+                continue
+            imported = project_callee(self.ctx, call)
+            if imported is not None:
+                self._pending.setdefault(function, []).append((call, spelled(call.func), bound, imported))
 
     def leave_FunctionDef(self, node: ast.FunctionDef) -> None:
         self._check(node)
@@ -128,10 +132,13 @@ class UnusedCoroutineBinding(Rule):
         loads = name_loads(self.ctx, function)
         if any(name in loads for name in _INTROSPECTION):
             return
-        for call, callee, bound in pending:
+        for call, callee, bound, imported in pending:
             if any(name in loads or is_declared_global(function, name) for name in bound):
                 continue
-            self.report(call, callee=callee, name=", ".join(bound))
+            if imported is None:
+                self.report(call, callee=callee, name=", ".join(bound))
+            else:
+                self.report_if_coroutine_function(call, imported, callee=callee, name=", ".join(bound))
 
 
 def _bound_calls(value: ast.expr) -> Iterator[ast.Call]:

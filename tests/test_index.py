@@ -1,0 +1,78 @@
+"""The whole-program index: coroutine functions defined or re-exported in other modules."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from ffscan.cli import main
+from ffscan.config import Settings
+from ffscan.engine import run_check
+from ffscan.index.graph import ProjectIndex
+from ffscan.index.summary import summarize_module
+from helpers import FIXTURES, expected
+
+PACKAGE = FIXTURES / "index"
+
+
+def test_calls_into_other_modules_are_reported_where_the_index_sees_a_coroutine(monkeypatch):
+    monkeypatch.chdir(PACKAGE)
+    result = run_check(["shop"], Settings(root=PACKAGE), jobs=1)
+    found = Counter((f.path, f.start.line, f.code) for f in result.findings)
+    handlers = (PACKAGE / "shop" / "handlers.py").read_text(encoding="utf-8")
+    want = Counter(("shop/handlers.py", line, code) for (line, code), n in expected(handlers).items() for _ in range(n))
+    assert found == want
+    messages = {f.start.line: f.message for f in result.findings}
+    assert messages[8] == "Coroutine from `db.audit` is never awaited; its body never runs"
+
+
+def test_the_same_package_checked_in_a_pool_gives_the_same_findings(monkeypatch):
+    monkeypatch.chdir(PACKAGE)
+    serial = run_check(["shop"], Settings(root=PACKAGE), jobs=1).findings
+    monkeypatch.setattr("ffscan.engine.POOL_THRESHOLD", 1)
+    pooled = run_check(["shop"], Settings(root=PACKAGE), jobs=2).findings
+    assert pooled == serial
+
+
+def test_one_file_alone_cannot_tell_and_reports_nothing(monkeypatch):
+    monkeypatch.chdir(PACKAGE)
+    result = run_check(["shop/handlers.py"], Settings(root=PACKAGE), jobs=1)
+    assert result.findings == []
+
+
+def test_suppression_applies_to_findings_the_index_settles(tmp_path, monkeypatch, capsys):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "db.py").write_text("async def audit():\n    pass\n")
+    (tmp_path / "pkg" / "app.py").write_text(
+        "from pkg.db import audit\n\nasync def f():\n    audit()  # noqa: FF101\n    audit()\n"
+    )
+    (tmp_path / "pyproject.toml").write_text("[tool.ffscan]\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "pkg", "--format", "concise"]) == 1
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == "pkg/app.py:5:5: FF101 Coroutine from `audit` is never awaited; its body never runs"
+    assert out.splitlines()[1] == "Found 1 finding in 1 file (1 fixable with `ffscan fix`)."
+
+
+def test_index_follows_reexport_chains_and_stops_at_cycles_and_sync_defs():
+    import ast
+
+    summaries = [
+        summarize_module(ast.parse("async def audit(): pass\ndef sync(): pass\n"), "pkg.db"),
+        summarize_module(ast.parse("from .db import audit, sync\n"), "pkg.api"),
+        summarize_module(ast.parse("from pkg.api import audit as log\nfrom .loop import a\n"), "pkg.top"),
+        summarize_module(ast.parse("from .top import a\n"), "pkg.loop"),
+    ]
+    index = ProjectIndex(summaries)
+    assert index.is_coroutine_function("pkg.top.log") is True
+    assert index.is_coroutine_function("pkg.api.sync") is False
+    assert index.is_coroutine_function("pkg.top.a") is False  # a -> pkg.loop.a -> pkg.top.a
+    assert index.is_coroutine_function("pkg.nowhere") is False
+
+
+def test_a_name_bound_twice_at_top_level_is_not_a_coroutine_function():
+    import ast
+
+    summary = summarize_module(ast.parse("async def f(): pass\nf = wrap(f)\n"), "m")
+    assert summary.coroutine_functions == frozenset()
+    assert "f" in summary.other_names
