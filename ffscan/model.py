@@ -151,6 +151,23 @@ class RuleInfo:
     def help_uri(self) -> str:
         return f"{DOCS_URL}/{self.code}.md"
 
+    @classmethod
+    def from_finding(cls, finding: Finding) -> "RuleInfo":
+        """A minimal description, for a finding whose rule a reporter was not given."""
+        return cls(
+            code=finding.code,
+            name=finding.name,
+            summary=finding.message,
+            doc="",
+            severity=finding.severity,
+            impacts=finding.impacts,
+            risk=finding.risk,
+            default_on=True,
+            off_reason="",
+            fix_title=finding.fix_title,
+            fix_applicability=finding.fix_applicability,
+        )
+
 
 DOCS_URL = "https://github.com/ffscan/ffscan/blob/main/rules"
 

@@ -181,13 +181,21 @@ def queue_call(queue: str, method: str, func: cst.BaseExpression, args: Tuple[cs
     return cst.Call(func=cst.Attribute(value=cst.Name(queue), attr=cst.Name(method)), args=[first, *args])
 
 
-def started_thread_on_background(thread_call: cst.Call, fix_context, title: str) -> Optional[Fix]:
-    """`background.submit(f, a)` for the statement `Thread(target=f, args=(a,)).start()`. Unsafe."""
+def _dropped_start(thread_call: cst.Call, fix_context) -> Optional[cst.Call]:
+    """The `.start()` call of the statement `Thread(...).start()`, given its `Thread(...)`."""
     attribute = fix_context.parent(thread_call)
     if not (isinstance(attribute, cst.Attribute) and attribute.value is thread_call and attribute.attr.value == "start"):
         return None
     start = fix_context.parent(attribute)
-    if not (isinstance(start, cst.Call) and not start.args and is_dropped(start, fix_context)):
+    if isinstance(start, cst.Call) and not start.args and is_dropped(start, fix_context):
+        return start
+    return None
+
+
+def started_thread_on_background(thread_call: cst.Call, fix_context, title: str) -> Optional[Fix]:
+    """`background.submit(f, a)` for the statement `Thread(target=f, args=(a,)).start()`. Unsafe."""
+    start = _dropped_start(thread_call, fix_context)
+    if start is None:
         return None
     parts = thread_job_parts(thread_call)
     local = runtime_name("background", fix_context)
@@ -304,11 +312,8 @@ def submitted_on_durable(call: cst.Call, fix_context, title: str) -> Optional[Fi
 
 def started_thread_on_durable(thread_call: cst.Call, fix_context, title: str) -> Optional[Fix]:
     """`fn.delay(a)` for the statement `Thread(target=fn, args=(a,)).start()`. Unsafe."""
-    attribute = fix_context.parent(thread_call)
-    if not (isinstance(attribute, cst.Attribute) and attribute.value is thread_call and attribute.attr.value == "start"):
-        return None
-    start = fix_context.parent(attribute)
-    if not (isinstance(start, cst.Call) and not start.args and is_dropped(start, fix_context)):
+    start = _dropped_start(thread_call, fix_context)
+    if start is None:
         return None
     parts = thread_job_parts(thread_call)
     if parts is None:

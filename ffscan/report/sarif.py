@@ -81,19 +81,7 @@ def _rule_list(rules: Dict[str, RuleInfo], findings: Iterable[Finding]) -> List[
     listed = dict(rules)
     for finding in findings:  # a finding from a rule the context does not know: describe it minimally
         if finding.code not in listed:
-            listed[finding.code] = RuleInfo(
-                code=finding.code,
-                name=finding.name,
-                summary=finding.message,
-                doc="",
-                severity=finding.severity,
-                impacts=finding.impacts,
-                risk=finding.risk,
-                default_on=True,
-                off_reason="",
-                fix_title=finding.fix_title,
-                fix_applicability=finding.fix_applicability,
-            )
+            listed[finding.code] = RuleInfo.from_finding(finding)
     return [listed[code] for code in sorted(listed)]
 
 

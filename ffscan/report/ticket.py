@@ -270,7 +270,7 @@ def render(result: RunResult, context: ReportContext) -> str:
     tickets = [(code, _title(code, len(groups[code]))) for code in order]
     parts = [_header(result, groups, tickets)]
     for code, title in tickets:
-        rule = context.rules.get(code) or _rule_from(groups[code][0])
+        rule = context.rules.get(code) or RuleInfo.from_finding(groups[code][0])
         parts.append(_ticket(rule, title, groups[code], context, sources))
     return "\n\n".join(part.rstrip("\n") for part in parts) + "\n"
 
@@ -772,22 +772,6 @@ class _SourceCache:
             except (OSError, UnicodeDecodeError):  # gone, unreadable or not UTF-8: use finding text
                 self._lines[path] = None
         return self._lines[path]
-
-
-def _rule_from(finding: Finding) -> RuleInfo:
-    return RuleInfo(
-        code=finding.code,
-        name=finding.name,
-        summary=finding.message,
-        doc="",
-        severity=finding.severity,
-        impacts=finding.impacts,
-        risk=finding.risk,
-        default_on=True,
-        off_reason="",
-        fix_title=finding.fix_title,
-        fix_applicability=finding.fix_applicability,
-    )
 
 
 def _plural(count: int, word: str) -> str:
