@@ -294,7 +294,7 @@ class SwallowedBackgroundError(Rule):
 # means it was already gone.
 _CLEANUP_WORDS = (
     "close", "cancel", "stop", "shutdown", "terminate", "kill", "release", "unlink", "remove",
-    "disconnect", "cleanup", "abort", "unregister", "rmtree",
+    "disconnect", "cleanup", "abort", "unregister", "rmtree", "reset", "discard", "unsubscribe",
 )
 
 
