@@ -125,6 +125,8 @@ class RunResult:
     files_checked: int = 0
     suppressed: int = 0
     selected: FrozenSet[str] = frozenset()
+    # The findings (also in `findings`) that the whole-program index settled across files.
+    cross_module: List[Finding] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

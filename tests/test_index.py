@@ -76,3 +76,22 @@ def test_a_name_bound_twice_at_top_level_is_not_a_coroutine_function():
     summary = summarize_module(ast.parse("async def f(): pass\nf = wrap(f)\n"), "m")
     assert summary.coroutine_functions == frozenset()
     assert "f" in summary.other_names
+
+
+def test_fix_awaits_coroutines_from_other_modules_and_a_second_run_changes_nothing(tmp_path, monkeypatch, capsys):
+    import shutil
+
+    shutil.copytree(PACKAGE / "shop", tmp_path / "shop")
+    (tmp_path / "pyproject.toml").write_text("[tool.ffscan]\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["fix", "--unsafe-fixes", "shop"]) == 0
+    fixed = (tmp_path / "shop" / "handlers.py").read_text(encoding="utf-8").splitlines()
+    assert fixed[6:10] == [
+        '    await audit("created")  # expect: FF101',
+        '    await db.audit("created")  # expect: FF101',
+        "    await send_receipt(order_id)  # expect: FF101",
+        "    await notify(order_id)  # expect: FF101",
+    ]
+    capsys.readouterr()
+    assert main(["fix", "--unsafe-fixes", "--diff", "shop"]) == 0
+    assert capsys.readouterr().out == ""

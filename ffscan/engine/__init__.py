@@ -76,7 +76,8 @@ def run_check(
     if deferred:
         from ffscan.index.graph import ProjectIndex  # networkx: only when another module must decide
 
-        result.findings.extend(ProjectIndex(summaries).settle(deferred))
+        result.cross_module = ProjectIndex(summaries).settle(deferred)
+        result.findings.extend(result.cross_module)
     result.findings.sort(key=Finding.sort_key)
     return result
 

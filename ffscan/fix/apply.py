@@ -72,13 +72,20 @@ def fix_text(
     codes: FrozenSet[str],
     module_name: str,
     unsafe: bool = False,
+    cross_module: Sequence[Finding] = (),
 ) -> FileFix:
-    """Fix `source` in memory; never raises for a file it cannot fix."""
+    """Fix `source` in memory; never raises for a file it cannot fix.
+
+    `cross_module` are findings in this file that only the whole-program index could make
+    (a coroutine function defined in another module): they join the first pass.
+    """
     outcome = FileFix(source.path, source.text, source.text)
     before = check_source(source, settings, codes, module_name).findings
     current, findings = source, before
+    extra = list(cross_module)
     for _ in range(MAX_PASSES):
-        fixable = [f for f in findings if _has_fixes(f.code)]
+        fixable = [f for f in [*findings, *extra] if _has_fixes(f.code)]
+        extra = []
         if not fixable:
             break
         try:
@@ -221,7 +228,16 @@ def write_atomically(fs_path: str, outcome: FileFix, source: SourceFile, origina
     return None
 
 
-def fix_path(fs_path: str, display: str, settings: Settings, codes: FrozenSet[str], module_name: str, unsafe: bool, write: bool) -> FileFix:
+def fix_path(
+    fs_path: str,
+    display: str,
+    settings: Settings,
+    codes: FrozenSet[str],
+    module_name: str,
+    unsafe: bool,
+    write: bool,
+    cross_module: Sequence[Finding] = (),
+) -> FileFix:
     """Fix one file on disk (or only compute the fix when `write` is false)."""
     try:
         source, original, read_stat = read_for_fix(fs_path, display)
@@ -229,7 +245,7 @@ def fix_path(fs_path: str, display: str, settings: Settings, codes: FrozenSet[st
         return FileFix(display, "", "", error=f"cannot read: {error.strerror or error}")
     except Unanalysable as problem:
         return FileFix(display, "", "", error=f"not fixed: {problem.detail}")
-    outcome = fix_text(source, settings, codes, module_name, unsafe)
+    outcome = fix_text(source, settings, codes, module_name, unsafe, cross_module)
     if write and outcome.changed:
         problem = write_atomically(fs_path, outcome, source, original, read_stat)
         if problem is not None:

@@ -6,12 +6,13 @@ import difflib
 import importlib.util
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 from ffscan.config import Settings
-from ffscan.engine import codes_for, shown_path
+from ffscan.engine import codes_for, run_check, shown_path
 from ffscan.engine.discovery import discover, module_name
 from ffscan.fix.apply import FileFix, fix_path
+from ffscan.model import Finding
 from ffscan.rules import select_codes
 
 
@@ -54,11 +55,22 @@ def run_fix(paths: Sequence[str], settings: Settings, unsafe: bool, write: bool)
     selected = select_codes(settings.select, settings.extend_select, settings.ignore)
     discovered = discover(paths, settings)
     run.missing = discovered.missing
+    cross_module = _cross_module_findings(paths, settings)
     for fs_path, relative in discovered.files:
         codes = codes_for(relative, settings, selected)
         if codes:
-            run.files.append(fix_path(fs_path, shown_path(fs_path), settings, codes, module_name(fs_path), unsafe, write))
+            shown = shown_path(fs_path)
+            extra = cross_module.get(shown, ())
+            run.files.append(fix_path(fs_path, shown, settings, codes, module_name(fs_path), unsafe, write, extra))
     return run
+
+
+def _cross_module_findings(paths: Sequence[str], settings: Settings) -> Dict[str, List[Finding]]:
+    """Findings only the whole-program index makes, by path: a check of every file first."""
+    by_path: Dict[str, List[Finding]] = {}
+    for finding in run_check(paths, settings).cross_module:
+        by_path.setdefault(finding.path, []).append(finding)
+    return by_path
 
 
 def unified_diff(outcome: FileFix) -> str:
