@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 import builtins
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Dict, Iterator, List, Optional, Sequence, Union
 
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 ScopeNode = Union[ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda]
@@ -338,10 +338,6 @@ class NameResolver:
                 return False
         return True
 
-    def decorator_names(self, function: FunctionNode) -> Tuple[Optional[str], ...]:
-        return tuple(
-            self.qualified(d.func if isinstance(d, ast.Call) else d) for d in function.decorator_list
-        )
 
 
 def _decorator_name(decorator: ast.expr) -> str:

@@ -59,10 +59,6 @@ class Rule:
         self.names = ctx.names
         self.settings = ctx.settings
 
-    @property
-    def summary(self) -> str:
-        return first_doc_sentence(type(self))
-
     def report(self, node: ast.AST, end_node: Optional[ast.AST] = None, **fields: Any) -> None:
         """Report `node` (the smallest node that shows the bug) with the message filled in."""
         self.ctx.add_finding(self, node, end_node or node, self.message.format(**fields))

@@ -12,7 +12,7 @@ import enum
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 
-from ffscan.engine.names import FUNCTION_TYPES, SCOPE_TYPES
+from ffscan.engine.names import SCOPE_TYPES
 
 if TYPE_CHECKING:
     from ffscan.engine.runner import FileContext
@@ -137,10 +137,6 @@ def name_loads(ctx: "FileContext", scope: ast.AST) -> Dict[str, List[ast.Name]]:
                     found.setdefault(node.id, []).append(node)
         cache[scope] = found
     return found
-
-
-def is_module_level(ctx: "FileContext", node: ast.AST) -> bool:
-    return not any(isinstance(a, FUNCTION_TYPES + (ast.Lambda,)) for a in ctx.ancestors(node))
 
 
 def is_declared_global(scope: ast.AST, name: str) -> bool:
