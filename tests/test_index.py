@@ -7,8 +7,8 @@ from collections import Counter
 from ffscan.cli import main
 from ffscan.config import Settings
 from ffscan.engine import run_check
-from ffscan.index.graph import ProjectIndex
-from ffscan.index.summary import summarize_module
+from ffscan.semantic.index import ProjectIndex
+from ffscan.semantic.summary import summarize_module
 from helpers import FIXTURES, expected
 
 PACKAGE = FIXTURES / "index"

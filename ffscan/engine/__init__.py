@@ -74,7 +74,7 @@ def run_check(
             if progress:
                 progress(done, len(work))
     if deferred:
-        from ffscan.index.graph import ProjectIndex  # networkx: only when another module must decide
+        from ffscan.semantic.index import ProjectIndex  # networkx: only when another module must decide
 
         result.cross_module = ProjectIndex(summaries).settle(deferred)
         result.findings.extend(result.cross_module)

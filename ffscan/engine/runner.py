@@ -9,12 +9,12 @@ from typing import Callable, Dict, FrozenSet, List, Optional, Tuple, Type
 
 from ffscan.config import Settings
 from ffscan.engine import suppress
-from ffscan.engine.names import NameResolver
 from ffscan.engine.sources import SourceFile, Unanalysable, parse_source, read_source
-from ffscan.index.summary import Deferred, ModuleSummary, summarize_module
+from ffscan.semantic.summary import Deferred, ModuleSummary, summarize_module
 from ffscan.model import Finding, Location, RunError
 from ffscan.rules import all_rules
 from ffscan.rules.base import Rule, make_file_finding
+from ffscan.semantic.model import SemanticModel
 
 
 @dataclass
@@ -28,49 +28,18 @@ class FileResult:
 
 
 class FileContext:
-    """What rules may know about the file being checked; rules never open files."""
+    """One file being checked: its semantic model, and the findings its rules report."""
 
     def __init__(self, source: SourceFile, tree: ast.Module, settings: Settings, module_name: str):
         self.source = source
-        self.tree = tree
-        self.settings = settings
-        self.module_name = module_name
-        self.parents: Dict[ast.AST, ast.AST] = {}
-        self.stack: List[ast.AST] = []  # the nodes being visited, outermost first
-        self.names = NameResolver(tree, module_name, self.parents, self.stack, is_package=is_package(source.path))
+        self.semantic = SemanticModel(tree, source.text, settings, module_name, is_package=is_package(source.path))
         self.findings: List[Finding] = []
-        # Per-file memo for rule helpers (e.g. name loads per scope); dropped with the file.
-        self.cache: Dict[str, Dict] = {}
         # For each finding (same index): the first and last line of its statement, where a
         # suppression comment may also stand.
         self.statement_spans: List[Tuple[int, int]] = []
-        # Findings that need another module to decide (see ffscan.index), with their spans.
+        # Findings that need another module to decide (see ffscan.semantic.index), with their spans.
         self.deferred: List[Tuple[Finding, str]] = []
         self.deferred_spans: List[Tuple[int, int]] = []
-
-    def parent(self, node: ast.AST) -> Optional[ast.AST]:
-        """The parent of `node`: known for every node the pass has reached."""
-        found = self.parents.get(node)
-        if found is None and self.stack and self.stack[-1] is node and len(self.stack) > 1:
-            return self.stack[-2]
-        return found
-
-    def ancestors(self, node: ast.AST):
-        current = self.parent(node)
-        while current is not None:
-            yield current
-            current = self.parents.get(current)
-
-    def statement_of(self, node: ast.AST) -> ast.AST:
-        if isinstance(node, ast.stmt):
-            return node
-        for ancestor in self.ancestors(node):
-            if isinstance(ancestor, ast.stmt):
-                return ancestor
-        for ancestor in reversed(self.stack):
-            if isinstance(ancestor, ast.stmt):
-                return ancestor
-        return node
 
     def add_finding(
         self, rule: Rule, node: ast.AST, end_node: ast.AST, message: str, requires: Optional[str] = None
@@ -79,7 +48,7 @@ class FileContext:
         end_line = getattr(end_node, "end_lineno", None) or start.line
         end_col = getattr(end_node, "end_col_offset", None)
         end = self.location(end_line, end_col) if end_col is not None else start
-        statement = self.statement_of(node)
+        statement = self.semantic.statement_of(node)
         finding = Finding(
             code=rule.code,
             name=rule.name,
@@ -228,7 +197,7 @@ class _Pass:
         self.leave: Dict[type, List[Tuple[Rule, Callable]]] = {}
         self.failed: set = set()
         for cls in rule_classes:
-            rule = cls(ctx)
+            rule = cls(ctx.semantic, ctx)
             visits, leaves = _handlers(cls)
             for type_name, method in visits.items():
                 node_type = getattr(ast, type_name, None)
@@ -243,9 +212,9 @@ class _Pass:
         self.visit(tree)
 
     def visit(self, node: ast.AST) -> None:
-        ctx = self.ctx
-        stack = ctx.stack
-        parents = ctx.parents
+        semantic = self.ctx.semantic
+        stack = semantic.stack
+        parents = semantic.parents
         stack.append(node)
         node_type = node.__class__
         handlers = self.enter.get(node_type)

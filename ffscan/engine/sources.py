@@ -12,6 +12,8 @@ import tokenize
 from dataclasses import dataclass, field
 from typing import Optional, Tuple
 
+from ffscan.semantic.model import LINE_BREAK
+
 
 @dataclass(frozen=True)
 class SourceFile:
@@ -132,16 +134,13 @@ def _check_bytes(data: bytes) -> str:
     return encoding
 
 
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
-
-
 def split_lines(text: str) -> Tuple[str, ...]:
     """Lines as Python counts them: only \\n, \\r\\n and \\r end a line.
 
     `str.splitlines` also splits at form feeds, U+2028 and other separators that Python's
     tokenizer keeps inside a line, which would shift every line number after them.
     """
-    lines = _LINE_BREAK.split(text)
+    lines = LINE_BREAK.split(text)
     if lines and lines[-1] == "":
         lines.pop()
     return tuple(lines)
@@ -166,7 +165,7 @@ def _raise_first_undecodable(data: bytes, encoding: str) -> None:
 def _line_and_column(data: bytes, offset: int, encoding: str) -> Tuple[int, int]:
     """1-based line and character column of byte `offset` (lines end at \\n, \\r\\n or \\r)."""
     line_start = max(data.rfind(b"\n", 0, offset), data.rfind(b"\r", 0, offset)) + 1
-    line = len(_LINE_BREAK.findall(data[:line_start].decode("latin-1"))) + 1
+    line = len(LINE_BREAK.findall(data[:line_start].decode("latin-1"))) + 1
     prefix = data[line_start:offset]
     if line == 1 and prefix.startswith(b"\xef\xbb\xbf"):
         prefix = prefix[3:]

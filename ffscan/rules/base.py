@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import ast
 import inspect
-from typing import TYPE_CHECKING, Any, ClassVar, Optional, Sequence, Tuple
+from typing import Any, ClassVar, Optional, Protocol, Sequence, Tuple
 
 from ffscan.model import Applicability, Finding, Fix, Impact, Location, Severity
+from ffscan.semantic.model import SemanticModel
 
-if TYPE_CHECKING:
-    from ffscan.engine.runner import FileContext
+
+class FindingSink(Protocol):
+    """Where a rule's findings go: the engine turns nodes into located findings."""
+
+    def add_finding(
+        self, rule: "Rule", node: ast.AST, end_node: ast.AST, message: str, requires: Optional[str] = None
+    ) -> None: ...
 
 
 class Rule:
@@ -54,22 +60,23 @@ class Rule:
         """
         return ()
 
-    def __init__(self, ctx: "FileContext") -> None:
-        self.ctx = ctx
-        self.names = ctx.names
-        self.settings = ctx.settings
+    def __init__(self, semantic: SemanticModel, sink: FindingSink) -> None:
+        self.semantic = semantic
+        self.names = semantic.names
+        self.settings = semantic.settings
+        self.sink = sink
 
     def report(self, node: ast.AST, end_node: Optional[ast.AST] = None, **fields: Any) -> None:
         """Report `node` (the smallest node that shows the bug) with the message filled in."""
-        self.ctx.add_finding(self, node, end_node or node, self.message.format(**fields))
+        self.sink.add_finding(self, node, end_node or node, self.message.format(**fields))
 
     def report_if_coroutine_function(self, node: ast.AST, qualified: str, **fields: Any) -> None:
         """Report `node` once the whole program shows `qualified` is a coroutine function.
 
-        For calls into other modules of the project: ffscan.index settles it after every file
+        For calls into other modules of the project: the whole-program index settles it after every file
         is checked, so each file is still parsed once and checked on its own.
         """
-        self.ctx.add_finding(self, node, node, self.message.format(**fields), requires=qualified)
+        self.sink.add_finding(self, node, node, self.message.format(**fields), requires=qualified)
 
 
 def first_doc_sentence(rule_cls: type) -> str:

@@ -6,9 +6,9 @@ import ast
 from typing import Iterator
 
 from ffscan.model import Applicability, Impact
-from ffscan.rules.apis import COROUTINE_WORDS
+from ffscan.semantic.stdlib import COROUTINE_WORDS
 from ffscan.rules.base import Rule
-from ffscan.rules.coroutines import coroutine_call, expects_warning, project_callee, spelled
+from ffscan.semantic.coroutines import coroutine_call, expects_warning, project_callee, spelled
 
 
 class UnawaitedCoroutine(Rule):
@@ -107,14 +107,14 @@ class UnawaitedCoroutine(Rule):
 
     def visit_Expr(self, node: ast.Expr) -> None:
         calls = list(_dropped_calls(node.value))
-        if not calls or expects_warning(self.ctx, node):
+        if not calls or expects_warning(self.semantic, node):
             return  # a test checking the "never awaited" warning itself
         for call in calls:
-            callee = coroutine_call(self.ctx, call)
+            callee = coroutine_call(self.semantic, call)
             if callee is not None:
                 self.report(call, callee=callee)
                 continue
-            imported = project_callee(self.ctx, call)
+            imported = project_callee(self.semantic, call)
             if imported is not None:
                 self.report_if_coroutine_function(call, imported, callee=spelled(call.func))
 

@@ -6,9 +6,9 @@ import ast
 from typing import Optional
 
 from ffscan.model import Applicability, Impact
-from ffscan.rules.apis import COROUTINE_WORDS
+from ffscan.semantic.stdlib import COROUTINE_WORDS
 from ffscan.rules.base import Rule
-from ffscan.rules.coroutines import coroutine_call, expects_warning
+from ffscan.semantic.coroutines import coroutine_call, expects_warning
 
 # Builtins that read a value's truth, text, size or items instead of awaiting it.
 _VALUE_BUILTINS = frozenset(
@@ -105,25 +105,25 @@ class CoroutineUsedAsValue(Rule):
         return [Fix.display_only("Await the coroutine from an `async def` caller", awaited)]
 
     def visit_Call(self, node: ast.Call) -> None:
-        if not isinstance(self.ctx.parent(node), _CANDIDATE_PARENTS):
+        if not isinstance(self.semantic.parent(node), _CANDIDATE_PARENTS):
             return
         where = self._value_use(node)
         if where is None:
             return
-        callee = coroutine_call(self.ctx, node)
-        if callee is not None and not expects_warning(self.ctx, node):
+        callee = coroutine_call(self.semantic, node)
+        if callee is not None and not expects_warning(self.semantic, node):
             self.report(node, callee=callee, where=where)
 
     def _value_use(self, call: ast.Call) -> Optional[str]:
         """How the value of `call` is used as a value, or None when it is not."""
-        ctx = self.ctx
+        semantic = self.semantic
         child: ast.AST = call
-        parent = ctx.parent(call)
+        parent = semantic.parent(call)
         while isinstance(parent, ast.BoolOp):
             if child is not parent.values[-1]:
                 return "`and`/`or`"
             # The last operand is the BoolOp's own value: its fate decides.
-            child, parent = parent, ctx.parent(parent)
+            child, parent = parent, semantic.parent(parent)
         if parent is None:
             return None
         if isinstance(parent, ast.UnaryOp):

@@ -6,10 +6,10 @@ import ast
 from typing import Dict, Iterator, List, Optional, Tuple
 
 from ffscan.model import Applicability, Impact
-from ffscan.rules.apis import COROUTINE_WORDS
+from ffscan.semantic.stdlib import COROUTINE_WORDS
 from ffscan.rules.base import Rule
-from ffscan.rules.coroutines import coroutine_call, expects_warning, project_callee, spelled
-from ffscan.rules.flow import is_declared_global, name_loads
+from ffscan.semantic.coroutines import coroutine_call, expects_warning, project_callee, spelled
+from ffscan.semantic.flow import is_declared_global, name_loads
 
 # Calls that can read any local variable by name.
 _INTROSPECTION = frozenset({"locals", "vars", "eval", "exec"})
@@ -89,8 +89,8 @@ class UnusedCoroutineBinding(Rule):
             return [Fix.unsafe("Await the coroutine and bind its result", awaited)]
         return [Fix.display_only("Await the coroutine from an `async def` caller", awaited)]
 
-    def __init__(self, ctx) -> None:
-        super().__init__(ctx)
+    def __init__(self, semantic, sink) -> None:
+        super().__init__(semantic, sink)
         # function -> [(call, callee, names, qualified name the index must confirm or None)]
         self._pending: Dict[ast.AST, List[Tuple[ast.Call, str, Tuple[str, ...], Optional[str]]]] = {}
 
@@ -107,15 +107,15 @@ class UnusedCoroutineBinding(Rule):
         function = self.names.enclosing_function(statement)
         if function is None:
             return  # module and class level: the value may be read from elsewhere
-        if expects_warning(self.ctx, statement):
+        if expects_warning(self.semantic, statement):
             return  # a test checking the "never awaited" warning itself
         bound = tuple(t.id for t in targets)  # type: ignore[attr-defined]
         for call in _bound_calls(value):
-            callee = coroutine_call(self.ctx, call)
+            callee = coroutine_call(self.semantic, call)
             if callee is not None:
                 self._pending.setdefault(function, []).append((call, callee, bound, None))
                 continue
-            imported = project_callee(self.ctx, call)
+            imported = project_callee(self.semantic, call)
             if imported is not None:
                 self._pending.setdefault(function, []).append((call, spelled(call.func), bound, imported))
 
@@ -129,7 +129,7 @@ class UnusedCoroutineBinding(Rule):
         pending = self._pending.pop(function, None)
         if not pending:
             return
-        loads = name_loads(self.ctx, function)
+        loads = name_loads(self.semantic, function)
         if any(name in loads for name in _INTROSPECTION):
             return
         for call, callee, bound, imported in pending:

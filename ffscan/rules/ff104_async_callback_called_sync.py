@@ -6,9 +6,9 @@ import ast
 from typing import Optional, Tuple
 
 from ffscan.model import Applicability, Impact
-from ffscan.rules.apis import COROUTINE_WORDS, EXECUTOR_CLASSES, is_loop_expression
+from ffscan.semantic.stdlib import COROUTINE_WORDS, EXECUTOR_CLASSES, is_loop_expression
 from ffscan.rules.base import Rule
-from ffscan.rules.coroutines import coroutine_call, coroutine_function
+from ffscan.semantic.coroutines import coroutine_call, coroutine_function
 
 # Qualified API -> (position of the callback, its keyword name or "").
 _FUNCTION_APIS = {
@@ -135,12 +135,12 @@ class AsyncCallbackCalledSync(Rule):
         if found is None:
             return
         argument, api = found
-        callee = coroutine_function(self.ctx, argument)
+        callee = coroutine_function(self.semantic, argument)
         if callee is not None:
             self.report(argument, callee=callee, api=api)
             return
         if isinstance(argument, ast.Lambda) and isinstance(argument.body, ast.Call):
-            callee = coroutine_call(self.ctx, argument.body)
+            callee = coroutine_call(self.semantic, argument.body)
             if callee is not None:
                 self.report(argument.body, callee=callee, api=api)
 
@@ -172,7 +172,7 @@ class AsyncCallbackCalledSync(Rule):
         """An event loop that is asyncio's: Tornado's `IOLoop.call_later`/`call_at` run a
         coroutine callback as a task, so a loop known only by its spelling must not be
         Tornado's (`io_loop`, or any loop in a module that imports tornado)."""
-        if not is_loop_expression(self.ctx, expr):
+        if not is_loop_expression(self.semantic, expr):
             return False
         spelled = expr.attr if isinstance(expr, ast.Attribute) else expr.id if isinstance(expr, ast.Name) else ""
         if spelled.lstrip("_").lower() in ("io_loop", "ioloop"):
@@ -180,12 +180,12 @@ class AsyncCallbackCalledSync(Rule):
         return not self._imports_tornado()
 
     def _imports_tornado(self) -> bool:
-        memo = self.ctx.cache.setdefault("ff104", {})
+        memo = self.semantic.cache.setdefault("ff104", {})
         if "tornado" not in memo:
             memo["tornado"] = any(
                 (isinstance(node, ast.Import) and any(a.name.split(".")[0] == "tornado" for a in node.names))
                 or (isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "tornado" and not node.level)
-                for node in ast.walk(self.ctx.tree)
+                for node in ast.walk(self.semantic.tree)
                 if isinstance(node, (ast.Import, ast.ImportFrom))
             )
         return memo["tornado"]

@@ -6,9 +6,9 @@ import ast
 from typing import Optional
 
 from ffscan.model import Applicability, Impact
-from ffscan.rules import flow
+from ffscan.semantic import flow
 from ffscan.rules.base import Rule
-from ffscan.rules.tasks import is_looking_call, spawned_task
+from ffscan.semantic.tasks import is_looking_call, spawned_task
 
 # APIs that call a callback and throw its return value away.
 _CALLBACK_DROPPERS = frozenset(
@@ -113,14 +113,14 @@ class DanglingTask(Rule):
 
     def visit_Call(self, node: ast.Call) -> None:
         # `log.debug("started %s", create_task(c))`: the logger keeps no reference.
-        fate = flow.fate(self.ctx, node)
-        if fate.use is flow.Use.PASSED and isinstance(fate.node, ast.Call) and is_looking_call(self.ctx, fate.node):
-            callee = spawned_task(self.ctx, node)
+        fate = flow.fate(self.semantic, node)
+        if fate.use is flow.Use.PASSED and isinstance(fate.node, ast.Call) and is_looking_call(self.semantic, fate.node):
+            callee = spawned_task(self.semantic, node)
             if callee is not None:
                 self.report(node, callee=callee)
 
     def visit_Lambda(self, node: ast.Lambda) -> None:
-        call = self.ctx.parent(node)
+        call = self.semantic.parent(node)
         if not (isinstance(call, ast.Call) and node in call.args):
             return
         if isinstance(call.func, ast.Attribute) and call.func.attr in _CALLBACK_DROPPERS and isinstance(node.body, ast.Call):
@@ -133,13 +133,13 @@ class DanglingTask(Rule):
             self.report(spawn_call, callee=callee)
 
     def _spawned_task(self, call: ast.Call) -> Optional[tuple]:
-        callee = spawned_task(self.ctx, call)
+        callee = spawned_task(self.semantic, call)
         if callee is not None:
             return call, callee
         # `create_task(c).add_done_callback(cb)`: the callback does not keep the task alive.
         func = call.func
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call):
-            inner = spawned_task(self.ctx, func.value)
+            inner = spawned_task(self.semantic, func.value)
             if inner is not None:
                 return func.value, inner
         return None

@@ -6,7 +6,7 @@ import ast
 
 from ffscan.model import Applicability, Impact
 from ffscan.rules.base import Rule
-from ffscan.rules.tasks import Hold, PendingBindings, bound_locals, name_holds, spawned_task
+from ffscan.semantic.tasks import Hold, PendingBindings, bound_locals, name_holds, spawned_task
 
 
 class UnusedTaskBinding(Rule):
@@ -78,15 +78,15 @@ class UnusedTaskBinding(Rule):
 
         return track_fixes(node, fix_context, "Wrap the task in `track(...)`")
 
-    def __init__(self, ctx) -> None:
-        super().__init__(ctx)
+    def __init__(self, semantic, sink) -> None:
+        super().__init__(semantic, sink)
         self.pending = PendingBindings()
 
     def visit_Call(self, node: ast.Call) -> None:
-        callee = spawned_task(self.ctx, node)
+        callee = spawned_task(self.semantic, node)
         if callee is None:
             return
-        bound = bound_locals(self.ctx, node)
+        bound = bound_locals(self.semantic, node)
         if bound is not None:
             self.pending.add(bound[0], node, callee, bound[1])
 
@@ -98,5 +98,5 @@ class UnusedTaskBinding(Rule):
 
     def _check(self, scope: ast.AST) -> None:
         for call, callee, bound in self.pending.pop(scope):
-            if all(name_holds(self.ctx, scope, name)[0] is Hold.NONE for name in bound):
+            if all(name_holds(self.semantic, scope, name)[0] is Hold.NONE for name in bound):
                 self.report(call, callee=callee, name=bound[0])

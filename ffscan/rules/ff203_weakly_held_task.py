@@ -6,7 +6,7 @@ import ast
 
 from ffscan.model import Applicability, Impact
 from ffscan.rules.base import Rule
-from ffscan.rules.tasks import (
+from ffscan.semantic.tasks import (
     Hold,
     PendingBindings,
     bound_locals,
@@ -81,19 +81,19 @@ class WeaklyHeldTask(Rule):
 
         return track_fixes(node, fix_context, "Wrap the task in `track(...)`")
 
-    def __init__(self, ctx) -> None:
-        super().__init__(ctx)
+    def __init__(self, semantic, sink) -> None:
+        super().__init__(semantic, sink)
         self.pending = PendingBindings()
 
     def visit_Call(self, node: ast.Call) -> None:
-        callee = spawned_task(self.ctx, node)
+        callee = spawned_task(self.semantic, node)
         if callee is None:
             return
-        bound = bound_locals(self.ctx, node)
+        bound = bound_locals(self.semantic, node)
         if bound is not None:
             self.pending.add(bound[0], node, callee, bound[1])
             return
-        hold, holder = hold_of(self.ctx, node)
+        hold, holder = hold_of(self.semantic, node)
         if hold is Hold.WEAK:
             self.report(node, callee=callee, holder=weak_holder_text(holder))
 
@@ -105,7 +105,7 @@ class WeaklyHeldTask(Rule):
 
     def _check(self, scope: ast.AST) -> None:
         for call, callee, bound in self.pending.pop(scope):
-            holds = [name_holds(self.ctx, scope, name) for name in bound]
+            holds = [name_holds(self.semantic, scope, name) for name in bound]
             if any(hold is Hold.KEEPS for hold, _ in holds):
                 continue
             weak = [holder for hold, holder in holds if hold is Hold.WEAK]

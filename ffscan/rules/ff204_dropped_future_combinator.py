@@ -5,9 +5,9 @@ from __future__ import annotations
 import ast
 
 from ffscan.model import Applicability, Impact
-from ffscan.rules.apis import FUTURE_COMBINATORS
+from ffscan.semantic.stdlib import FUTURE_COMBINATORS
 from ffscan.rules.base import Rule
-from ffscan.rules.tasks import Hold, PendingBindings, bound_locals, hold_of, name_holds
+from ffscan.semantic.tasks import Hold, PendingBindings, bound_locals, hold_of, name_holds
 
 
 class DroppedFutureCombinator(Rule):
@@ -67,19 +67,19 @@ class DroppedFutureCombinator(Rule):
 
         return track_fixes(node, fix_context, "Wrap the future in `track(...)`")
 
-    def __init__(self, ctx) -> None:
-        super().__init__(ctx)
+    def __init__(self, semantic, sink) -> None:
+        super().__init__(semantic, sink)
         self.pending = PendingBindings()
 
     def visit_Call(self, node: ast.Call) -> None:
         callee = self.names.qualified(node.func)
         if callee not in FUTURE_COMBINATORS:
             return
-        bound = bound_locals(self.ctx, node)
+        bound = bound_locals(self.semantic, node)
         if bound is not None:
             self.pending.add(bound[0], node, callee, bound[1])
             return
-        if hold_of(self.ctx, node)[0] is Hold.NONE:
+        if hold_of(self.semantic, node)[0] is Hold.NONE:
             self.report(node, callee=callee)
 
     def leave_FunctionDef(self, node: ast.FunctionDef) -> None:
@@ -90,5 +90,5 @@ class DroppedFutureCombinator(Rule):
 
     def _check(self, scope: ast.AST) -> None:
         for call, callee, bound in self.pending.pop(scope):
-            if all(name_holds(self.ctx, scope, name)[0] is Hold.NONE for name in bound):
+            if all(name_holds(self.semantic, scope, name)[0] is Hold.NONE for name in bound):
                 self.report(call, callee=callee)

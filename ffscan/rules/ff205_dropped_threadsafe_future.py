@@ -6,7 +6,7 @@ import ast
 
 from ffscan.model import Applicability, Impact
 from ffscan.rules.base import Rule
-from ffscan.rules.tasks import Hold, PendingBindings, bound_locals, hold_of, name_holds
+from ffscan.semantic.tasks import Hold, PendingBindings, bound_locals, hold_of, name_holds
 
 _THREADSAFE_SUBMITTERS = frozenset({"asyncio.run_coroutine_threadsafe", "asyncio.tasks.run_coroutine_threadsafe"})
 
@@ -76,19 +76,19 @@ class DroppedThreadsafeFuture(Rule):
 
         return track_fixes(node, fix_context, "Wrap the future in `track(...)`")
 
-    def __init__(self, ctx) -> None:
-        super().__init__(ctx)
+    def __init__(self, semantic, sink) -> None:
+        super().__init__(semantic, sink)
         self.pending = PendingBindings()
 
     def visit_Call(self, node: ast.Call) -> None:
         callee = self.names.qualified(node.func)
         if callee not in _THREADSAFE_SUBMITTERS:
             return
-        bound = bound_locals(self.ctx, node)
+        bound = bound_locals(self.semantic, node)
         if bound is not None:
             self.pending.add(bound[0], node, callee, bound[1])
             return
-        if hold_of(self.ctx, node, callbacks_keep=True)[0] is Hold.NONE:
+        if hold_of(self.semantic, node, callbacks_keep=True)[0] is Hold.NONE:
             self.report(node, callee=callee)
 
     def leave_FunctionDef(self, node: ast.FunctionDef) -> None:
@@ -99,5 +99,5 @@ class DroppedThreadsafeFuture(Rule):
 
     def _check(self, scope: ast.AST) -> None:
         for call, callee, bound in self.pending.pop(scope):
-            if all(name_holds(self.ctx, scope, name, callbacks_keep=True)[0] is Hold.NONE for name in bound):
+            if all(name_holds(self.semantic, scope, name, callbacks_keep=True)[0] is Hold.NONE for name in bound):
                 self.report(call, callee=callee)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import ast
 
 from ffscan.model import Applicability, Impact
-from ffscan.rules.apis import THREAD_CLASSES
+from ffscan.semantic.stdlib import THREAD_CLASSES
 from ffscan.rules.base import Rule
-from ffscan.rules.threads import constructed_class, describe, drained_queue, handle_fate, is_daemon, thread_target, writes
+from ffscan.semantic.threads import constructed_class, describe, drained_queue, handle_fate, is_daemon, thread_target, writes
 
 
 class UnjoinedThread(Rule):
@@ -95,12 +95,12 @@ class UnjoinedThread(Rule):
             return ()
         return [Fix.unsafe("Make it a non-daemon thread: `daemon=False`", {daemon.value: cst.Name("False")})]
 
-    def __init__(self, ctx) -> None:
-        super().__init__(ctx)
+    def __init__(self, semantic, sink) -> None:
+        super().__init__(semantic, sink)
         self._made: list = []
 
     def visit_Call(self, node: ast.Call) -> None:
-        cls = constructed_class(self.ctx, node)
+        cls = constructed_class(self.semantic, node)
         if cls in THREAD_CLASSES:
             self._made.append((node, cls))
 
@@ -110,8 +110,8 @@ class UnjoinedThread(Rule):
             self._check(node, cls)
 
     def _check(self, node: ast.Call, cls: str) -> None:
-        handle = handle_fate(self.ctx, node)
-        if not handle.started or handle.kept or not is_daemon(self.ctx, node, handle):
+        handle = handle_fate(self.semantic, node)
+        if not handle.started or handle.kept or not is_daemon(self.semantic, node, handle):
             return
         target = thread_target(node, cls)
         if target is None:
@@ -121,9 +121,9 @@ class UnjoinedThread(Rule):
             function = self.names.function_def(body.func) if isinstance(body, ast.Call) else None
         else:
             function = self.names.function_def(target)
-        if function is None or writes(self.ctx, function) is None:
+        if function is None or writes(self.semantic, function) is None:
             return
-        region = self.names.enclosing_class(function) or self.ctx.tree
-        if drained_queue(self.ctx, function, region):
+        region = self.names.enclosing_class(function) or self.semantic.tree
+        if drained_queue(self.semantic, function, region):
             return  # its writes come from a queue that shutdown joins
         self.report(node, target=describe(target))

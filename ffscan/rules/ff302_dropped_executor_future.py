@@ -6,10 +6,10 @@ import ast
 from typing import Optional, Tuple
 
 from ffscan.model import Applicability, Impact
-from ffscan.rules.apis import is_loop_expression
+from ffscan.semantic.stdlib import is_loop_expression
 from ffscan.rules.base import Rule
-from ffscan.rules.flow import Use, defining_scope, fate, name_loads
-from ffscan.rules.threads import describe, executor_kind, handles_own_errors
+from ffscan.semantic.flow import Use, defining_scope, fate, name_loads
+from ffscan.semantic.threads import describe, executor_kind, handles_own_errors
 
 
 class DroppedExecutorFuture(Rule):
@@ -104,7 +104,7 @@ class DroppedExecutorFuture(Rule):
         if found is None:
             return
         api, callable_expr = found
-        if handles_own_errors(self.ctx, callable_expr):
+        if handles_own_errors(self.semantic, callable_expr):
             return
         if self._is_dropped(node):
             self.report(node, callee=describe(callable_expr), api=api)
@@ -113,18 +113,18 @@ class DroppedExecutorFuture(Rule):
         func = call.func
         if not isinstance(func, ast.Attribute):
             return None
-        if func.attr == "submit" and call.args and executor_kind(self.ctx, func.value) is not None:
+        if func.attr == "submit" and call.args and executor_kind(self.semantic, func.value) is not None:
             return f"{describe(func.value)}.submit", call.args[0]
-        if func.attr == "run_in_executor" and len(call.args) >= 2 and is_loop_expression(self.ctx, func.value):
+        if func.attr == "run_in_executor" and len(call.args) >= 2 and is_loop_expression(self.semantic, func.value):
             return f"{describe(func.value)}.run_in_executor", call.args[1]
         return None
 
     def _is_dropped(self, call: ast.Call) -> bool:
-        where = fate(self.ctx, call)
+        where = fate(self.semantic, call)
         if where.use is Use.DROPPED:
             return True
         if where.use is Use.BOUND and len(where.names) == 1 and where.names[0] != "_":
-            scope = defining_scope(self.ctx, where.node)  # type: ignore[arg-type]
+            scope = defining_scope(self.semantic, where.node)  # type: ignore[arg-type]
             if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                return not name_loads(self.ctx, scope).get(where.names[0])
+                return not name_loads(self.semantic, scope).get(where.names[0])
         return False

@@ -6,8 +6,8 @@ import ast
 
 from ffscan.model import Applicability, Impact
 from ffscan.rules.base import Rule
-from ffscan.rules.flow import Use, defining_scope, fate, name_loads
-from ffscan.rules.threads import describe, executor_kind
+from ffscan.semantic.flow import Use, defining_scope, fate, name_loads
+from ffscan.semantic.threads import describe, executor_kind
 
 
 class UnconsumedExecutorMap(Rule):
@@ -72,17 +72,17 @@ class UnconsumedExecutorMap(Rule):
         func = node.func
         if not (isinstance(func, ast.Attribute) and func.attr == "map" and node.args):
             return
-        if executor_kind(self.ctx, func.value, strict=True) is None:
+        if executor_kind(self.semantic, func.value, strict=True) is None:
             return
         if self._is_dropped(node):
             self.report(node, receiver=describe(func.value), callee=describe(node.args[0]))
 
     def _is_dropped(self, call: ast.Call) -> bool:
-        where = fate(self.ctx, call)
+        where = fate(self.semantic, call)
         if where.use is Use.DROPPED:
             return True
         if where.use is Use.BOUND and len(where.names) == 1 and where.names[0] != "_":
-            scope = defining_scope(self.ctx, where.node)  # type: ignore[arg-type]
+            scope = defining_scope(self.semantic, where.node)  # type: ignore[arg-type]
             if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                return not name_loads(self.ctx, scope).get(where.names[0])
+                return not name_loads(self.semantic, scope).get(where.names[0])
         return False

@@ -7,7 +7,7 @@ from typing import Iterator, Optional
 
 from ffscan.model import Applicability, Impact
 from ffscan.rules.base import Rule
-from ffscan.rules.threads import describe, executor_kind
+from ffscan.semantic.threads import describe, executor_kind
 
 _SUBMITTING = frozenset({"submit", "map"})
 
@@ -93,7 +93,7 @@ class ExecutorShutdownWithoutWait(Rule):
         if cancel is not None and not (isinstance(cancel, ast.Constant) and cancel.value is False):
             return
         receiver = func.value
-        if executor_kind(self.ctx, receiver) is None:
+        if executor_kind(self.semantic, receiver) is None:
             return
         if self._has_work(node, receiver):
             self.report(node, receiver=describe(receiver))

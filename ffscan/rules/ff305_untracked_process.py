@@ -5,9 +5,9 @@ from __future__ import annotations
 import ast
 
 from ffscan.model import Impact
-from ffscan.rules.apis import PROCESS_CLASSES
+from ffscan.semantic.stdlib import PROCESS_CLASSES
 from ffscan.rules.base import Rule
-from ffscan.rules.threads import constructed_class, describe, handle_fate, thread_target
+from ffscan.semantic.threads import constructed_class, describe, handle_fate, thread_target
 
 _RAW_THREAD_STARTERS = frozenset({"_thread.start_new_thread", "_thread.start_new", "thread.start_new_thread"})
 
@@ -61,8 +61,8 @@ class UntrackedProcess(Rule):
     )
     honours_detached = True
 
-    def __init__(self, ctx) -> None:
-        super().__init__(ctx)
+    def __init__(self, semantic, sink) -> None:
+        super().__init__(semantic, sink)
         self._made: list = []
 
     def visit_Call(self, node: ast.Call) -> None:
@@ -70,14 +70,14 @@ class UntrackedProcess(Rule):
             target = describe(node.args[0]) if node.args else "function"
             self.report(node, kind="Raw `_thread` thread", target=target)
             return
-        cls = constructed_class(self.ctx, node)
+        cls = constructed_class(self.semantic, node)
         if cls in PROCESS_CLASSES:
             self._made.append((node, cls))
 
     def leave_Module(self, module: ast.Module) -> None:
         # Reads of a handle may come after its construction: judge once the pass saw them all.
         for node, cls in self._made:
-            handle = handle_fate(self.ctx, node)
+            handle = handle_fate(self.semantic, node)
             if handle.started and not handle.kept:
                 target = thread_target(node, cls)
                 self.report(node, kind="Process", target=describe(target) if target is not None else "run")

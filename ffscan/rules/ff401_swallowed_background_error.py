@@ -5,10 +5,10 @@ from __future__ import annotations
 import ast
 from typing import List, Optional, Set
 
-from ffscan.engine.names import FunctionNode, iter_own_nodes
+from ffscan.semantic.names import FunctionNode, iter_own_nodes
 from ffscan.model import Impact
-from ffscan.rules.background import background_functions
-from ffscan.rules.apis import SPAWN_WORDS
+from ffscan.semantic.background import background_functions
+from ffscan.semantic.stdlib import SPAWN_WORDS
 from ffscan.rules.base import Rule
 
 _BROAD = frozenset({"builtins.Exception", "builtins.BaseException"})
@@ -118,8 +118,8 @@ class SwallowedBackgroundError(Rule):
         "are a framework's deliberate last-resort log, best-effort telemetry or a redelivered message"
     )
 
-    def __init__(self, ctx) -> None:
-        super().__init__(ctx)
+    def __init__(self, semantic, sink) -> None:
+        super().__init__(semantic, sink)
         self.handlers: List[ast.ExceptHandler] = []
         self.suppressors: List[ast.Call] = []
 
@@ -130,7 +130,7 @@ class SwallowedBackgroundError(Rule):
     def visit_withitem(self, node: ast.withitem) -> None:
         call = node.context_expr
         if isinstance(call, ast.Call) and self.names.qualified(call.func) in _SUPPRESS:
-            with_node = self.ctx.parent(node)
+            with_node = self.semantic.parent(node)
             body = getattr(with_node, "body", [])
             deliberate = body and (all(_is_result_retrieval(s) for s in body) or all(_is_cleanup(s) for s in body))
             if any(self._is_broad(arg) for arg in call.args) and not deliberate:
@@ -139,7 +139,7 @@ class SwallowedBackgroundError(Rule):
     def leave_Module(self, node: ast.Module) -> None:
         if not self.handlers and not self.suppressors:
             return
-        background = background_functions(self.ctx)
+        background = background_functions(self.semantic)
         if not background:
             return
         for handler in self.handlers:
@@ -161,7 +161,7 @@ class SwallowedBackgroundError(Rule):
     # ---- shapes where dropping the error is the point ---------------------------------------
 
     def _is_deliberate(self, handler: ast.ExceptHandler, function: FunctionNode) -> bool:
-        try_node = self.ctx.parent(handler)
+        try_node = self.semantic.parent(handler)
         body = getattr(try_node, "body", [])
         if body and all(_is_result_retrieval(s) for s in body):
             return True  # `fut.result()` in a done-callback: retrieved so the loop stays quiet
@@ -173,7 +173,7 @@ class SwallowedBackgroundError(Rule):
 
     def _in_finally(self, node: ast.AST, function: FunctionNode) -> bool:
         child = node
-        for ancestor in self.ctx.ancestors(node):
+        for ancestor in self.semantic.ancestors(node):
             if ancestor is function:
                 return False
             if isinstance(ancestor, ast.Try) and child in ancestor.finalbody:
@@ -187,7 +187,7 @@ class SwallowedBackgroundError(Rule):
         for statement in ast.walk(ast.Module(body=handler.body, type_ignores=[])):
             if isinstance(statement, (ast.Return, ast.Break)):
                 return False
-        for ancestor in self.ctx.ancestors(try_node):
+        for ancestor in self.semantic.ancestors(try_node):
             if ancestor is function or isinstance(ancestor, (ast.For, ast.AsyncFor)):
                 return False
             if isinstance(ancestor, ast.While):

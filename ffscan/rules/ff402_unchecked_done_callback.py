@@ -5,9 +5,9 @@ from __future__ import annotations
 import ast
 from typing import List, Optional, Tuple
 
-from ffscan.engine.names import FunctionNode
+from ffscan.semantic.names import FunctionNode
 from ffscan.model import Impact
-from ffscan.rules.background import OBSERVING_METHODS, holder_observed, is_spawn
+from ffscan.semantic.background import OBSERVING_METHODS, holder_observed, is_spawn
 from ffscan.rules.base import Rule
 
 Callback = Tuple[ast.arguments, List[ast.AST], int]
@@ -73,8 +73,8 @@ class UncheckedDoneCallback(Rule):
         "the broader shape (any future) was 0 real of 8 read"
     )
 
-    def __init__(self, ctx) -> None:
-        super().__init__(ctx)
+    def __init__(self, semantic, sink) -> None:
+        super().__init__(semantic, sink)
         self.calls: List[ast.Call] = []
 
     def visit_Call(self, node: ast.Call) -> None:
@@ -101,7 +101,7 @@ class UncheckedDoneCallback(Rule):
         comes straight from a spawn here, or from a name or `self` attribute bound only to
         spawns and never awaited, gathered, returned or asked for its result."""
         if isinstance(receiver, ast.Call):
-            return is_spawn(self.ctx, receiver)
+            return is_spawn(self.semantic, receiver)
         values: List[ast.AST] = []
         if isinstance(receiver, ast.Name):
             found = self.names.binding(receiver.id, receiver)
@@ -113,9 +113,9 @@ class UncheckedDoneCallback(Rule):
             if owner is None:
                 return False
             values = list(self.names.scopes[owner].self_attrs.get(receiver.attr, []))
-        if not values or not all(isinstance(v, ast.Call) and is_spawn(self.ctx, v) for v in values):
+        if not values or not all(isinstance(v, ast.Call) and is_spawn(self.semantic, v) for v in values):
             return False
-        return not holder_observed(self.ctx, receiver, call)
+        return not holder_observed(self.semantic, receiver, call)
 
     def _callback(self, expr: ast.expr) -> Optional[Callback]:
         """The callback's parameters, body and the index of the parameter the future lands in."""

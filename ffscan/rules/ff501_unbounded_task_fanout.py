@@ -5,9 +5,9 @@ from __future__ import annotations
 import ast
 
 from ffscan.model import Applicability, Impact
-from ffscan.rules.apis import SPAWN_WORDS
+from ffscan.semantic.stdlib import SPAWN_WORDS
 from ffscan.rules.base import Rule
-from ffscan.rules.fanout import (
+from ffscan.semantic.fanout import (
     collector,
     does_io,
     enclosing_loop,
@@ -137,12 +137,12 @@ class UnboundedTaskFanout(Rule):
             fixes.append(builders.spawn_on_background(node, fix_context, title))
         return [fix for fix in fixes if fix is not None]
 
-    def __init__(self, ctx) -> None:
-        super().__init__(ctx)
+    def __init__(self, semantic, sink) -> None:
+        super().__init__(semantic, sink)
         self._candidates: list = []
 
     def visit_Call(self, node: ast.Call) -> None:
-        loop = enclosing_loop(self.ctx, node)
+        loop = enclosing_loop(self.semantic, node)
         if loop is not None:
             self._candidates.append((node, loop))
 
@@ -152,26 +152,26 @@ class UnboundedTaskFanout(Rule):
             self._check(node, loop)
 
     def _check(self, node: ast.Call, loop) -> None:
-        spawner = spawned(self.ctx, node)
+        spawner = spawned(self.semantic, node)
         if spawner is None or isinstance(loop, (ast.AsyncFor, ast.While)):
             return
-        if isinstance(loop, ast.comprehension) and in_gather(self.ctx, node):
+        if isinstance(loop, ast.comprehension) and in_gather(self.semantic, node):
             return  # FF502 reports the gather
         if not isinstance(loop, ast.comprehension) and paced(loop):
             return
-        if not is_unbounded_input(self.ctx, loop.iter, node):
+        if not is_unbounded_input(self.semantic, loop.iter, node):
             return
         targets = loop_targets(loop)
-        per_item = references(node, targets) if "hread" in spawner else makes_new_work(self.ctx, node, targets)
+        per_item = references(node, targets) if "hread" in spawner else makes_new_work(self.semantic, node, targets)
         if not per_item:
             return  # not new work per item: a pool of workers, or items already running
         function = self.names.enclosing_function(node)
-        target = collector(self.ctx, node)
-        if function is not None and target is not None and target in gathered_names(self.ctx, function):
+        target = collector(self.semantic, node)
+        if function is not None and target is not None and target in gathered_names(self.semantic, function):
             return  # FF502 reports the gather
-        if is_pooled(self.ctx, node) or not does_io(self.ctx, node):
+        if is_pooled(self.semantic, node) or not does_io(self.semantic, node):
             return  # a thread pool bounds it, or no request per item goes anywhere
-        if limiter_in_sight(self.ctx, function, *work_functions(self.ctx, node)):
+        if limiter_in_sight(self.semantic, function, *work_functions(self.semantic, node)):
             return
         self.report(node, spawner=spawner, iterable=_describe(loop.iter))
 

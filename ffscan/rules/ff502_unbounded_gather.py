@@ -5,10 +5,10 @@ from __future__ import annotations
 import ast
 from typing import List, Optional, Tuple
 
-from ffscan.engine.names import Binding
+from ffscan.semantic.names import Binding
 from ffscan.model import Impact
 from ffscan.rules.base import Rule
-from ffscan.rules.fanout import (
+from ffscan.semantic.fanout import (
     GATHERERS,
     does_io,
     is_pooled,
@@ -89,9 +89,9 @@ class UnboundedGather(Rule):
                 if found is not None:
                     iterable, work = found
                     function = self.names.enclosing_function(node)
-                    if is_pooled(self.ctx, work) or not does_io(self.ctx, work):
+                    if is_pooled(self.semantic, work) or not does_io(self.semantic, work):
                         return  # a thread pool bounds it, or no request per item goes anywhere
-                    if not limiter_in_sight(self.ctx, function, *work_functions(self.ctx, work)):
+                    if not limiter_in_sight(self.semantic, function, *work_functions(self.semantic, work)):
                         self.report(node, iterable=_describe(iterable))
                     return
 
@@ -100,7 +100,7 @@ class UnboundedGather(Rule):
         if isinstance(value, (ast.ListComp, ast.GeneratorExp, ast.SetComp)):
             return self._comprehension(value, at)
         if isinstance(value, ast.Call) and self.names.qualified(value.func) == "builtins.map" and len(value.args) >= 2:
-            if any(is_unbounded_input(self.ctx, a, at) for a in value.args[1:]):
+            if any(is_unbounded_input(self.semantic, a, at) for a in value.args[1:]):
                 return value.args[1], value.args[0]
             return None
         if isinstance(value, ast.Name):
@@ -112,10 +112,10 @@ class UnboundedGather(Rule):
 
     def _comprehension(self, comp: ast.expr, at: ast.AST) -> Optional[Tuple[ast.expr, ast.AST]]:
         generator = comp.generators[0]  # type: ignore[attr-defined]
-        if generator.is_async or not is_unbounded_input(self.ctx, generator.iter, at):
+        if generator.is_async or not is_unbounded_input(self.semantic, generator.iter, at):
             return None
         element = comp.elt  # type: ignore[attr-defined]
-        if not makes_new_work(self.ctx, element, loop_targets(generator)):
+        if not makes_new_work(self.semantic, element, loop_targets(generator)):
             return None
         return generator.iter, element
 
@@ -124,11 +124,11 @@ class UnboundedGather(Rule):
         if function is None:
             return None
         for loop in _loops(function):
-            if paced(loop) or not is_unbounded_input(self.ctx, loop.iter, at):
+            if paced(loop) or not is_unbounded_input(self.semantic, loop.iter, at):
                 continue
             targets = loop_targets(loop)
             for item in _appended(loop, name):
-                if makes_new_work(self.ctx, item, targets):
+                if makes_new_work(self.semantic, item, targets):
                     return loop.iter, item
         return None
 

@@ -13,13 +13,13 @@ import ast
 import enum
 from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 
-from ffscan.engine.names import FUNCTION_TYPES
-from ffscan.rules import flow
-from ffscan.rules.apis import coroutine_callee, task_spawner
-from ffscan.rules.flow import Use
+from ffscan.semantic.names import FUNCTION_TYPES
+from ffscan.semantic import flow
+from ffscan.semantic.stdlib import coroutine_callee, task_spawner
+from ffscan.semantic.flow import Use
 
 if TYPE_CHECKING:
-    from ffscan.engine.runner import FileContext
+    from ffscan.semantic.model import SemanticModel
 
 # Task methods whose call keeps nothing: the callbacks are held by the task itself, so a task
 # that only has a done-callback is still unreferenced.
@@ -47,46 +47,46 @@ class Hold(enum.Enum):
     NONE = "none"  # looked at, then let go
 
 
-def spawned_task(ctx: "FileContext", call: ast.Call) -> Optional[str]:
+def spawned_task(semantic: "SemanticModel", call: ast.Call) -> Optional[str]:
     """The spawning API when `call` certainly makes a new task, else None.
 
     `ensure_future(x)` returns `x` itself when `x` is already a future or task, so it makes
     a new task only when its argument is a call made right there (not itself a spawner) or a
     name bound once to a call that certainly makes a coroutine.
     """
-    callee = task_spawner(ctx, call)
+    callee = task_spawner(semantic, call)
     if callee is None:
         return None
-    if callee.endswith("ensure_future") and not _makes_coroutine(ctx, call.args[0] if call.args else None):
+    if callee.endswith("ensure_future") and not _makes_coroutine(semantic, call.args[0] if call.args else None):
         return None
     return callee
 
 
-def _makes_coroutine(ctx: "FileContext", argument: Optional[ast.expr]) -> bool:
+def _makes_coroutine(semantic: "SemanticModel", argument: Optional[ast.expr]) -> bool:
     if isinstance(argument, ast.Call):
-        return task_spawner(ctx, argument) is None
+        return task_spawner(semantic, argument) is None
     if isinstance(argument, ast.Name):
-        found = ctx.names.binding(argument.id, argument)
+        found = semantic.names.binding(argument.id, argument)
         value = found.node if found is not None and found.kind == "value" else None
-        return isinstance(value, ast.Call) and coroutine_callee(ctx, value) is not None
+        return isinstance(value, ast.Call) and coroutine_callee(semantic, value) is not None
     return False
 
 
-def hold_of(ctx: "FileContext", expr: ast.AST, callbacks_keep: bool = False) -> Tuple[Hold, Optional[ast.AST]]:
+def hold_of(semantic: "SemanticModel", expr: ast.AST, callbacks_keep: bool = False) -> Tuple[Hold, Optional[ast.AST]]:
     """How the use at `expr` (a task value, or a name read holding one) holds the task.
 
     Returns the hold and, for WEAK, the weak holder expression (for the message). With
     `callbacks_keep`, any method call counts as a use (for futures whose done-callback is
     where their result is read).
     """
-    names = ctx.names
-    parent = ctx.parent(expr)
+    names = semantic.names
+    parent = semantic.parent(expr)
     # `weak_by_key[task] = value`: the task is a weak key.
     if isinstance(parent, ast.Subscript) and parent.slice is expr and isinstance(parent.ctx, ast.Store):
         if names.instance_type(parent.value) in WEAK_KEY_MAPS:
             return Hold.WEAK, parent.value
         return Hold.KEEPS, None
-    fate = flow.fate(ctx, expr)
+    fate = flow.fate(semantic, expr)
     use = fate.use
     if use in (Use.DROPPED, Use.TESTED):
         return Hold.NONE, None
@@ -114,15 +114,15 @@ def hold_of(ctx: "FileContext", expr: ast.AST, callbacks_keep: bool = False) -> 
         if direct and isinstance(func, ast.Attribute) and func.attr == "add":
             if names.instance_type(func.value) in WEAK_CONTAINERS:
                 return Hold.WEAK, func.value
-        if is_looking_call(ctx, call):
+        if is_looking_call(semantic, call):
             return Hold.NONE, None
         return Hold.KEEPS, None
     return Hold.KEEPS, None
 
 
-def is_looking_call(ctx: "FileContext", call: ast.Call) -> bool:
+def is_looking_call(semantic: "SemanticModel", call: ast.Call) -> bool:
     """`print(...)`, `repr(...)`, `logger.debug(...)`: calls that keep no argument."""
-    if ctx.names.qualified(call.func) in _LOOKING_BUILTINS:
+    if semantic.names.qualified(call.func) in _LOOKING_BUILTINS:
         return True
     func = call.func
     if isinstance(func, ast.Attribute) and func.attr in _LOG_METHODS:
@@ -130,27 +130,27 @@ def is_looking_call(ctx: "FileContext", call: ast.Call) -> bool:
         spelled = receiver.id if isinstance(receiver, ast.Name) else receiver.attr if isinstance(receiver, ast.Attribute) else ""
         if spelled.lower() in _LOGGER_SPELLINGS:
             return True
-        if isinstance(receiver, ast.Name) and ctx.names.qualified(receiver) == "logging":
+        if isinstance(receiver, ast.Name) and semantic.names.qualified(receiver) == "logging":
             return True
     return False
 
 
 def name_holds(
-    ctx: "FileContext", scope: ast.AST, name: str, callbacks_keep: bool = False
+    semantic: "SemanticModel", scope: ast.AST, name: str, callbacks_keep: bool = False
 ) -> Tuple[Hold, Optional[ast.AST]]:
     """The strongest hold any read of local `name` in `scope` gives its value.
 
     A read inside a nested function or lambda keeps it (the closure may outlive the call).
     A function that calls `locals()`/`vars()`/`exec`/`eval` keeps every local.
     """
-    if flow.is_declared_global(scope, name) or reads_locals_dynamically(ctx, scope):
+    if flow.is_declared_global(scope, name) or reads_locals_dynamically(semantic, scope):
         return Hold.KEEPS, None
-    loads = flow.name_loads(ctx, scope).get(name, [])
+    loads = flow.name_loads(semantic, scope).get(name, [])
     result: Tuple[Hold, Optional[ast.AST]] = (Hold.NONE, None)
     for load in loads:
-        if flow.defining_scope(ctx, load) is not scope:
+        if flow.defining_scope(semantic, load) is not scope:
             return Hold.KEEPS, None
-        hold = hold_of(ctx, load, callbacks_keep)
+        hold = hold_of(semantic, load, callbacks_keep)
         if hold[0] is Hold.KEEPS:
             return hold
         if hold[0] is Hold.WEAK:
@@ -158,11 +158,11 @@ def name_holds(
     return result
 
 
-def reads_locals_dynamically(ctx: "FileContext", scope: ast.AST) -> bool:
-    cache: Dict[ast.AST, bool] = ctx.cache.setdefault("ff2_dynamic_locals", {})
+def reads_locals_dynamically(semantic: "SemanticModel", scope: ast.AST) -> bool:
+    cache: Dict[ast.AST, bool] = semantic.cache.setdefault("ff2_dynamic_locals", {})
     found = cache.get(scope)
     if found is None:
-        loads = flow.name_loads(ctx, scope)
+        loads = flow.name_loads(semantic, scope)
         found = any(name in loads for name in ("locals", "vars", "exec", "eval"))
         cache[scope] = found
     return found
@@ -185,26 +185,26 @@ class PendingBindings:
         return self.by_scope.pop(scope, [])
 
 
-def bound_locals(ctx: "FileContext", value: ast.AST) -> Optional[Tuple[ast.AST, Tuple[str, ...]]]:
+def bound_locals(semantic: "SemanticModel", value: ast.AST) -> Optional[Tuple[ast.AST, Tuple[str, ...]]]:
     """The function scope and local names `value` is bound to, when it is bound to plain
     names of a function (not module level, not `global`/`nonlocal`), else None."""
-    fate = flow.fate(ctx, value)
+    fate = flow.fate(semantic, value)
     if fate.use is not Use.BOUND or fate.node is None:
         return None
     if getattr(fate.node, "value", None) is not value:
         return None  # bound through a container or a conditional: not the task itself
-    scope = flow.defining_scope(ctx, fate.node)
+    scope = flow.defining_scope(semantic, fate.node)
     if isinstance(fate.node, ast.NamedExpr):
-        scope = _named_expr_scope(ctx, fate.node)
+        scope = _named_expr_scope(semantic, fate.node)
     if not is_function_scope(scope):
         return None
     return scope, fate.names
 
 
-def _named_expr_scope(ctx: "FileContext", node: ast.NamedExpr) -> ast.AST:
+def _named_expr_scope(semantic: "SemanticModel", node: ast.NamedExpr) -> ast.AST:
     # A walrus in a comprehension binds in the enclosing function, which flow.defining_scope
     # already returns (comprehensions are not scopes there).
-    return flow.defining_scope(ctx, node)
+    return flow.defining_scope(semantic, node)
 
 
 def weak_holder_text(holder: Optional[ast.AST]) -> str:

@@ -6,7 +6,7 @@ from typing import Iterable, List
 
 import networkx as nx
 
-from ffscan.index.summary import Deferred, ModuleSummary
+from ffscan.semantic.summary import Deferred, ModuleSummary
 from ffscan.model import Finding
 
 MAX_HOPS = 16

@@ -5,12 +5,12 @@ from __future__ import annotations
 import ast
 from typing import TYPE_CHECKING, Iterator, List, Optional
 
-from ffscan.engine.names import FUNCTION_TYPES, Binding, FunctionNode, iter_own_nodes
-from ffscan.rules.apis import EXECUTOR_CLASSES, PROCESS_CLASSES, THREAD_CLASSES
-from ffscan.rules.flow import Use, defining_scope, fate, is_declared_global, name_loads
+from ffscan.semantic.names import FUNCTION_TYPES, Binding, FunctionNode, iter_own_nodes
+from ffscan.semantic.stdlib import EXECUTOR_CLASSES, PROCESS_CLASSES, THREAD_CLASSES
+from ffscan.semantic.flow import Use, defining_scope, fate, is_declared_global, name_loads
 
 if TYPE_CHECKING:
-    from ffscan.engine.runner import FileContext
+    from ffscan.semantic.model import SemanticModel
 
 # Spellings that are concurrent.futures executors in practice when the type is unknown.
 _EXECUTOR_SPELLINGS = frozenset({"executor", "pool", "thread_pool", "threadpool", "process_pool", "worker_pool"})
@@ -24,7 +24,7 @@ _HANDLE_SETUP_METHODS = frozenset({"start", "setDaemon", "setName"})
 _HANDLE_SETUP_ATTRS = frozenset({"daemon", "name"})
 
 
-def executor_kind(ctx: "FileContext", expr: ast.expr, strict: bool = False) -> Optional[str]:
+def executor_kind(semantic: "SemanticModel", expr: ast.expr, strict: bool = False) -> Optional[str]:
     """`ThreadPoolExecutor`-like name when `expr` is a concurrent.futures executor, else None.
 
     Known through the resolver (`pool = ThreadPoolExecutor()`, `with ... as ex`,
@@ -33,15 +33,15 @@ def executor_kind(ctx: "FileContext", expr: ast.expr, strict: bool = False) -> O
     """
     kind = None
     if isinstance(expr, (ast.Name, ast.Attribute, ast.Call)):
-        kind = ctx.names.instance_type(expr)
+        kind = semantic.names.instance_type(expr)
     if kind is not None:
         return kind.rsplit(".", 1)[-1] if kind in EXECUTOR_CLASSES else None
-    if _bound_to_non_call(ctx, expr):
+    if _bound_to_non_call(semantic, expr):
         return None
     identifier = expr.id if isinstance(expr, ast.Name) else expr.attr if isinstance(expr, ast.Attribute) else ""
     bare = identifier.lstrip("_").lower()
     spellings = _STRICT_EXECUTOR_SPELLINGS if strict else _EXECUTOR_SPELLINGS
-    if (bare in spellings or bare.endswith("_executor")) and not _uses_foreign_methods(ctx, expr):
+    if (bare in spellings or bare.endswith("_executor")) and not _uses_foreign_methods(semantic, expr):
         return "executor"
     return None
 
@@ -52,16 +52,16 @@ _EXECUTOR_API = frozenset(
 )
 
 
-def _uses_foreign_methods(ctx: "FileContext", expr: ast.expr) -> bool:
+def _uses_foreign_methods(semantic: "SemanticModel", expr: ast.expr) -> bool:
     """Whether code near `expr` uses it as something else than an executor
     (`self._cleanup_executor.handle_operation_result(...)`)."""
     key = _dotted(expr)
     if key is None:
         return False
     if isinstance(expr, ast.Attribute):
-        region: Optional[ast.AST] = ctx.names.enclosing_class(expr)
+        region: Optional[ast.AST] = semantic.names.enclosing_class(expr)
     else:
-        region = ctx.names.enclosing_function(expr)
+        region = semantic.names.enclosing_function(expr)
     if region is None:
         return False
     for node in ast.walk(region):
@@ -70,30 +70,30 @@ def _uses_foreign_methods(ctx: "FileContext", expr: ast.expr) -> bool:
     return False
 
 
-def _bound_to_non_call(ctx: "FileContext", expr: ast.expr) -> bool:
+def _bound_to_non_call(semantic: "SemanticModel", expr: ast.expr) -> bool:
     """A local bound to a call we cannot name (`pool = make_pool()`): its spelling proves nothing
     either way, but a parameter or a plain name is still judged by its spelling."""
     if not isinstance(expr, ast.Name):
         return False
-    found = ctx.names.binding(expr.id, expr)
+    found = semantic.names.binding(expr.id, expr)
     return found is not None and found.kind == Binding.VALUE and isinstance(found.node, ast.Call)
 
 
-def constructed_class(ctx: "FileContext", call: ast.Call) -> Optional[str]:
+def constructed_class(semantic: "SemanticModel", call: ast.Call) -> Optional[str]:
     """`threading.Thread`, `threading.Timer` or `multiprocessing.Process` for a constructor call."""
-    callee = ctx.names.qualified(call.func)
+    callee = semantic.names.qualified(call.func)
     if callee in THREAD_CLASSES or callee in PROCESS_CLASSES:
         return callee
     func = call.func
-    # `ctx = multiprocessing.get_context("spawn"); ctx.Process(...)`
+    # `semantic = multiprocessing.get_context("spawn"); semantic.Process(...)`
     if isinstance(func, ast.Attribute) and func.attr == "Process":
         base = func.value
-        if isinstance(base, ast.Call) and ctx.names.qualified(base.func) in PROCESS_FACTORIES:
+        if isinstance(base, ast.Call) and semantic.names.qualified(base.func) in PROCESS_FACTORIES:
             return "multiprocessing.Process"
         if isinstance(base, ast.Name):
-            found = ctx.names.binding(base.id, base)
+            found = semantic.names.binding(base.id, base)
             value = found.node if found is not None else None
-            if isinstance(value, ast.Call) and ctx.names.qualified(value.func) in PROCESS_FACTORIES:
+            if isinstance(value, ast.Call) and semantic.names.qualified(value.func) in PROCESS_FACTORIES:
                 return "multiprocessing.Process"
     return None
 
@@ -108,32 +108,32 @@ class Handle:
         self.loads = loads or []
 
 
-def handle_fate(ctx: "FileContext", call: ast.Call) -> Handle:
+def handle_fate(semantic: "SemanticModel", call: ast.Call) -> Handle:
     """Whether the object made by `call` is started here and then never joined nor kept.
 
     Kept means anything but configuring and starting it: joined, stored, returned, passed,
     tested, or bound to a name that is read any other way (closures included).
     """
-    where = fate(ctx, call)
+    where = fate(semantic, call)
     if where.use is Use.RECEIVER:
         method = where.node.func.attr  # type: ignore[union-attr]
         if method == "start":
-            outer = fate(ctx, where.node)  # type: ignore[arg-type]
+            outer = fate(semantic, where.node)  # type: ignore[arg-type]
             return Handle(started=True, kept=outer.use is not Use.DROPPED)
         return Handle(started=False, kept=True)
     if where.use is not Use.BOUND or len(where.names) != 1:
         return Handle(started=False, kept=True)
     name = where.names[0]
-    scope = defining_scope(ctx, where.node)  # type: ignore[arg-type]
+    scope = defining_scope(semantic, where.node)  # type: ignore[arg-type]
     if not isinstance(scope, FUNCTION_TYPES) or is_declared_global(scope, name):
         return Handle(started=False, kept=True)  # module or class level: importable, kept
-    loads = name_loads(ctx, scope).get(name, [])
+    loads = name_loads(semantic, scope).get(name, [])
     started = False
     for load in loads:
-        parent = ctx.parent(load)
+        parent = semantic.parent(load)
         if isinstance(parent, ast.Attribute) and isinstance(parent.ctx, ast.Store) and parent.attr in _HANDLE_SETUP_ATTRS:
             continue
-        use = fate(ctx, load)
+        use = fate(semantic, load)
         if use.use is Use.RECEIVER and use.node.func.attr in _HANDLE_SETUP_METHODS:  # type: ignore[union-attr]
             started = started or use.node.func.attr == "start"  # type: ignore[union-attr]
             continue
@@ -141,19 +141,19 @@ def handle_fate(ctx: "FileContext", call: ast.Call) -> Handle:
     return Handle(started=started, kept=False, name=name, loads=loads)
 
 
-def is_daemon(ctx: "FileContext", call: ast.Call, handle: Handle) -> bool:
+def is_daemon(semantic: "SemanticModel", call: ast.Call, handle: Handle) -> bool:
     """`daemon=True` in the constructor, or `t.daemon = True` / `t.setDaemon(True)` on its name."""
     for keyword in call.keywords:
         if keyword.arg == "daemon":
             return _is_true(keyword.value)
     for load in handle.loads:
-        parent = ctx.parent(load)
+        parent = semantic.parent(load)
         if isinstance(parent, ast.Attribute) and parent.attr == "daemon" and isinstance(parent.ctx, ast.Store):
-            assign = ctx.parent(parent)
+            assign = semantic.parent(parent)
             if isinstance(assign, ast.Assign) and _is_true(assign.value):
                 return True
         if isinstance(parent, ast.Attribute) and parent.attr == "setDaemon":
-            setter = ctx.parent(parent)
+            setter = semantic.parent(parent)
             if isinstance(setter, ast.Call) and setter.args and _is_true(setter.args[0]):
                 return True
     return False
@@ -185,7 +185,7 @@ _WRITE_MODES = ("w", "a", "x", "+")
 _CONSOLE_STREAMS = frozenset({"sys.stdout", "sys.stderr", "sys.__stdout__", "sys.__stderr__"})
 
 
-def drained_queue(ctx: "FileContext", function: FunctionNode, region: ast.AST) -> bool:
+def drained_queue(semantic: "SemanticModel", function: FunctionNode, region: ast.AST) -> bool:
     """Whether `function` consumes a queue (`self.queue.get()`) that code in `region` (its
     class or module) waits on with `.join()`: then the queued writes finish before shutdown."""
     consumed = set()
@@ -211,7 +211,7 @@ def _dotted(expr: ast.expr) -> Optional[str]:
     return None
 
 
-def writes(ctx: "FileContext", function: FunctionNode, depth: int = 0) -> Optional[ast.Call]:
+def writes(semantic: "SemanticModel", function: FunctionNode, depth: int = 0) -> Optional[ast.Call]:
     """The first call in `function` (or in a local def it calls, two levels deep) that writes
     a file, a socket or a database, or None."""
     for node in iter_own_nodes(function):
@@ -219,17 +219,17 @@ def writes(ctx: "FileContext", function: FunctionNode, depth: int = 0) -> Option
             continue
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr in _WRITE_METHODS:
-            if ctx.names.qualified(func.value) not in _CONSOLE_STREAMS:
+            if semantic.names.qualified(func.value) not in _CONSOLE_STREAMS:
                 return node
-        callee = ctx.names.qualified(func)
+        callee = semantic.names.qualified(func)
         if callee in ("os.replace", "os.remove"):
             return node
         if callee in ("builtins.open", "io.open") and _write_mode(node):
             return node
         if depth < 2:
-            inner = ctx.names.function_def(func)
+            inner = semantic.names.function_def(func)
             if inner is not None and inner is not function:
-                found = writes(ctx, inner, depth + 1)
+                found = writes(semantic, inner, depth + 1)
                 if found is not None:
                     return found
     return None
@@ -257,13 +257,13 @@ def iter_calls(node: ast.AST) -> Iterator[ast.Call]:
 _CATCH_ALL = frozenset({"Exception", "BaseException"})
 
 
-def handles_own_errors(ctx: "FileContext", callable_expr: ast.expr) -> bool:
+def handles_own_errors(semantic: "SemanticModel", callable_expr: ast.expr) -> bool:
     """Whether the local function `callable_expr` runs wraps its whole body in a `try` that
     catches every exception: then nothing is left for the future to carry."""
     target = callable_expr
     if isinstance(target, ast.Lambda) and isinstance(target.body, ast.Call):
         target = target.body.func
-    function = ctx.names.function_def(target)
+    function = semantic.names.function_def(target)
     if function is None:
         return False
     body = list(function.body)

@@ -6,12 +6,12 @@ import ast
 import re
 from typing import TYPE_CHECKING, Iterator, List, Optional, Set, Union
 
-from ffscan.engine.names import FUNCTION_TYPES, Binding, FunctionNode, iter_own_nodes
-from ffscan.rules.apis import TASK_GROUP_CLASSES, task_spawner
-from ffscan.rules.threads import constructed_class, handle_fate
+from ffscan.semantic.names import FUNCTION_TYPES, Binding, FunctionNode, iter_own_nodes
+from ffscan.semantic.stdlib import TASK_GROUP_CLASSES, task_spawner
+from ffscan.semantic.threads import constructed_class, handle_fate
 
 if TYPE_CHECKING:
-    from ffscan.engine.runner import FileContext
+    from ffscan.semantic.model import SemanticModel
 
 GATHERERS = frozenset({"asyncio.gather", "asyncio.tasks.gather"})
 _RAW_THREAD_STARTERS = frozenset({"_thread.start_new_thread", "_thread.start_new"})
@@ -22,30 +22,30 @@ _LIMITER_CLASSES = ("Semaphore", "BoundedSemaphore", "CapacityLimiter", "Limiter
 Loop = Union[ast.For, ast.AsyncFor, ast.While, ast.comprehension]
 
 
-def spawned(ctx: "FileContext", call: ast.Call) -> Optional[str]:
+def spawned(semantic: "SemanticModel", call: ast.Call) -> Optional[str]:
     """What `call` starts running concurrently (a task, a thread), or None.
 
     Executor submits are not spawns here: the pool's `max_workers` bounds them.
     """
-    spawner = task_spawner(ctx, call)
+    spawner = task_spawner(semantic, call)
     if spawner is not None:
         return spawner
     func = call.func
     if isinstance(func, ast.Attribute) and func.attr == "create_task":
-        if ctx.names.instance_type(func.value) in TASK_GROUP_CLASSES:
+        if semantic.names.instance_type(func.value) in TASK_GROUP_CLASSES:
             return "TaskGroup.create_task"
-    if ctx.names.qualified(func) in _RAW_THREAD_STARTERS:
+    if semantic.names.qualified(func) in _RAW_THREAD_STARTERS:
         return "_thread.start_new_thread"
-    cls = constructed_class(ctx, call)
-    if cls == "threading.Thread" and handle_fate(ctx, call).started:
+    cls = constructed_class(semantic, call)
+    if cls == "threading.Thread" and handle_fate(semantic, call).started:
         return "threading.Thread"
     return None
 
 
-def enclosing_loop(ctx: "FileContext", node: ast.AST) -> Optional[Loop]:
+def enclosing_loop(semantic: "SemanticModel", node: ast.AST) -> Optional[Loop]:
     """The innermost loop around `node` in its own function, whose body (not its iterable) runs it."""
     child = node
-    for ancestor in ctx.ancestors(node):
+    for ancestor in semantic.ancestors(node):
         if isinstance(ancestor, FUNCTION_TYPES + (ast.Lambda, ast.ClassDef)):
             return None
         if isinstance(ancestor, (ast.For, ast.AsyncFor)) and child is not ancestor.iter and child not in ancestor.orelse:
@@ -53,7 +53,7 @@ def enclosing_loop(ctx: "FileContext", node: ast.AST) -> Optional[Loop]:
         if isinstance(ancestor, ast.While) and child is not ancestor.test and child not in ancestor.orelse:
             return ancestor
         if isinstance(ancestor, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
-            if isinstance(ancestor, ast.GeneratorExp) and isinstance(ctx.parent(ancestor), ast.Expr):
+            if isinstance(ancestor, ast.GeneratorExp) and isinstance(semantic.parent(ancestor), ast.Expr):
                 return None  # a generator nobody iterates runs nothing
             if child is not ancestor.generators[0].iter:
                 return ancestor.generators[0]
@@ -67,47 +67,47 @@ def loop_targets(loop: Loop) -> Set[str]:
     return {n.id for n in ast.walk(loop.target) if isinstance(n, ast.Name)}
 
 
-def is_unbounded_input(ctx: "FileContext", iterable: ast.expr, at: ast.AST, depth: int = 0) -> bool:
+def is_unbounded_input(semantic: "SemanticModel", iterable: ast.expr, at: ast.AST, depth: int = 0) -> bool:
     """Whether `iterable` is input of unknown size that comes from outside the function:
     rooted in a parameter (not `self`/`cls`) or in an awaited result, or a literal bigger than
     the `fanout-threshold`. Internal state (`self._clients`, module constants) is not."""
-    threshold = ctx.settings.fanout_threshold
+    threshold = semantic.settings.fanout_threshold
     if depth > 4:
         return False
     if isinstance(iterable, (ast.List, ast.Tuple, ast.Set)):
         return len(iterable.elts) > threshold and not any(isinstance(e, ast.Starred) for e in iterable.elts)
     if isinstance(iterable, ast.Call):
-        callee = ctx.names.qualified(iterable.func)
+        callee = semantic.names.qualified(iterable.func)
         if callee == "builtins.range":
             bound = iterable.args[1] if len(iterable.args) > 1 else iterable.args[0] if iterable.args else None
             if isinstance(bound, ast.Constant):
                 return isinstance(bound.value, int) and bound.value > threshold
-            if isinstance(bound, ast.Call) and ctx.names.qualified(bound.func) == "builtins.len" and bound.args:
-                return is_unbounded_input(ctx, bound.args[0], at, depth + 1)
+            if isinstance(bound, ast.Call) and semantic.names.qualified(bound.func) == "builtins.len" and bound.args:
+                return is_unbounded_input(semantic, bound.args[0], at, depth + 1)
             return False  # `range(n)`: a worker count, not per-item input
         if callee in ("builtins.enumerate", "builtins.zip", "builtins.list", "builtins.set", "builtins.sorted", "builtins.reversed", "builtins.filter", "builtins.map"):
-            return any(is_unbounded_input(ctx, a, at, depth + 1) for a in iterable.args)
+            return any(is_unbounded_input(semantic, a, at, depth + 1) for a in iterable.args)
         # `items.values()`, `request.query.getall("id")`: judge the receiver
         if isinstance(iterable.func, ast.Attribute):
-            return is_unbounded_input(ctx, iterable.func.value, at, depth + 1)
+            return is_unbounded_input(semantic, iterable.func.value, at, depth + 1)
         return False
     if isinstance(iterable, ast.Await):
         return True
     if isinstance(iterable, (ast.Attribute, ast.Subscript)):
-        return is_unbounded_input(ctx, iterable.value, at, depth + 1)
+        return is_unbounded_input(semantic, iterable.value, at, depth + 1)
     if isinstance(iterable, ast.Name):
         if iterable.id in ("self", "cls"):
             return False  # internal state, bounded by the program's own design
-        function = ctx.names.enclosing_function(at)
+        function = semantic.names.enclosing_function(at)
         if function is None:
             return False
-        found = ctx.names.binding(iterable.id, at)
+        found = semantic.names.binding(iterable.id, at)
         if found is None:
             return False
         if found.kind == Binding.PARAM:
             return _is_plain_param(function, iterable.id)
         if found.kind == Binding.VALUE and found.node is not None:
-            return is_unbounded_input(ctx, found.node, at, depth + 1)  # type: ignore[arg-type]
+            return is_unbounded_input(semantic, found.node, at, depth + 1)  # type: ignore[arg-type]
     return False
 
 
@@ -122,18 +122,18 @@ def references(node: ast.AST, names: Set[str]) -> bool:
     return any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(node))
 
 
-def makes_new_work(ctx: "FileContext", work: ast.AST, names: Set[str]) -> bool:
+def makes_new_work(semantic: "SemanticModel", work: ast.AST, names: Set[str]) -> bool:
     """Whether `work` starts new work per item (`fetch(x)`), not wrap an awaitable the item
     already is (`ensure_future(fut)`, `gather(*[t for t in tasks])`): the item itself is
     running already, and its count was bounded (or not) where it was made."""
-    if isinstance(work, ast.Call) and spawned(ctx, work) is not None and work.args:
+    if isinstance(work, ast.Call) and spawned(semantic, work) is not None and work.args:
         work = work.args[0]
     if isinstance(work, ast.Call):
         return references(work, names)
     return False
 
 
-def limiter_in_sight(ctx: "FileContext", *regions: Optional[ast.AST]) -> bool:
+def limiter_in_sight(semantic: "SemanticModel", *regions: Optional[ast.AST]) -> bool:
     """Whether a semaphore, limiter, bounded queue or job scheduler shows up in any region."""
     for region in regions:
         if region is None:
@@ -147,16 +147,16 @@ def limiter_in_sight(ctx: "FileContext", *regions: Optional[ast.AST]) -> bool:
     return False
 
 
-def work_functions(ctx: "FileContext", work: ast.AST) -> List[FunctionNode]:
+def work_functions(semantic: "SemanticModel", work: ast.AST) -> List[FunctionNode]:
     """The local defs a spawned piece of work runs (`fetch(x)` -> `def fetch`), one level."""
     found: List[FunctionNode] = []
     for node in ast.walk(work):
         if isinstance(node, ast.Call):
-            function = ctx.names.function_def(node.func)
+            function = semantic.names.function_def(node.func)
             if function is not None:
                 found.append(function)
         elif isinstance(node, (ast.Name, ast.Attribute)):
-            function = ctx.names.function_def(node)
+            function = semantic.names.function_def(node)
             if function is not None:
                 found.append(function)
     return found
@@ -178,31 +178,31 @@ def iter_body(loop: Loop) -> Iterator[ast.AST]:
             yield node
 
 
-def gathered_names(ctx: "FileContext", function: ast.AST) -> Set[str]:
+def gathered_names(semantic: "SemanticModel", function: ast.AST) -> Set[str]:
     """Names passed starred to `asyncio.gather(*name)` in `function`."""
     found: Set[str] = set()
     for node in ast.walk(function):
-        if isinstance(node, ast.Call) and ctx.names.qualified(node.func) in GATHERERS:
+        if isinstance(node, ast.Call) and semantic.names.qualified(node.func) in GATHERERS:
             for arg in node.args:
                 if isinstance(arg, ast.Starred) and isinstance(arg.value, ast.Name):
                     found.add(arg.value.id)
     return found
 
 
-def in_gather(ctx: "FileContext", node: ast.AST) -> bool:
+def in_gather(semantic: "SemanticModel", node: ast.AST) -> bool:
     """Whether `node` sits in a starred argument of `asyncio.gather(...)`."""
-    for ancestor in ctx.ancestors(node):
+    for ancestor in semantic.ancestors(node):
         if isinstance(ancestor, ast.Starred):
-            call = ctx.parent(ancestor)
-            return isinstance(call, ast.Call) and ctx.names.qualified(call.func) in GATHERERS
+            call = semantic.parent(ancestor)
+            return isinstance(call, ast.Call) and semantic.names.qualified(call.func) in GATHERERS
         if isinstance(ancestor, ast.stmt):
             return False
     return False
 
 
-def collector(ctx: "FileContext", node: ast.AST) -> Optional[str]:
+def collector(semantic: "SemanticModel", node: ast.AST) -> Optional[str]:
     """`tasks` for a value appended or added to `tasks` (`tasks.append(create_task(...))`)."""
-    parent = ctx.parent(node)
+    parent = semantic.parent(node)
     if isinstance(parent, ast.Call) and node in parent.args:
         func = parent.func
         if isinstance(func, ast.Attribute) and func.attr in ("append", "add") and isinstance(func.value, ast.Name):
@@ -218,7 +218,7 @@ _CLIENT = re.compile(r"session|client|http|api|conn|cursor|db|database|redis|s3|
 _IO_MODULES = ("requests.", "httpx.", "aiohttp.", "urllib.request.", "asyncpg.", "aiofiles.", "smtplib.", "aiosmtplib.", "socket.", "asyncio.open_connection")
 
 
-def is_pooled(ctx: "FileContext", work: ast.AST) -> bool:
+def is_pooled(semantic: "SemanticModel", work: ast.AST) -> bool:
     """Whether the per-item work runs through a bounded thread pool."""
     for node in ast.walk(work):
         if isinstance(node, ast.Call):
@@ -228,7 +228,7 @@ def is_pooled(ctx: "FileContext", work: ast.AST) -> bool:
     return False
 
 
-def does_io(ctx: "FileContext", work: ast.AST, depth: int = 0) -> bool:
+def does_io(semantic: "SemanticModel", work: ast.AST, depth: int = 0) -> bool:
     """Whether the per-item work certainly calls another service: a method of a client-like
     receiver (`session.get`, `self._client.fetch`), an HTTP/DB/socket library, or a local def
     that does (two levels deep)."""
@@ -238,13 +238,13 @@ def does_io(ctx: "FileContext", work: ast.AST, depth: int = 0) -> bool:
             return True
     for node in ast.walk(work) if depth == 0 else iter_own_nodes(work):
         if depth == 0 and isinstance(node, (ast.Name, ast.Attribute)) and depth < 2:
-            target = ctx.names.function_def(node)  # `Thread(target=fetch)`: what the thread runs
-            if target is not None and does_io(ctx, target, depth + 1):
+            target = semantic.names.function_def(node)  # `Thread(target=fetch)`: what the thread runs
+            if target is not None and does_io(semantic, target, depth + 1):
                 return True
         if not isinstance(node, ast.Call):
             continue
         func = node.func
-        callee = ctx.names.qualified(func)
+        callee = semantic.names.qualified(func)
         if callee is not None and callee.startswith(_IO_MODULES):
             return True
         if isinstance(func, ast.Attribute):
@@ -252,8 +252,8 @@ def does_io(ctx: "FileContext", work: ast.AST, depth: int = 0) -> bool:
             if receiver is not None and _CLIENT.search(receiver.rsplit(".", 1)[-1]):
                 return True
         if depth < 2:
-            function = ctx.names.function_def(func)
-            if function is not None and does_io(ctx, function, depth + 1):
+            function = semantic.names.function_def(func)
+            if function is not None and does_io(semantic, function, depth + 1):
                 return True
     return False
 

@@ -1,6 +1,6 @@
 """Where a value goes: the question behind every "dropped" rule.
 
-`fate(ctx, expr)` looks at the syntax around an expression (its parents, never its type)
+`fate(semantic, expr)` looks at the syntax around an expression (its parents, never its type)
 and says whether the value is thrown away, awaited, bound to names, returned, passed to a
 call, used as the receiver of a method call, or tested for truth.
 """
@@ -12,10 +12,10 @@ import enum
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 
-from ffscan.engine.names import SCOPE_TYPES
+from ffscan.semantic.names import SCOPE_TYPES
 
 if TYPE_CHECKING:
-    from ffscan.engine.runner import FileContext
+    from ffscan.semantic.model import SemanticModel
 
 
 class Use(enum.Enum):
@@ -40,15 +40,15 @@ class Fate:
 _CONTAINERS = (ast.List, ast.Tuple, ast.Set, ast.Starred, ast.ListComp, ast.SetComp, ast.GeneratorExp)
 
 
-def fate(ctx: "FileContext", expr: ast.AST) -> Fate:
+def fate(semantic: "SemanticModel", expr: ast.AST) -> Fate:
     """What happens to the value of `expr`, looking through containers and conditionals."""
-    child, parent = expr, ctx.parent(expr)
+    child, parent = expr, semantic.parent(expr)
     inside_container = False
     while parent is not None:
-        found = _direct_fate(ctx, child, parent)
+        found = _direct_fate(semantic, child, parent)
         if found is None:  # a container or conditional: follow the value outwards
             inside_container = inside_container or isinstance(parent, (*_CONTAINERS, ast.Dict))
-            child, parent = parent, ctx.parent(parent)
+            child, parent = parent, semantic.parent(parent)
             continue
         if inside_container and found.use is Use.TESTED:
             # `for c in [coro()]` iterates the list, not the coroutine; `c` goes on from there.
@@ -57,7 +57,7 @@ def fate(ctx: "FileContext", expr: ast.AST) -> Fate:
     return Fate(Use.OTHER)
 
 
-def _direct_fate(ctx: "FileContext", child: ast.AST, parent: ast.AST) -> Optional[Fate]:
+def _direct_fate(semantic: "SemanticModel", child: ast.AST, parent: ast.AST) -> Optional[Fate]:
     """The fate `parent` gives `child`, or None when the value flows on through `parent`."""
     if isinstance(parent, ast.Expr):
         return Fate(Use.DROPPED, parent)
@@ -77,10 +77,10 @@ def _direct_fate(ctx: "FileContext", child: ast.AST, parent: ast.AST) -> Optiona
             return Fate(Use.OTHER, parent)
         return Fate(Use.PASSED, parent)
     if isinstance(parent, ast.keyword):
-        call = ctx.parent(parent)
+        call = semantic.parent(parent)
         return Fate(Use.PASSED, call)
     if isinstance(parent, ast.Attribute):
-        call = ctx.parent(parent)
+        call = semantic.parent(parent)
         if isinstance(call, ast.Call) and call.func is parent:
             return Fate(Use.RECEIVER, call)
         return Fate(Use.OTHER, parent)
@@ -113,20 +113,20 @@ def _targets(node: ast.AST) -> List[ast.expr]:
     return []  # AugAssign: the name already held something; treat as stored
 
 
-def defining_scope(ctx: "FileContext", node: ast.AST) -> ast.AST:
+def defining_scope(semantic: "SemanticModel", node: ast.AST) -> ast.AST:
     """The function (or module, or class) whose local variables a binding at `node` creates."""
-    for ancestor in ctx.ancestors(node):
+    for ancestor in semantic.ancestors(node):
         if isinstance(ancestor, SCOPE_TYPES):
             return ancestor
-    return ctx.tree
+    return semantic.tree
 
 
-def name_loads(ctx: "FileContext", scope: ast.AST) -> Dict[str, List[ast.Name]]:
+def name_loads(semantic: "SemanticModel", scope: ast.AST) -> Dict[str, List[ast.Name]]:
     """Every `Name` read in `scope`, including in nested functions (closures), by name.
 
     Cached per scope: call it from `leave_*` handlers, when the pass has seen the whole scope.
     """
-    cache = ctx.cache.setdefault("name_loads", {})
+    cache = semantic.cache.setdefault("name_loads", {})
     found = cache.get(scope)
     if found is None:
         found = {}

@@ -13,11 +13,11 @@ import ast
 import sys
 from typing import TYPE_CHECKING, Dict, Optional, Tuple
 
-from ffscan.engine.names import FUNCTION_TYPES, Binding, FunctionNode, iter_own_nodes
-from ffscan.rules.apis import coroutine_callee
+from ffscan.semantic.names import FUNCTION_TYPES, Binding, FunctionNode, iter_own_nodes
+from ffscan.semantic.stdlib import coroutine_callee
 
 if TYPE_CHECKING:
-    from ffscan.engine.runner import FileContext
+    from ffscan.semantic.model import SemanticModel
 
 # Bases that never define an application method, so they may precede a local base.
 _INERT_BASES = frozenset(
@@ -51,43 +51,43 @@ _ASYNCIO_PRIMITIVE_METHODS = {
 _PRIMITIVE_MODULES = ("asyncio.", "asyncio.queues.", "asyncio.locks.")
 
 
-def coroutine_call(ctx: "FileContext", call: ast.Call) -> Optional[str]:
+def coroutine_call(semantic: "SemanticModel", call: ast.Call) -> Optional[str]:
     """A readable callee name when calling `call` certainly makes a coroutine, else None.
 
     Memoised per call node: several FF1 rules ask about the same call.
     """
-    memo: Dict[ast.Call, Optional[str]] = ctx.cache.setdefault("ff1_coroutine_call", {})
+    memo: Dict[ast.Call, Optional[str]] = semantic.cache.setdefault("ff1_coroutine_call", {})
     if call in memo:
         return memo[call]
-    callee = coroutine_callee(ctx, call) or _primitive_method(ctx, call)
+    callee = coroutine_callee(semantic, call) or _primitive_method(semantic, call)
     func = call.func
-    if callee is not None and isinstance(func, ast.Attribute) and ctx.names.function_def(func) is not None:
-        if _method_def(ctx, func) is None:
+    if callee is not None and isinstance(func, ast.Attribute) and semantic.names.function_def(func) is not None:
+        if _method_def(semantic, func) is None:
             callee = None
     elif callee is None and isinstance(func, ast.Attribute):
-        owner = _annotated_class(ctx, func.value)
-        if owner is not None and not _attribute_assigned_on(ctx, func.value, func.attr):
-            found = _lookup(ctx, owner, func.attr, set())
-            if isinstance(found, FUNCTION_TYPES) and ctx.names.is_coroutine_function(found):
+        owner = _annotated_class(semantic, func.value)
+        if owner is not None and not _attribute_assigned_on(semantic, func.value, func.attr):
+            found = _lookup(semantic, owner, func.attr, set())
+            if isinstance(found, FUNCTION_TYPES) and semantic.names.is_coroutine_function(found):
                 callee = spelled(func)
     memo[call] = callee
     return callee
 
 
-def project_callee(ctx: "FileContext", call: ast.Call) -> Optional[str]:
+def project_callee(semantic: "SemanticModel", call: ast.Call) -> Optional[str]:
     """The qualified name of an imported function that only another module can tell is a
     coroutine function (`from .db import audit; audit()`, `db.audit()`), else None.
 
     The standard library and builtins are known already; local functions are decided here.
     """
-    if coroutine_call(ctx, call) is not None or ctx.names.function_def(call.func) is not None:
+    if coroutine_call(semantic, call) is not None or semantic.names.function_def(call.func) is not None:
         return None
     if not isinstance(call.func, (ast.Name, ast.Attribute)):
         return None
-    qualified = ctx.names.qualified(call.func)
+    qualified = semantic.names.qualified(call.func)
     if qualified is None or qualified.partition(".")[0] in _KNOWN_ELSEWHERE:
         return None
-    if ctx.module_name and qualified.startswith(ctx.module_name + "."):
+    if semantic.module_name and qualified.startswith(semantic.module_name + "."):
         return None  # defined in this module but not as a function: a class, a value
     return qualified
 
@@ -96,14 +96,14 @@ def project_callee(ctx: "FileContext", call: ast.Call) -> Optional[str]:
 _KNOWN_ELSEWHERE = frozenset(getattr(sys, "stdlib_module_names", ())) | {"builtins", "asyncio", "typing"}
 
 
-def _primitive_method(ctx: "FileContext", call: ast.Call) -> Optional[str]:
+def _primitive_method(semantic: "SemanticModel", call: ast.Call) -> Optional[str]:
     """`queue.put(item)` on an `asyncio.Queue()`, `lock.acquire()` on an `asyncio.Lock()`, ..."""
     func = call.func
     if not isinstance(func, ast.Attribute) or not isinstance(func.value, (ast.Name, ast.Attribute, ast.Call)):
         return None
     if not any(func.attr in methods for methods in _ASYNCIO_PRIMITIVE_METHODS.values()):
         return None
-    kind = ctx.names.instance_type(func.value)
+    kind = semantic.names.instance_type(func.value)
     if kind is None:
         return None
     for prefix in _PRIMITIVE_MODULES:
@@ -123,10 +123,10 @@ _EXPECTERS = frozenset(
 )
 
 
-def expects_warning(ctx: "FileContext", node: ast.AST) -> bool:
+def expects_warning(semantic: "SemanticModel", node: ast.AST) -> bool:
     """Whether `node` runs inside `with self.assertWarns(...)`, `with pytest.warns(...)`,
     `with warnings.catch_warnings()`, `with pytest.raises(...)` or alike, in its own function."""
-    for ancestor in ctx.ancestors(node):
+    for ancestor in semantic.ancestors(node):
         if isinstance(ancestor, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
             return False
         if isinstance(ancestor, (ast.With, ast.AsyncWith)):
@@ -139,37 +139,37 @@ def expects_warning(ctx: "FileContext", node: ast.AST) -> bool:
     return False
 
 
-def coroutine_function(ctx: "FileContext", expr: ast.expr) -> Optional[str]:
+def coroutine_function(semantic: "SemanticModel", expr: ast.expr) -> Optional[str]:
     """A readable name when `expr` is certainly a coroutine function (or a `functools.partial`
     of one), i.e. calling it makes a coroutine and nothing else."""
-    names = ctx.names
+    names = semantic.names
     if isinstance(expr, ast.Call):
         if names.qualified(expr.func) == "functools.partial" and expr.args:
-            inner = coroutine_function(ctx, expr.args[0])
+            inner = coroutine_function(semantic, expr.args[0])
             return f"partial({inner})" if inner is not None else None
         return None
     if not isinstance(expr, (ast.Name, ast.Attribute)):
         return None
     function = names.function_def(expr)
     if function is not None:
-        if isinstance(expr, ast.Attribute) and _method_def(ctx, expr) is None:
+        if isinstance(expr, ast.Attribute) and _method_def(semantic, expr) is None:
             return None
         return spelled(expr) if names.is_coroutine_function(function) else None
     callee = names.qualified(expr)
-    if callee is not None and callee in ctx.settings.coroutine_functions:
+    if callee is not None and callee in semantic.settings.coroutine_functions:
         return callee
     if isinstance(expr, ast.Attribute):
         # `loop.call_soon_threadsafe(queue.put, item)`: the bound method of an asyncio queue.
-        return _primitive_method(ctx, ast.Call(func=expr, args=[], keywords=[]))
+        return _primitive_method(semantic, ast.Call(func=expr, args=[], keywords=[]))
     return None
 
 
-def _annotated_class(ctx: "FileContext", receiver: ast.expr) -> Optional[ast.ClassDef]:
+def _annotated_class(semantic: "SemanticModel", receiver: ast.expr) -> Optional[ast.ClassDef]:
     """The local class a parameter is annotated with (`def f(client: Client)`), when the
     parameter is never rebound."""
     if not isinstance(receiver, ast.Name):
         return None
-    names = ctx.names
+    names = semantic.names
     found = names.binding(receiver.id, receiver)
     if found is None or found.kind != Binding.PARAM:
         return None
@@ -185,44 +185,44 @@ def _annotated_class(ctx: "FileContext", receiver: ast.expr) -> Optional[ast.Cla
                     annotation = ast.parse(annotation.value, mode="eval").body
                 except SyntaxError:  # a string annotation that is not an expression: no class
                     return None
-                return _class_named(ctx, annotation, receiver)
-            return _class_named(ctx, annotation, receiver)
+                return _class_named(semantic, annotation, receiver)
+            return _class_named(semantic, annotation, receiver)
     return None
 
 
-def _class_named(ctx: "FileContext", expr: ast.expr, at: ast.AST) -> Optional[ast.ClassDef]:
+def _class_named(semantic: "SemanticModel", expr: ast.expr, at: ast.AST) -> Optional[ast.ClassDef]:
     if isinstance(expr, ast.Name):
-        found = ctx.names.binding(expr.id, at)
+        found = semantic.names.binding(expr.id, at)
         if found is not None and found.kind == Binding.CLASS:
             return found.node  # type: ignore[return-value]
     return None
 
 
-def _method_def(ctx: "FileContext", func: ast.Attribute) -> Optional[FunctionNode]:
+def _method_def(semantic: "SemanticModel", func: ast.Attribute) -> Optional[FunctionNode]:
     """The method `func` runs, re-resolved with the shadowing and base-order checks."""
-    names = ctx.names
+    names = semantic.names
     receiver = func.value
     if isinstance(receiver, ast.Call) and isinstance(receiver.func, ast.Name) and receiver.func.id == "super":
         own = names.enclosing_class(receiver)
         if own is None:
             return None
-        found = _lookup_in_bases(ctx, own, func.attr, set())
+        found = _lookup_in_bases(semantic, own, func.attr, set())
     else:
         owner = names.class_of_receiver(receiver)
-        if owner is None or _attribute_assigned_on(ctx, receiver, func.attr):
+        if owner is None or _attribute_assigned_on(semantic, receiver, func.attr):
             return None
-        found = _lookup(ctx, owner, func.attr, set())
+        found = _lookup(semantic, owner, func.attr, set())
     if found is _UNCERTAIN or not isinstance(found, FUNCTION_TYPES):
         return None
     return found
 
 
-def _lookup(ctx: "FileContext", cls: ast.ClassDef, attr: str, seen: set):
+def _lookup(semantic: "SemanticModel", cls: ast.ClassDef, attr: str, seen: set):
     """`attr` on `cls` in (depth-first) method resolution order: the def, None, or _UNCERTAIN."""
     if id(cls) in seen:
         return None
     seen.add(id(cls))
-    scope = ctx.names.scopes.get(cls)
+    scope = semantic.names.scopes.get(cls)
     if scope is None or attr in scope.self_attrs:
         return _UNCERTAIN  # an instance attribute of that name hides the method
     bindings = scope.bindings.get(attr)
@@ -231,40 +231,40 @@ def _lookup(ctx: "FileContext", cls: ast.ClassDef, attr: str, seen: set):
         if len(nodes) == 1 and bindings[0].kind == Binding.FUNCTION:
             return bindings[0].node
         return _UNCERTAIN
-    return _lookup_in_bases(ctx, cls, attr, seen)
+    return _lookup_in_bases(semantic, cls, attr, seen)
 
 
-def _lookup_in_bases(ctx: "FileContext", cls: ast.ClassDef, attr: str, seen: set):
-    names = ctx.names
+def _lookup_in_bases(semantic: "SemanticModel", cls: ast.ClassDef, attr: str, seen: set):
+    names = semantic.names
     for base in cls.bases:
-        local = _local_class(ctx, base)
+        local = _local_class(semantic, base)
         if local is None:
             target = base.value if isinstance(base, ast.Subscript) else base
             if names.qualified(target) in _INERT_BASES:
                 continue
             return _UNCERTAIN  # an unseen base before any local one may define `attr`
-        found = _lookup(ctx, local, attr, seen)
+        found = _lookup(semantic, local, attr, seen)
         if found is not None:
             return found
     return None
 
 
-def _local_class(ctx: "FileContext", expr: ast.expr) -> Optional[ast.ClassDef]:
+def _local_class(semantic: "SemanticModel", expr: ast.expr) -> Optional[ast.ClassDef]:
     if isinstance(expr, ast.Name):
-        found = ctx.names.binding(expr.id, expr)
+        found = semantic.names.binding(expr.id, expr)
         if found is not None and found.kind == Binding.CLASS:
             return found.node  # type: ignore[return-value]
     return None
 
 
-def _attribute_assigned_on(ctx: "FileContext", receiver: ast.expr, attr: str) -> bool:
+def _attribute_assigned_on(semantic: "SemanticModel", receiver: ast.expr, attr: str) -> bool:
     """Whether the function around `receiver` assigns `<receiver name>.<attr>` (a mock or a
     callback put on one instance), which hides the class's method."""
     if not isinstance(receiver, ast.Name):
         return False
-    function = ctx.names.enclosing_function(receiver)
-    scope = function if function is not None else ctx.tree
-    memo: Dict[Tuple[int, str], frozenset] = ctx.cache.setdefault("ff1_assigned_attrs", {})
+    function = semantic.names.enclosing_function(receiver)
+    scope = function if function is not None else semantic.tree
+    memo: Dict[Tuple[int, str], frozenset] = semantic.cache.setdefault("ff1_assigned_attrs", {})
     key = (id(scope), receiver.id)
     assigned = memo.get(key)
     if assigned is None:

@@ -5,7 +5,7 @@ coroutine function a dropped task runs, a thread's target, a callback handed to 
 loop, a `threading.Thread` subclass's `run`. Work whose handle is awaited, gathered or asked
 for its `result()` is not background: its caller sees the exception.
 
-Call `background_functions(ctx)` from a `leave_Module` handler: the pass has then linked every
+Call `background_functions(semantic)` from a `leave_Module` handler: the pass has then linked every
 node to its parent, so names inside functions resolve in their own scopes.
 """
 
@@ -15,12 +15,12 @@ import ast
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Dict, Iterator, Optional, Tuple
 
-from ffscan.engine.names import FunctionNode
-from ffscan.rules.apis import THREAD_CLASSES, is_loop_expression, task_spawner
-from ffscan.rules.flow import Use, fate
+from ffscan.semantic.names import FunctionNode
+from ffscan.semantic.stdlib import THREAD_CLASSES, is_loop_expression, task_spawner
+from ffscan.semantic.flow import Use, fate
 
 if TYPE_CHECKING:
-    from ffscan.engine.runner import FileContext
+    from ffscan.semantic.model import SemanticModel
 
 # Calls that wait for a task or future and hand its exception to whoever awaits them.
 _WAITERS = frozenset(
@@ -49,30 +49,30 @@ class Spawn:
     call: ast.AST
 
 
-def background_functions(ctx: "FileContext") -> Dict[FunctionNode, Spawn]:
+def background_functions(semantic: "SemanticModel") -> Dict[FunctionNode, Spawn]:
     """Every local `def` of the module that certainly runs where no caller sees its errors."""
-    cache = ctx.cache.setdefault("background", {})
+    cache = semantic.cache.setdefault("background", {})
     found = cache.get("functions")
     if found is None:
         found = {}
-        for node in ast.walk(ctx.tree):
+        for node in ast.walk(semantic.tree):
             if isinstance(node, ast.Call):
-                for function, api in _spawned_by(ctx, node):
+                for function, api in _spawned_by(semantic, node):
                     found.setdefault(function, Spawn(api, node))
-            elif isinstance(node, ast.ClassDef) and _is_thread_subclass(ctx, node):
-                run = ctx.names.method(node, "run")
-                if run is not None and ctx.names.enclosing_class(run) is node:
+            elif isinstance(node, ast.ClassDef) and _is_thread_subclass(semantic, node):
+                run = semantic.names.method(node, "run")
+                if run is not None and semantic.names.enclosing_class(run) is node:
                     found.setdefault(run, Spawn("threading.Thread.run", node))
         cache["functions"] = found
     return found
 
 
-def _spawned_by(ctx: "FileContext", call: ast.Call) -> Iterator[Tuple[FunctionNode, str]]:
-    names = ctx.names
+def _spawned_by(semantic: "SemanticModel", call: ast.Call) -> Iterator[Tuple[FunctionNode, str]]:
+    names = semantic.names
     func = call.func
-    spawner = task_spawner(ctx, call)
+    spawner = task_spawner(semantic, call)
     if spawner is not None:
-        if call.args and isinstance(call.args[0], ast.Call) and not is_observed(ctx, call):
+        if call.args and isinstance(call.args[0], ast.Call) and not is_observed(semantic, call):
             target = names.function_def(call.args[0].func)
             if target is not None and names.is_coroutine_function(target):
                 yield target, spawner
@@ -85,13 +85,13 @@ def _spawned_by(ctx: "FileContext", call: ast.Call) -> Iterator[Tuple[FunctionNo
             target = call.args[1]
         elif target is None and callee == "threading.Thread" and len(call.args) >= 2:
             target = call.args[1]
-        yield from _callable_defs(ctx, target, callee)
+        yield from _callable_defs(semantic, target, callee)
         return
     if callee in ("_thread.start_new_thread", "_thread.start_new", "thread.start_new_thread"):
-        yield from _callable_defs(ctx, call.args[0] if call.args else None, callee)
+        yield from _callable_defs(semantic, call.args[0] if call.args else None, callee)
         return
     if callee == "asyncio.run_coroutine_threadsafe":
-        if call.args and isinstance(call.args[0], ast.Call) and not is_observed(ctx, call):
+        if call.args and isinstance(call.args[0], ast.Call) and not is_observed(semantic, call):
             target = names.function_def(call.args[0].func)
             if target is not None and names.is_coroutine_function(target):
                 yield target, callee
@@ -99,29 +99,29 @@ def _spawned_by(ctx: "FileContext", call: ast.Call) -> Iterator[Tuple[FunctionNo
     if not isinstance(func, ast.Attribute):
         return
     if func.attr == "add_done_callback" and call.args:
-        yield from _callable_defs(ctx, call.args[0], "add_done_callback")
-    elif func.attr in _LOOP_CALLBACK_APIS and is_loop_expression(ctx, func.value):
+        yield from _callable_defs(semantic, call.args[0], "add_done_callback")
+    elif func.attr in _LOOP_CALLBACK_APIS and is_loop_expression(semantic, func.value):
         index = _LOOP_CALLBACK_APIS[func.attr]
         if len(call.args) > index:
-            yield from _callable_defs(ctx, call.args[index], f"loop.{func.attr}")
-    elif func.attr == "run_in_executor" and len(call.args) >= 2 and is_loop_expression(ctx, func.value):
-        if fate(ctx, call).use is Use.DROPPED:
-            yield from _callable_defs(ctx, call.args[1], "loop.run_in_executor")
-    elif func.attr == "submit" and call.args and _is_executor(ctx, func.value):
-        if not is_observed(ctx, call):
-            yield from _callable_defs(ctx, call.args[0], "executor.submit")
+            yield from _callable_defs(semantic, call.args[index], f"loop.{func.attr}")
+    elif func.attr == "run_in_executor" and len(call.args) >= 2 and is_loop_expression(semantic, func.value):
+        if fate(semantic, call).use is Use.DROPPED:
+            yield from _callable_defs(semantic, call.args[1], "loop.run_in_executor")
+    elif func.attr == "submit" and call.args and _is_executor(semantic, func.value):
+        if not is_observed(semantic, call):
+            yield from _callable_defs(semantic, call.args[0], "executor.submit")
 
 
-def is_spawn(ctx: "FileContext", call: ast.Call) -> bool:
+def is_spawn(semantic: "SemanticModel", call: ast.Call) -> bool:
     """Whether `call` starts work and returns its only handle: a new task, or the future of
     `executor.submit` / `asyncio.run_coroutine_threadsafe`."""
-    if task_spawner(ctx, call) is not None:
+    if task_spawner(semantic, call) is not None:
         # `ensure_future(task)` hands back a task that already exists elsewhere.
         return bool(call.args) and isinstance(call.args[0], ast.Call)
-    if ctx.names.qualified(call.func) == "asyncio.run_coroutine_threadsafe":
+    if semantic.names.qualified(call.func) == "asyncio.run_coroutine_threadsafe":
         return True
     func = call.func
-    return isinstance(func, ast.Attribute) and func.attr == "submit" and _is_executor(ctx, func.value)
+    return isinstance(func, ast.Attribute) and func.attr == "submit" and _is_executor(semantic, func.value)
 
 
 def _keyword(call: ast.Call, name: str) -> Optional[ast.expr]:
@@ -131,10 +131,10 @@ def _keyword(call: ast.Call, name: str) -> Optional[ast.expr]:
     return None
 
 
-def _callable_defs(ctx: "FileContext", expr: Optional[ast.expr], api: str) -> Iterator[Tuple[FunctionNode, str]]:
+def _callable_defs(semantic: "SemanticModel", expr: Optional[ast.expr], api: str) -> Iterator[Tuple[FunctionNode, str]]:
     """The local def a callable expression runs: a name, `self.method`, `partial(f, ...)`, or
     the call in a `lambda`'s body."""
-    names = ctx.names
+    names = semantic.names
     for _ in range(3):
         if isinstance(expr, ast.Call) and names.qualified(expr.func) == "functools.partial" and expr.args:
             expr = expr.args[0]
@@ -148,8 +148,8 @@ def _callable_defs(ctx: "FileContext", expr: Optional[ast.expr], api: str) -> It
             yield target, api
 
 
-def _is_executor(ctx: "FileContext", expr: ast.expr) -> bool:
-    kind = ctx.names.instance_type(expr) if isinstance(expr, (ast.Name, ast.Attribute, ast.Call)) else None
+def _is_executor(semantic: "SemanticModel", expr: ast.expr) -> bool:
+    kind = semantic.names.instance_type(expr) if isinstance(expr, (ast.Name, ast.Attribute, ast.Call)) else None
     if kind is not None:
         return kind.rsplit(".", 1)[-1] in ("ThreadPoolExecutor", "ProcessPoolExecutor")
     last = expr.attr if isinstance(expr, ast.Attribute) else expr.id if isinstance(expr, ast.Name) else ""
@@ -157,14 +157,14 @@ def _is_executor(ctx: "FileContext", expr: ast.expr) -> bool:
     return bare in ("executor", "pool", "thread_pool", "threadpool") or bare.endswith("_executor")
 
 
-def _is_thread_subclass(ctx: "FileContext", cls: ast.ClassDef, _depth: int = 0) -> bool:
+def _is_thread_subclass(semantic: "SemanticModel", cls: ast.ClassDef, _depth: int = 0) -> bool:
     if _depth > 5:
         return False
     for base in cls.bases:
-        if ctx.names.qualified(base) == "threading.Thread":
+        if semantic.names.qualified(base) == "threading.Thread":
             return True
-        local = ctx.names.class_of_receiver(base) if isinstance(base, ast.Name) else None
-        if isinstance(local, ast.ClassDef) and local is not cls and _is_thread_subclass(ctx, local, _depth + 1):
+        local = semantic.names.class_of_receiver(base) if isinstance(base, ast.Name) else None
+        if isinstance(local, ast.ClassDef) and local is not cls and _is_thread_subclass(semantic, local, _depth + 1):
             return True
     return False
 
@@ -172,10 +172,10 @@ def _is_thread_subclass(ctx: "FileContext", cls: ast.ClassDef, _depth: int = 0) 
 # ---- is a handle looked at? ---------------------------------------------------------------
 
 
-def is_observed(ctx: "FileContext", handle: ast.expr) -> bool:
+def is_observed(semantic: "SemanticModel", handle: ast.expr) -> bool:
     """Whether the task or future `handle` evaluates to may be awaited, gathered, returned or
     asked for its result somewhere: then its failure can reach someone."""
-    result = fate(ctx, handle)
+    result = fate(semantic, handle)
     use = result.use
     if use is Use.DROPPED:
         return False
@@ -189,21 +189,21 @@ def is_observed(ctx: "FileContext", handle: ast.expr) -> bool:
         call = result.node
         if not isinstance(call, ast.Call):
             return True
-        if ctx.names.qualified(call.func) in _WAITERS:
+        if semantic.names.qualified(call.func) in _WAITERS:
             return True
         func = call.func
         if isinstance(func, ast.Attribute) and func.attr in _CONTAINER_ADDERS:
-            return holder_observed(ctx, func.value, handle)
+            return holder_observed(semantic, func.value, handle)
         return True  # handed to something we do not know: it may look
     if use is Use.BOUND:
-        return any(holder_observed(ctx, ast.Name(id=name), handle) for name in result.names)
+        return any(holder_observed(semantic, ast.Name(id=name), handle) for name in result.names)
     if use is Use.STORED:
         statement = result.node
         targets = getattr(statement, "targets", None) or [getattr(statement, "target", None)]
         for target in targets:
             if isinstance(target, ast.Subscript):
                 target = target.value
-            if target is None or holder_observed(ctx, target, handle):
+            if target is None or holder_observed(semantic, target, handle):
                 return True
         return False
     return True
@@ -218,42 +218,42 @@ def _key_of(expr: ast.expr) -> Optional[str]:
     return None
 
 
-def holder_observed(ctx: "FileContext", holder: ast.expr, at: ast.AST) -> bool:
+def holder_observed(semantic: "SemanticModel", holder: ast.expr, at: ast.AST) -> bool:
     """Whether the name or `self.attr` holding tasks is awaited, gathered, iterated, returned
     or asked for results anywhere it can be seen (its function, or its class for attributes)."""
     key = _key_of(holder)
     if key is None:
         return True
     if "." in key:
-        region: Optional[ast.AST] = ctx.names.enclosing_class(at)
+        region: Optional[ast.AST] = semantic.names.enclosing_class(at)
         if region is None:
-            region = ctx.names.enclosing_function(at)
+            region = semantic.names.enclosing_function(at)
     else:
-        region = ctx.names.enclosing_function(at)
+        region = semantic.names.enclosing_function(at)
     if region is None:
-        region = ctx.tree
-    cache = ctx.cache.setdefault("background_observed", {})
+        region = semantic.tree
+    cache = semantic.cache.setdefault("background_observed", {})
     memo_key = (id(region), key)
     if memo_key in cache:
         return cache[memo_key]
     observed = False
     for node in ast.walk(region):
         if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Load) and _key_of(node) == key:
-            if _load_observes(ctx, node):
+            if _load_observes(semantic, node):
                 observed = True
                 break
     cache[memo_key] = observed
     return observed
 
 
-def _load_observes(ctx: "FileContext", load: ast.expr) -> bool:
-    parent = ctx.parent(load)
+def _load_observes(semantic: "SemanticModel", load: ast.expr) -> bool:
+    parent = semantic.parent(load)
     if isinstance(parent, ast.Starred):
-        parent = ctx.parent(parent)
+        parent = semantic.parent(parent)
     if isinstance(parent, (ast.Await, ast.Return, ast.Yield, ast.YieldFrom)):
         return True
     if isinstance(parent, ast.Call) and load is not parent.func:
-        return ctx.names.qualified(parent.func) in _WAITERS or _is_unknown_consumer(parent)
+        return semantic.names.qualified(parent.func) in _WAITERS or _is_unknown_consumer(parent)
     if isinstance(parent, ast.Attribute) and parent.value is load:
         return parent.attr in OBSERVING_METHODS
     if isinstance(parent, (ast.For, ast.AsyncFor, ast.comprehension)) and parent.iter is load:

@@ -6,7 +6,7 @@ import ast
 from typing import TYPE_CHECKING, Optional
 
 if TYPE_CHECKING:
-    from ffscan.engine.runner import FileContext
+    from ffscan.semantic.model import SemanticModel
 
 # Calls that schedule a coroutine as a task the loop holds only weakly.
 TASK_SPAWNERS = frozenset(
@@ -108,10 +108,10 @@ EXECUTOR_CLASSES = frozenset(
 TASK_GROUP_CLASSES = frozenset({"asyncio.TaskGroup", "asyncio.taskgroups.TaskGroup"})
 
 
-def is_loop_expression(ctx: "FileContext", expr: ast.expr) -> bool:
+def is_loop_expression(semantic: "SemanticModel", expr: ast.expr) -> bool:
     """Whether `expr` is certainly an event loop: `asyncio.get_running_loop()`, a name bound to
     one, or a name or attribute spelled like one (`loop`, `self._loop`, `event_loop`)."""
-    names = ctx.names
+    names = semantic.names
     if isinstance(expr, ast.Call):
         return names.qualified(expr.func) in LOOP_FACTORIES
     kind = names.instance_type(expr) if isinstance(expr, (ast.Name, ast.Attribute)) else None
@@ -133,13 +133,13 @@ def _spelled_like_loop(identifier: str) -> bool:
     return bare in ("loop", "event_loop", "ioloop", "io_loop", "evloop") or bare.endswith("_loop")
 
 
-def task_spawner(ctx: "FileContext", call: ast.Call) -> Optional[str]:
+def task_spawner(semantic: "SemanticModel", call: ast.Call) -> Optional[str]:
     """The spawning API `call` uses (`asyncio.create_task`, `loop.create_task`), or None.
 
     Configured tracked spawners are never spawners here: their callee keeps the task.
     """
-    names = ctx.names
-    settings = ctx.settings
+    names = semantic.names
+    settings = semantic.settings
     callee = names.qualified(call.func)
     if callee is not None:
         if callee in settings.tracked_spawners:
@@ -148,7 +148,7 @@ def task_spawner(ctx: "FileContext", call: ast.Call) -> Optional[str]:
             return callee
     func = call.func
     if isinstance(func, ast.Attribute) and func.attr in ("create_task", "ensure_future"):
-        if is_loop_expression(ctx, func.value):
+        if is_loop_expression(semantic, func.value):
             return f"{_short(func.value)}.{func.attr}"
     return None
 
@@ -161,9 +161,9 @@ def _short(expr: ast.expr) -> str:
     return text if len(text) <= 40 else "loop"
 
 
-def coroutine_callee(ctx: "FileContext", call: ast.Call) -> Optional[str]:
+def coroutine_callee(semantic: "SemanticModel", call: ast.Call) -> Optional[str]:
     """A readable name of what `call` calls when calling it certainly makes a coroutine."""
-    names = ctx.names
+    names = semantic.names
     function = names.function_def(call.func)
     if function is not None:
         if names.is_coroutine_function(function):
@@ -171,12 +171,12 @@ def coroutine_callee(ctx: "FileContext", call: ast.Call) -> Optional[str]:
         return None
     callee = names.qualified(call.func)
     if callee is not None:
-        if callee in STDLIB_COROUTINE_FUNCTIONS or callee in ctx.settings.coroutine_functions:
+        if callee in STDLIB_COROUTINE_FUNCTIONS or callee in semantic.settings.coroutine_functions:
             return callee
         return None
     func = call.func
     if isinstance(func, ast.Attribute) and func.attr in LOOP_COROUTINE_METHODS:
-        if is_loop_expression(ctx, func.value):
+        if is_loop_expression(semantic, func.value):
             return _short(func)
     return None
 

@@ -1,0 +1,86 @@
+"""The semantic model of one module: what rules may know about the code they look at.
+
+The engine builds one per file and links every node to its parent during its single pass;
+rules ask it what names mean, where a node sits, and what the module's functions are. Rules
+never open files: everything they may read is here.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Tuple
+
+from ffscan.semantic.names import NameResolver
+
+if TYPE_CHECKING:
+    from ffscan.config import Settings
+
+# Python ends a line only at \n, \r\n and \r (not at form feeds or U+2028).
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+class SemanticModel:
+    """One module: its tree, source text, names and scopes, and a per-file memo."""
+
+    def __init__(self, tree: ast.Module, text: str, settings: "Settings", module_name: str, is_package: bool = False):
+        self.tree = tree
+        self.text = text
+        self.settings = settings
+        self.module_name = module_name
+        self.is_package = is_package
+        self.parents: Dict[ast.AST, ast.AST] = {}
+        self.stack: List[ast.AST] = []  # the nodes being visited, outermost first
+        self.names = NameResolver(tree, module_name, self.parents, self.stack, is_package=is_package)
+        # Per-file memo for semantic helpers (e.g. name loads per scope); dropped with the file.
+        self.cache: Dict[str, Dict[Any, Any]] = {}
+        self._line_starts: Optional[Tuple[int, ...]] = None
+
+    # ---- where a node sits ----------------------------------------------------------------
+
+    def parent(self, node: ast.AST) -> Optional[ast.AST]:
+        """The parent of `node`: known for every node the pass has reached."""
+        found = self.parents.get(node)
+        if found is None and self.stack and self.stack[-1] is node and len(self.stack) > 1:
+            return self.stack[-2]
+        return found
+
+    def ancestors(self, node: ast.AST) -> Iterator[ast.AST]:
+        current = self.parent(node)
+        while current is not None:
+            yield current
+            current = self.parents.get(current)
+
+    def statement_of(self, node: ast.AST) -> ast.AST:
+        if isinstance(node, ast.stmt):
+            return node
+        for ancestor in self.ancestors(node):
+            if isinstance(ancestor, ast.stmt):
+                return ancestor
+        for ancestor in reversed(self.stack):
+            if isinstance(ancestor, ast.stmt):
+                return ancestor
+        return node
+
+    # ---- source text ------------------------------------------------------------------------
+
+    def offset(self, line: int, byte_column: int) -> int:
+        """The character offset into `text` of an `ast` position (1-based line, UTF-8 byte column)."""
+        if self._line_starts is None:
+            self._line_starts = (0, *(match.end() for match in LINE_BREAK.finditer(self.text)))
+        start = self._line_starts[line - 1]
+        end = self._line_starts[line] if line < len(self._line_starts) else len(self.text)
+        line_text = self.text[start:end]
+        if line_text.isascii():
+            return start + byte_column
+        return start + len(line_text.encode("utf-8")[:byte_column].decode("utf-8", errors="replace"))
+
+    def segment(self, node: ast.AST) -> str:
+        """The exact source text of `node` (without parentheses around it)."""
+        return self.text[self.start_offset(node) : self.end_offset(node)]
+
+    def start_offset(self, node: ast.AST) -> int:
+        return self.offset(node.lineno, node.col_offset)  # type: ignore[attr-defined]
+
+    def end_offset(self, node: ast.AST) -> int:
+        return self.offset(node.end_lineno, node.end_col_offset)  # type: ignore[attr-defined]
