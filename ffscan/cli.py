@@ -152,15 +152,16 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
     config_path = args.config
     if config_path is None:
         config_path = find_config(Path(args.paths[0]))
-    settings = load_settings(config_path, Path.cwd())
-    from ffscan.config import suggest_code
-    from ffscan.rules import is_known_selector
+    from ffscan.config import is_known_selector, suggest_code
+    from ffscan.rules import rule_names
 
+    rules = rule_names()
+    settings = load_settings(config_path, Path.cwd(), rules)
     for option in ("select", "extend_select", "ignore"):
         for selector in getattr(args, option) or ():
-            if not is_known_selector(selector):
+            if not is_known_selector(selector, rules):
                 raise ConfigError(
-                    f"--{option.replace('_', '-')}: unknown rule code or prefix {selector!r}{suggest_code(selector)}"
+                    f"--{option.replace('_', '-')}: unknown rule code or prefix {selector!r}{suggest_code(selector, rules)}"
                 )
     return settings.with_overrides(
         respect_gitignore=False if getattr(args, "no_respect_gitignore", False) else None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -117,8 +118,14 @@ def _has_ffscan_table(pyproject: Path) -> bool:
     return "[tool.ffscan" in text
 
 
-def load_settings(config_path: Optional[Path], fallback_root: Path) -> Settings:
-    """Read `config_path` (or return defaults rooted at `fallback_root`)."""
+def load_settings(
+    config_path: Optional[Path], fallback_root: Path, rules: Optional[Mapping[str, str]] = None
+) -> Settings:
+    """Read `config_path` (or return defaults rooted at `fallback_root`).
+
+    `rules` (code -> name) is what rule codes in the file are checked against; without it only
+    their form (`ALL`, `FF`, `FF2`, `FF20`, `FF201`) is.
+    """
     if config_path is None:
         return Settings(root=fallback_root.resolve())
     try:
@@ -136,10 +143,12 @@ def load_settings(config_path: Optional[Path], fallback_root: Path) -> Settings:
     else:
         table, prefix = document, ""
     settings = Settings(root=config_path.resolve().parent, config_path=config_path)
-    return parse_table(table, settings, source=str(config_path), prefix=prefix)
+    return parse_table(table, settings, source=str(config_path), prefix=prefix, rules=rules)
 
 
-def parse_table(table: Mapping[str, Any], base: Settings, source: str, prefix: str = "") -> Settings:
+def parse_table(
+    table: Mapping[str, Any], base: Settings, source: str, prefix: str = "", rules: Optional[Mapping[str, str]] = None
+) -> Settings:
     """Validate a configuration table; unknown keys and wrong types raise ConfigError."""
     if not isinstance(table, Mapping):
         raise ConfigError(f"{source}: `{prefix or 'ffscan'}` must be a table")
@@ -169,10 +178,10 @@ def parse_table(table: Mapping[str, Any], base: Settings, source: str, prefix: s
     dotted = prefix + "." if prefix else ""
     for codes_key in ("select", "extend_select", "ignore", "test_select"):
         for code in changes.get(codes_key, ()):
-            _check_code(code, f"{source}: `{dotted}{codes_key.replace('_', '-')}`")
+            _check_code(code, f"{source}: `{dotted}{codes_key.replace('_', '-')}`", rules)
     for glob, codes in changes.get("per_file_ignores", ()):
         for code in codes:
-            _check_code(code, f"{source}: `{dotted}per-file-ignores.\"{glob}\"`")
+            _check_code(code, f"{source}: `{dotted}per-file-ignores.\"{glob}\"`", rules)
     return replace(base, **changes)
 
 
@@ -201,22 +210,28 @@ def _string_list(value: Any, where: str) -> Tuple[str, ...]:
     return tuple(value)
 
 
-def _check_code(code: str, where: str) -> None:
-    from ffscan.rules import is_known_selector  # late: config must load without the rules
-
-    if not is_known_selector(code):
-        raise ConfigError(f"{where}: unknown rule code or prefix {code!r}{suggest_code(code)}")
+_SELECTOR = re.compile(r"^(ALL|FF\d{0,3})$")
 
 
-def suggest_code(selector: str) -> str:
-    """`; did you mean `FF201`?` for a near miss of a rule code or name, else ""."""
-    from ffscan.rules import all_rules
+def is_known_selector(selector: str, rules: Optional[Mapping[str, str]] = None) -> bool:
+    """`ALL`, `FF`, a family (`FF2`), a group (`FF20`) or a full code (`FF201`) of a rule in `rules`."""
+    selector = selector.strip().upper()
+    if not _SELECTOR.match(selector):
+        return False
+    return rules is None or selector == "ALL" or any(code.startswith(selector) for code in rules)
 
-    rules = all_rules()
+
+def _check_code(code: str, where: str, rules: Optional[Mapping[str, str]]) -> None:
+    if not is_known_selector(code, rules):
+        raise ConfigError(f"{where}: unknown rule code or prefix {code!r}{suggest_code(code, rules or {})}")
+
+
+def suggest_code(selector: str, rules: Mapping[str, str]) -> str:
+    """`; did you mean `FF201`?` for a near miss of a rule code or name in `rules` (code -> name)."""
     typed = selector.strip().upper().replace("O", "0")  # FF2O1: a letter O for a zero
     if typed != selector.strip().upper() and typed in rules:
         return f"; did you mean `{typed}`?"
-    by_name = {rule.name: code for code, rule in rules.items()}
+    by_name = {name: code for code, name in rules.items()}
     if selector.strip().lower() in by_name:
         return f"; did you mean `{by_name[selector.strip().lower()]}` ({selector.strip().lower()})?"
     return _did_you_mean(selector.strip().upper(), rules)

@@ -9,6 +9,7 @@ import pytest
 
 from ffscan.cli import main
 from ffscan.config import DEFAULT_EXCLUDE, ConfigError, Settings, find_config, load_settings
+from ffscan.rules import rule_names
 
 DROPPED = "import asyncio\n\n\nasync def handler(job):\n    asyncio.create_task(job())\n"
 BROKEN = "def handler(job)\n    return job\n"
@@ -21,7 +22,7 @@ def write(path: Path, text: str) -> Path:
 
 
 def load(tmp_path: Path, body: str) -> Settings:
-    return load_settings(write(tmp_path / "pyproject.toml", "[tool.ffscan]\n" + body), tmp_path)
+    return load_settings(write(tmp_path / "pyproject.toml", "[tool.ffscan]\n" + body), tmp_path, rule_names())
 
 
 def error_of(tmp_path: Path, body: str) -> str:
@@ -203,6 +204,14 @@ def test_wrong_type_names_the_key_and_the_file(tmp_path, body, message):
 )
 def test_unknown_rule_codes_are_errors(tmp_path, body, message):
     assert error_of(tmp_path, body) == f"{tmp_path / 'pyproject.toml'}: {message}"
+
+
+def test_a_code_of_no_rule_is_only_checked_for_its_form_without_the_registry(tmp_path):
+    path = write(tmp_path / "pyproject.toml", '[tool.ffscan]\nselect = ["FF999"]\nignore = ["FF"]\n')
+    assert load_settings(path, tmp_path).select == ("FF999",)
+    path.write_text('[tool.ffscan]\nselect = ["E501"]\n', encoding="utf-8")
+    with pytest.raises(ConfigError):
+        load_settings(path, tmp_path)
 
 
 def test_another_linters_code_is_an_error(tmp_path):

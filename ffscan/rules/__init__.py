@@ -40,12 +40,9 @@ def rule_by_code(code: str) -> Type[Rule]:
     return all_rules()[code]
 
 
-def is_known_selector(selector: str) -> bool:
-    """`ALL`, `FF`, a family (`FF2`), a group (`FF20`) or a full code (`FF201`)."""
-    selector = selector.strip().upper()
-    if selector == "ALL":
-        return True
-    return any(code.startswith(selector) for code in all_rules()) and selector.startswith("FF")
+def rule_names() -> Dict[str, str]:
+    """Code -> name of every rule: what configuration and command-line selectors are checked against."""
+    return {code: rule.name for code, rule in all_rules().items()}
 
 
 def matches(code: str, selector: str) -> bool:
