@@ -229,7 +229,8 @@ def run_check_command(args: argparse.Namespace) -> int:
 
 def run_fix_command(args: argparse.Namespace) -> int:
     """Apply fixes (or print their diff); exit 1 while findings remain or a diff is shown."""
-    from ffscan.fix.run import run_fix, unified_diff
+    from ffscan.engine.fixing import run_fix
+    from ffscan.report.diff import unified_diff
 
     settings = resolve_settings(args)
     run = run_fix(args.paths, settings, unsafe=args.unsafe_fixes, write=not args.diff)
@@ -239,7 +240,7 @@ def run_fix_command(args: argparse.Namespace) -> int:
         print(f"ffscan: not applied: {run.runtime_problem}", file=sys.stderr)
     if args.diff:
         for outcome in run.changed_files:
-            sys.stdout.write(unified_diff(outcome))
+            sys.stdout.write(unified_diff(outcome.path, outcome.original, outcome.fixed))
     errors = [f for f in run.files if f.error]
     for outcome in errors:
         print(f"ffscan: {outcome.path}: {outcome.error}", file=sys.stderr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 from typing import FrozenSet, List, Optional, Tuple
 
@@ -69,12 +70,22 @@ class Applicability(str, enum.Enum):
     DISPLAY_ONLY = "display-only"
 
 
+# Python ends a line only at \n, \r\n and \r (not at form feeds or U+2028): lines of every
+# position here are counted that way.
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
 @dataclass(frozen=True, order=True)
 class Location:
     """A 1-based line and a 1-based column counted in characters (not UTF-8 bytes)."""
 
     line: int
     column: int
+
+
+def line_starts(text: str) -> Tuple[int, ...]:
+    """The index into `text` where each line begins."""
+    return (0, *(match.end() for match in LINE_BREAK.finditer(text)))
 
 
 @dataclass(frozen=True)
@@ -89,7 +100,8 @@ class Finding:
     impacts: Tuple[Impact, ...] = ()
     risk: str = ""
     fix_title: Optional[str] = None
-    fix_applicability: Optional[Applicability] = None
+    # The ways to fix this finding, best first; `ffscan fix` applies the first one allowed.
+    fixes: Tuple["Fix", ...] = field(default=(), compare=False)
     # The source lines from start.line to end.line, for code frames and reports.
     source_lines: Tuple[str, ...] = field(default=(), compare=False)
 
@@ -98,8 +110,16 @@ class Finding:
         return Family.of_code(self.code)
 
     @property
+    def fix_applicability(self) -> Optional[Applicability]:
+        """How far the most trusted of its fixes may be trusted; None without a fix."""
+        if not self.fixes:
+            return None
+        return min((fix.applicability for fix in self.fixes), key=_APPLICABILITY_ORDER.index)
+
+    @property
     def fixable(self) -> bool:
-        return self.fix_applicability is not None
+        """Whether `ffscan fix` can apply a fix (safe, or unsafe with `--unsafe-fixes`)."""
+        return self.fix_applicability in (Applicability.SAFE, Applicability.UNSAFE)
 
     def sort_key(self) -> tuple:
         return (self.path, self.start.line, self.start.column, self.code)
@@ -175,25 +195,60 @@ DOCS_URL = "https://github.com/ffscan/ffscan/blob/main/rules"
 
 
 @dataclass(frozen=True)
-class Fix:
-    """A rewrite as data: libcst node replacements and the imports they need.
+class Edit:
+    """Replace the text from `start` up to `end` with `content` (an insertion when they are equal).
 
-    The nodes are libcst objects, held as `object` so this module never imports libcst.
+    Positions are those of findings: 1-based lines and 1-based columns counted in characters.
     """
+
+    start: Location
+    end: Location
+    content: str = ""
+
+    @classmethod
+    def insertion(cls, at: Location, content: str) -> "Edit":
+        return cls(at, at, content)
+
+    @classmethod
+    def replacement(cls, start: Location, end: Location, content: str) -> "Edit":
+        return cls(start, end, content)
+
+    @classmethod
+    def deletion(cls, start: Location, end: Location) -> "Edit":
+        return cls(start, end, "")
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A rewrite as data, in the manner of Ruff: text edits over exact ranges, the imports they
+    need (`from module import name`), and how far it may be trusted. Computed by the rule from
+    the tree it checked; applied and verified only by `ffscan.fix`."""
 
     title: str
     applicability: Applicability
-    replacements: Tuple[Tuple[object, object], ...]  # (node in the parsed module, new node)
-    imports: Tuple[Tuple[str, str], ...] = ()  # (module, name): `from module import name`
+    edits: Tuple[Edit, ...]
+    imports: Tuple[Tuple[str, str], ...] = ()
 
     @classmethod
-    def safe(cls, title: str, replace: dict, imports=()) -> "Fix":
-        return cls(title, Applicability.SAFE, tuple(replace.items()), tuple(imports))
+    def safe(cls, title: str, *edits: Edit, imports: Tuple[Tuple[str, str], ...] = ()) -> "Fix":
+        return cls(title, Applicability.SAFE, tuple(edits), tuple(imports))
 
     @classmethod
-    def unsafe(cls, title: str, replace: dict, imports=()) -> "Fix":
-        return cls(title, Applicability.UNSAFE, tuple(replace.items()), tuple(imports))
+    def unsafe(cls, title: str, *edits: Edit, imports: Tuple[Tuple[str, str], ...] = ()) -> "Fix":
+        return cls(title, Applicability.UNSAFE, tuple(edits), tuple(imports))
 
     @classmethod
-    def display_only(cls, title: str, replace: dict, imports=()) -> "Fix":
-        return cls(title, Applicability.DISPLAY_ONLY, tuple(replace.items()), tuple(imports))
+    def display_only(cls, title: str, *edits: Edit, imports: Tuple[Tuple[str, str], ...] = ()) -> "Fix":
+        return cls(title, Applicability.DISPLAY_ONLY, tuple(edits), tuple(imports))
+
+    @property
+    def span(self) -> Tuple[Location, Location]:
+        """From the first edit's start to the last edit's end."""
+        return min(e.start for e in self.edits), max(e.end for e in self.edits)
+
+    def allowed(self, unsafe: bool) -> bool:
+        """Whether `ffscan fix` (with `--unsafe-fixes` when `unsafe`) applies it."""
+        return self.applicability is Applicability.SAFE or (unsafe and self.applicability is Applicability.UNSAFE)
+
+
+_APPLICABILITY_ORDER = (Applicability.SAFE, Applicability.UNSAFE, Applicability.DISPLAY_ONLY)

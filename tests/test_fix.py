@@ -16,15 +16,15 @@ import stat
 import sys
 from pathlib import Path
 
-import libcst as cst
 import pytest
 
 from ffscan.cli import main
 from ffscan.config import Settings
 from ffscan.engine.sources import decode_source
-from ffscan.fix import apply
-from ffscan.fix.apply import fix_text, read_for_fix, write_atomically
-from ffscan.model import Applicability, Fix
+from ffscan.engine.fixing import fix_text
+from ffscan.fix import write
+from ffscan.fix.write import write_atomically
+from ffscan.model import Applicability, Edit, Fix
 from ffscan.rules import all_rules
 from ffscan.rules.ff201_dangling_task import DanglingTask
 from helpers import ALL_CODES, FIXTURES, ROOT
@@ -119,11 +119,11 @@ def test_existing_alias_is_used_and_a_taken_name_is_refused():
 
 
 def test_a_fix_that_would_not_compile_is_not_written(monkeypatch, tmp_path):
-    def garbage(cls, node, finding, fix_context):
-        # `await` in a sync function: libcst prints it, compile() rejects it
-        return [Fix.safe("garbage", {node: cst.Await(expression=node)})]
+    def garbage(self, call, callee):
+        # `await` in a sync function: the edit applies, compile() rejects it
+        return [Fix.safe("garbage", Edit.insertion(self.semantic.start(call), "await "))]
 
-    monkeypatch.setattr(DanglingTask, "fixes", classmethod(garbage))
+    monkeypatch.setattr(DanglingTask, "_fixes", garbage)
     text = "import asyncio\n\n\ndef handler(loop, job):\n    loop.create_task(job())\n"
     path = tmp_path / "m.py"
     path.write_text(text)
@@ -136,11 +136,12 @@ def test_a_fix_that_would_not_compile_is_not_written(monkeypatch, tmp_path):
 def test_a_file_changed_since_read_is_refused(tmp_path):
     path = tmp_path / "m.py"
     path.write_text(DROPPED)
-    source, original, read_stat = read_for_fix(str(path), "m.py")
+    original, read_stat = path.read_bytes(), os.stat(path)
+    source = decode_source(original, "m.py")
     outcome = fix_text(source, Settings(root=tmp_path), ALL_CODES, "m")
     assert outcome.changed
     path.write_text(DROPPED + "# edited meanwhile\n")
-    problem = write_atomically(str(path), outcome, source, original, read_stat)
+    problem = write_atomically(str(path), outcome.fixed, source.encoding, original, read_stat)
     assert problem is not None and "changed since it was read" in problem
     assert path.read_text() == DROPPED + "# edited meanwhile\n"
 
@@ -181,7 +182,7 @@ def test_an_unwritable_directory_leaves_the_file_as_it_was(tmp_path, monkeypatch
         def refuse(*args, **kwargs):
             raise PermissionError(13, "Permission denied")
 
-        monkeypatch.setattr(apply.tempfile, "mkstemp", refuse)
+        monkeypatch.setattr(write.tempfile, "mkstemp", refuse)
     else:
         os.chmod(folder, 0o555)
     try:

@@ -15,7 +15,7 @@ import pytest
 from ffscan.cli import main
 from ffscan.config import FixSettings, Settings
 from ffscan.engine.sources import decode_source
-from ffscan.fix.apply import fix_text
+from ffscan.engine.fixing import fix_text
 from ffscan.model import Applicability
 from helpers import ALL_CODES, FIXTURES, ROOT
 

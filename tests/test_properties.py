@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from ffscan.config import Settings
 from ffscan.engine.sources import decode_source
-from ffscan.fix.apply import fix_text
+from ffscan.engine.fixing import fix_text
 from helpers import ALL_CODES, FIXTURES, ROOT, check_text
 
 SETTINGS = Settings(root=ROOT)

@@ -1,17 +1,23 @@
-"""The engine: discover files, check each one (in a process pool when there are many)."""
+"""The engine: discover files, check each one (in a process pool when there are many), settle
+what needs the whole program."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 from concurrent.futures import ProcessPoolExecutor
-from typing import Callable, FrozenSet, List, Optional, Sequence, Tuple
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable, Dict, FrozenSet, List, NamedTuple, Optional, Sequence
 
 from ffscan.config import Settings
 from ffscan.engine.discovery import discover, display_path, matches_glob, module_name
 from ffscan.engine.runner import FileResult, check_file
 from ffscan.model import Finding, RunResult
 from ffscan.rules import matches, select_codes
+from ffscan.semantic.summary import Deferred, ModuleSummary
+
+if TYPE_CHECKING:
+    from ffscan.semantic.index import ProjectIndex
 
 # Below this many files a pool costs more to start than it saves.
 POOL_THRESHOLD = 48
@@ -39,8 +45,39 @@ def codes_for(display: str, settings: Settings, selected: FrozenSet[str]) -> Fro
     return codes
 
 
-def _check_batch(batch: Sequence[Tuple[str, str, FrozenSet[str], str]], settings: Settings) -> List[FileResult]:
-    return [check_file(fs, display, settings, codes, module) for fs, display, codes, module in batch]
+class WorkItem(NamedTuple):
+    """One file to check: where it is, how it is shown, the codes that apply, its module name."""
+
+    fs_path: str
+    display: str
+    codes: FrozenSet[str]
+    module: str
+
+
+def _check_batch(batch: Sequence[WorkItem], settings: Settings) -> List[FileResult]:
+    return [check_file(item.fs_path, item.display, settings, item.codes, item.module) for item in batch]
+
+
+@dataclass
+class Analysis:
+    """One analysis of a project: the run's result, the work list, and the whole-program facts
+    that settle what one file could not decide alone (for re-checks of fixed text)."""
+
+    result: RunResult
+    work: List[WorkItem] = field(default_factory=list)
+    summaries: List[ModuleSummary] = field(default_factory=list)
+    digests: Dict[str, str] = field(default_factory=dict)  # display path -> digest of the text checked
+    _index: Optional["ProjectIndex"] = None
+
+    def settle(self, deferred: Sequence[Deferred]) -> List[Finding]:
+        """The deferred findings the whole program confirms."""
+        if not deferred:
+            return []
+        if self._index is None:
+            from ffscan.semantic.index import ProjectIndex  # networkx: only when another module must decide
+
+            self._index = ProjectIndex(self.summaries)
+        return self._index.settle(deferred)
 
 
 def run_check(
@@ -49,45 +86,55 @@ def run_check(
     progress: Optional[Callable[[int, int], None]] = None,
     jobs: Optional[int] = None,
 ) -> RunResult:
+    return analyse(paths, settings, progress, jobs).result
+
+
+def analyse(
+    paths: Sequence[str],
+    settings: Settings,
+    progress: Optional[Callable[[int, int], None]] = None,
+    jobs: Optional[int] = None,
+) -> Analysis:
+    """Discover, check every file once (in a pool when there are many), then settle across files."""
     selected = select_codes(settings.select, settings.extend_select, settings.ignore)
     discovered = discover(paths, settings)
-    work = []
+    work: List[WorkItem] = []
     for fs_path, relative in discovered.files:
         codes = codes_for(relative, settings, selected)
         if codes:
-            work.append((fs_path, shown_path(fs_path), codes, module_name(fs_path)))
+            work.append(WorkItem(fs_path, shown_path(fs_path), codes, module_name(fs_path)))
     result = RunResult(missing=discovered.missing, selected=selected, files_checked=len(work))
+    analysis = Analysis(result, work)
     workers = jobs or min(os.cpu_count() or 1, 8)
     batches = [work[i : i + BATCH_SIZE] for i in range(0, len(work), BATCH_SIZE)]
     done = 0
-    summaries: List = []
-    deferred: List = []
+    deferred: List[Deferred] = []
     if workers > 1 and len(work) >= POOL_THRESHOLD:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             for file_results in pool.map(_check_batch, batches, [settings] * len(batches)):
-                done += _collect(result, file_results, summaries, deferred)
+                done += _collect(analysis, file_results, deferred)
                 if progress:
                     progress(done, len(work))
     else:
         for batch in batches:
-            done += _collect(result, _check_batch(batch, settings), summaries, deferred)
+            done += _collect(analysis, _check_batch(batch, settings), deferred)
             if progress:
                 progress(done, len(work))
-    if deferred:
-        from ffscan.semantic.index import ProjectIndex  # networkx: only when another module must decide
-
-        result.cross_module = ProjectIndex(summaries).settle(deferred)
-        result.findings.extend(result.cross_module)
+    result.cross_module = analysis.settle(deferred)
+    result.findings.extend(result.cross_module)
     result.findings.sort(key=Finding.sort_key)
-    return result
+    return analysis
 
 
-def _collect(result: RunResult, file_results: List[FileResult], summaries: List, deferred: List) -> int:
+def _collect(analysis: Analysis, file_results: List[FileResult], deferred: List[Deferred]) -> int:
+    result = analysis.result
     for file_result in file_results:
         result.findings.extend(file_result.findings)
         result.errors.extend(file_result.errors)
         result.suppressed += file_result.suppressed
         if file_result.summary is not None:
-            summaries.append(file_result.summary)
+            analysis.summaries.append(file_result.summary)
+        if file_result.digest:
+            analysis.digests[file_result.path] = file_result.digest
         deferred.extend(file_result.deferred)
     return len(file_results)

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import ast
+import hashlib
 import traceback
 from dataclasses import dataclass, field
-from typing import Callable, Dict, FrozenSet, List, Optional, Tuple, Type
+from typing import Callable, Dict, FrozenSet, List, Optional, Sequence, Tuple, Type
 
 from ffscan.config import Settings
 from ffscan.engine import suppress
 from ffscan.engine.sources import SourceFile, Unanalysable, parse_source, read_source
 from ffscan.semantic.summary import Deferred, ModuleSummary, summarize_module
-from ffscan.model import Finding, Location, RunError
+from ffscan.model import Finding, Fix, Location, RunError
 from ffscan.rules import all_rules
 from ffscan.rules.base import Rule, make_file_finding
 from ffscan.semantic.model import SemanticModel
@@ -25,6 +26,7 @@ class FileResult:
     suppressed: int = 0
     summary: Optional[ModuleSummary] = None  # for the whole-program index
     deferred: List[Deferred] = field(default_factory=list)  # settled by the index
+    digest: str = ""  # of the text checked: a fix applies only to that text
 
 
 class FileContext:
@@ -42,7 +44,13 @@ class FileContext:
         self.deferred_spans: List[Tuple[int, int]] = []
 
     def add_finding(
-        self, rule: Rule, node: ast.AST, end_node: ast.AST, message: str, requires: Optional[str] = None
+        self,
+        rule: Rule,
+        node: ast.AST,
+        end_node: ast.AST,
+        message: str,
+        fixes: Sequence[Fix] = (),
+        requires: Optional[str] = None,
     ) -> None:
         start = self.location(node.lineno, node.col_offset)  # type: ignore[attr-defined]
         end_line = getattr(end_node, "end_lineno", None) or start.line
@@ -60,7 +68,7 @@ class FileContext:
             impacts=rule.impacts,
             risk=rule.risk,
             fix_title=rule.fix_title,
-            fix_applicability=rule.fix_applicability,
+            fixes=tuple(fixes),
             source_lines=tuple(self.source.line(n) for n in range(start.line, end.line + 1)),
         )
         span = _header_span(statement, start.line)
@@ -72,12 +80,7 @@ class FileContext:
             self.deferred_spans.append(span)
 
     def location(self, line: int, byte_column: int) -> Location:
-        """ast columns count UTF-8 bytes; reports count characters."""
-        text = self.source.line(line)
-        if text.isascii():
-            return Location(line, byte_column + 1)
-        prefix = text.encode("utf-8")[:byte_column].decode("utf-8", errors="replace")
-        return Location(line, len(prefix) + 1)
+        return self.semantic.location(line, byte_column)
 
 
 def is_package(path: str) -> bool:
@@ -128,7 +131,9 @@ def check_source(source: SourceFile, settings: Settings, codes: FrozenSet[str], 
         if code in codes and any(_handlers(cls)) and _may_fire(cls, settings, source.text)
     ]
     ctx = FileContext(source, tree, settings, module_name)
-    result = FileResult(source.path, summary=summarize_module(tree, module_name, is_package(source.path)))
+    result = FileResult(
+        source.path, summary=summarize_module(tree, module_name, is_package(source.path)), digest=text_digest(source.text)
+    )
     if rule_classes:
         try:
             _Pass(ctx, rule_classes, result.errors).run(tree)
@@ -144,6 +149,10 @@ def check_source(source: SourceFile, settings: Settings, codes: FrozenSet[str], 
         still = {id(finding) for finding in kept_deferred}
         result.deferred = [Deferred(f, requires) for f, requires in ctx.deferred if id(f) in still]
     return result
+
+
+def text_digest(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 def _may_fire(rule_cls: Type[Rule], settings: Settings, text: str) -> bool:
@@ -217,22 +226,27 @@ class _Pass:
         parents = semantic.parents
         stack.append(node)
         node_type = node.__class__
-        handlers = self.enter.get(node_type)
-        if handlers:
-            self.dispatch(handlers, node)
         fields = _CHILD_FIELDS.get(node_type)
         if fields is None:
             fields = _child_fields(node_type)
+        # Children know their parent before the node's handlers run, so a rule looking at a
+        # node can ask where its direct children sit.
+        children = []
         for name in fields:
             value = getattr(node, name, None)
             if value.__class__ is list:
                 for item in value:
                     if isinstance(item, ast.AST):
                         parents[item] = node
-                        self.visit(item)
+                        children.append(item)
             elif value is not None and isinstance(value, ast.AST):
                 parents[value] = node
-                self.visit(value)
+                children.append(value)
+        handlers = self.enter.get(node_type)
+        if handlers:
+            self.dispatch(handlers, node)
+        for child in children:
+            self.visit(child)
         handlers = self.leave.get(node_type)
         if handlers:
             self.dispatch(handlers, node)

@@ -12,7 +12,7 @@ import tokenize
 from dataclasses import dataclass, field
 from typing import Optional, Tuple
 
-from ffscan.semantic.model import LINE_BREAK
+from ffscan.model import LINE_BREAK
 
 
 @dataclass(frozen=True)

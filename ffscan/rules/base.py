@@ -14,7 +14,13 @@ class FindingSink(Protocol):
     """Where a rule's findings go: the engine turns nodes into located findings."""
 
     def add_finding(
-        self, rule: "Rule", node: ast.AST, end_node: ast.AST, message: str, requires: Optional[str] = None
+        self,
+        rule: "Rule",
+        node: ast.AST,
+        end_node: ast.AST,
+        message: str,
+        fixes: Sequence[Fix] = (),
+        requires: Optional[str] = None,
     ) -> None: ...
 
 
@@ -51,32 +57,28 @@ class Rule:
         configured = (*settings.spawn_apis, *settings.coroutine_functions)
         return cls.triggers + tuple(name.rpartition(".")[2] for name in configured)
 
-    @classmethod
-    def fixes(cls, node: Any, finding: Finding, fix_context: Any) -> Sequence[Fix]:
-        """Fixes for the libcst `node` at `finding`'s span, best first; run only by `ffscan fix`.
-
-        `fix_context` (ffscan.fix.apply.FixContext) gives `runtime`, the module rewritten code
-        imports from, and `parent(node)`.
-        """
-        return ()
-
     def __init__(self, semantic: SemanticModel, sink: FindingSink) -> None:
         self.semantic = semantic
         self.names = semantic.names
         self.settings = semantic.settings
         self.sink = sink
 
-    def report(self, node: ast.AST, end_node: Optional[ast.AST] = None, **fields: Any) -> None:
-        """Report `node` (the smallest node that shows the bug) with the message filled in."""
-        self.sink.add_finding(self, node, end_node or node, self.message.format(**fields))
+    def report(
+        self, node: ast.AST, end_node: Optional[ast.AST] = None, fixes: Sequence[Fix] = (), **fields: Any
+    ) -> None:
+        """Report `node` (the smallest node that shows the bug) with the message filled in and
+        the ways to fix it, best first."""
+        self.sink.add_finding(self, node, end_node or node, self.message.format(**fields), fixes=fixes)
 
-    def report_if_coroutine_function(self, node: ast.AST, qualified: str, **fields: Any) -> None:
+    def report_if_coroutine_function(
+        self, node: ast.AST, qualified: str, fixes: Sequence[Fix] = (), **fields: Any
+    ) -> None:
         """Report `node` once the whole program shows `qualified` is a coroutine function.
 
         For calls into other modules of the project: the whole-program index settles it after every file
         is checked, so each file is still parsed once and checked on its own.
         """
-        self.sink.add_finding(self, node, node, self.message.format(**fields), requires=qualified)
+        self.sink.add_finding(self, node, node, self.message.format(**fields), fixes=fixes, requires=qualified)
 
 
 def first_doc_sentence(rule_cls: type) -> str:

@@ -7,6 +7,7 @@ from typing import Iterator
 
 from ffscan.model import Applicability, Impact
 from ffscan.semantic.stdlib import COROUTINE_WORDS
+from ffscan.rules import fixes as fixes_
 from ffscan.rules.base import Rule
 from ffscan.semantic.coroutines import coroutine_call, expects_warning, project_callee, spelled
 
@@ -91,32 +92,20 @@ class UnawaitedCoroutine(Rule):
         "'coroutine was never awaited' RuntimeWarning on stderr."
     )
 
-    @classmethod
-    def fixes(cls, node, finding, fix_context):
-        import libcst as cst  # only under `ffscan fix`
-
-        from ffscan.fix import builders
-        from ffscan.model import Fix
-
-        if not isinstance(node, cst.Call) or not builders.is_dropped(node, fix_context):
-            return ()
-        awaited = {node: builders.await_expr(node)}
-        if builders.in_async_function(node, fix_context):
-            return [Fix.unsafe("Await the coroutine", awaited)]
-        return [Fix.display_only("Await the coroutine from an `async def` caller", awaited)]
-
     def visit_Expr(self, node: ast.Expr) -> None:
         calls = list(_dropped_calls(node.value))
         if not calls or expects_warning(self.semantic, node):
             return  # a test checking the "never awaited" warning itself
         for call in calls:
+            # Only a whole statement can take `await` in place; other shapes keep their help.
+            fixes = [fixes_.await_fix(self.semantic, call, "Await the coroutine")] if call is node.value else []
             callee = coroutine_call(self.semantic, call)
             if callee is not None:
-                self.report(call, callee=callee)
+                self.report(call, fixes=fixes, callee=callee)
                 continue
             imported = project_callee(self.semantic, call)
             if imported is not None:
-                self.report_if_coroutine_function(call, imported, callee=spelled(call.func))
+                self.report_if_coroutine_function(call, imported, fixes=fixes, callee=spelled(call.func))
 
 
 def _dropped_calls(value: ast.expr) -> Iterator[ast.Call]:

@@ -7,6 +7,7 @@ from typing import Optional
 
 from ffscan.model import Applicability, Impact
 from ffscan.semantic.stdlib import COROUTINE_WORDS
+from ffscan.rules import fixes
 from ffscan.rules.base import Rule
 from ffscan.semantic.coroutines import coroutine_call, expects_warning
 
@@ -90,20 +91,6 @@ class CoroutineUsedAsValue(Rule):
         "so the code takes the wrong branch and the function's work never happens."
     )
 
-    @classmethod
-    def fixes(cls, node, finding, fix_context):
-        import libcst as cst  # only under `ffscan fix`
-
-        from ffscan.fix import builders
-        from ffscan.model import Fix
-
-        if not isinstance(node, cst.Call):
-            return ()
-        awaited = {node: builders.await_expr(node)}
-        if builders.can_await_here(node, fix_context):
-            return [Fix.unsafe("Await the coroutine and use its result", awaited)]
-        return [Fix.display_only("Await the coroutine from an `async def` caller", awaited)]
-
     def visit_Call(self, node: ast.Call) -> None:
         if not isinstance(self.semantic.parent(node), _CANDIDATE_PARENTS):
             return
@@ -112,7 +99,8 @@ class CoroutineUsedAsValue(Rule):
             return
         callee = coroutine_call(self.semantic, node)
         if callee is not None and not expects_warning(self.semantic, node):
-            self.report(node, callee=callee, where=where)
+            fix = fixes.await_fix(self.semantic, node, "Await the coroutine and use its result")
+            self.report(node, fixes=[fix], callee=callee, where=where)
 
     def _value_use(self, call: ast.Call) -> Optional[str]:
         """How the value of `call` is used as a value, or None when it is not."""

@@ -7,6 +7,7 @@ from typing import Dict, Iterator, List, Optional, Tuple
 
 from ffscan.model import Applicability, Impact
 from ffscan.semantic.stdlib import COROUTINE_WORDS
+from ffscan.rules import fixes
 from ffscan.rules.base import Rule
 from ffscan.semantic.coroutines import coroutine_call, expects_warning, project_callee, spelled
 from ffscan.semantic.flow import is_declared_global, name_loads
@@ -75,20 +76,6 @@ class UnusedCoroutineBinding(Rule):
         "mistake from type checkers."
     )
 
-    @classmethod
-    def fixes(cls, node, finding, fix_context):
-        import libcst as cst  # only under `ffscan fix`
-
-        from ffscan.fix import builders
-        from ffscan.model import Fix
-
-        if not isinstance(node, cst.Call):
-            return ()
-        awaited = {node: builders.await_expr(node)}
-        if builders.can_await_here(node, fix_context):
-            return [Fix.unsafe("Await the coroutine and bind its result", awaited)]
-        return [Fix.display_only("Await the coroutine from an `async def` caller", awaited)]
-
     def __init__(self, semantic, sink) -> None:
         super().__init__(semantic, sink)
         # function -> [(call, callee, names, qualified name the index must confirm or None)]
@@ -135,10 +122,11 @@ class UnusedCoroutineBinding(Rule):
         for call, callee, bound, imported in pending:
             if any(name in loads or is_declared_global(function, name) for name in bound):
                 continue
+            fix = [fixes.await_fix(self.semantic, call, "Await the coroutine and bind its result")]
             if imported is None:
-                self.report(call, callee=callee, name=", ".join(bound))
+                self.report(call, fixes=fix, callee=callee, name=", ".join(bound))
             else:
-                self.report_if_coroutine_function(call, imported, callee=callee, name=", ".join(bound))
+                self.report_if_coroutine_function(call, imported, fixes=fix, callee=callee, name=", ".join(bound))
 
 
 def _bound_calls(value: ast.expr) -> Iterator[ast.Call]:

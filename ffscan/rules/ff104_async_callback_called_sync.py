@@ -5,8 +5,9 @@ from __future__ import annotations
 import ast
 from typing import Optional, Tuple
 
-from ffscan.model import Applicability, Impact
+from ffscan.model import Applicability, Fix, Impact
 from ffscan.semantic.stdlib import COROUTINE_WORDS, EXECUTOR_CLASSES, is_loop_expression
+from ffscan.rules import fixes
 from ffscan.rules.base import Rule
 from ffscan.semantic.coroutines import coroutine_call, coroutine_function
 
@@ -111,25 +112,6 @@ class AsyncCallbackCalledSync(Rule):
         "empty coroutine constructor and drops the result."
     )
 
-    @classmethod
-    def fixes(cls, node, finding, fix_context):
-        import libcst as cst  # only under `ffscan fix`
-
-        from ffscan.fix import builders
-
-        argument = fix_context.parent(node)
-        api_call = fix_context.parent(argument) if isinstance(argument, cst.Arg) else None
-        if not isinstance(api_call, cst.Call) or not isinstance(api_call.func, cst.Attribute):
-            return ()
-        position = _SPAWNABLE_LOOP_METHODS.get(api_call.func.attr.value)
-        positional = [arg for arg in api_call.args if arg.keyword is None]
-        if position is None or any(arg.star for arg in api_call.args):
-            return ()
-        if len(positional) <= position or positional[position] is not argument:
-            return ()  # a lambda's body, or the callback somewhere unexpected
-        fix = builders.callback_on_background(api_call, argument, fix_context, "Start it on the tracked background queue")
-        return [fix] if fix is not None else ()
-
     def visit_Call(self, node: ast.Call) -> None:
         found = self._callback(node)
         if found is None:
@@ -137,12 +119,23 @@ class AsyncCallbackCalledSync(Rule):
         argument, api = found
         callee = coroutine_function(self.semantic, argument)
         if callee is not None:
-            self.report(argument, callee=callee, api=api)
+            self.report(argument, fixes=fixes.first(self._spawn_fix(node, argument)), callee=callee, api=api)
             return
         if isinstance(argument, ast.Lambda) and isinstance(argument.body, ast.Call):
             callee = coroutine_call(self.semantic, argument.body)
             if callee is not None:
                 self.report(argument.body, callee=callee, api=api)
+
+    def _spawn_fix(self, api_call: ast.Call, callback: ast.expr) -> Optional[Fix]:
+        """`loop.call_soon(background.spawn, fn, x)`: only for the loop's callback APIs, with the
+        callback where the API takes it and no `*args` that could shift it."""
+        func = api_call.func
+        if not isinstance(func, ast.Attribute) or any(isinstance(a, ast.Starred) for a in api_call.args):
+            return None
+        position = _SPAWNABLE_LOOP_METHODS.get(func.attr)
+        if position is None or len(api_call.args) <= position or api_call.args[position] is not callback:
+            return None
+        return fixes.callback_on_background(self.semantic, callback, "Start it on the tracked background queue")
 
     def _callback(self, call: ast.Call) -> Optional[Tuple[ast.expr, str]]:
         """The callback argument of `call` and a name for the API, when `call` is one."""

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import ast
-from typing import Optional
+from typing import List, Optional
 
-from ffscan.model import Applicability, Impact
+from ffscan.model import Applicability, Fix, Impact
 from ffscan.semantic import flow
+from ffscan.rules import fixes
 from ffscan.rules.base import Rule
 from ffscan.semantic.tasks import is_looking_call, spawned_task
 
@@ -81,29 +82,6 @@ class DanglingTask(Rule):
     honours_detached = True
     triggers = ("create_task", "ensure_future")
 
-    @classmethod
-    def fixes(cls, node, finding, fix_context):
-        import libcst as cst  # only under `ffscan fix`
-
-        from ffscan.fix import builders
-
-        if not isinstance(node, cst.Call):
-            return ()
-        candidates = []
-        # The queue returns a job, not a task: only a task dropped as a statement can move.
-        dropped = isinstance(fix_context.parent(node), cst.Expr)
-        durable = builders.to_thread_on_durable(node, fix_context, "Enqueue the registered task on the durable queue")
-        if durable is not None:
-            candidates.append(durable)
-        if dropped and finding.message.startswith(("Task from `asyncio.create_task`", "Task from `asyncio.ensure_future`")):
-            queued = builders.spawn_on_background(node, fix_context, "Run it on the tracked background queue")
-            if queued is not None:
-                candidates.append(queued)
-        tracked = builders.track(node, fix_context, "Wrap the task in `track(...)`")
-        if tracked is not None:
-            candidates.append(tracked)
-        return candidates
-
     def visit_Expr(self, node: ast.Expr) -> None:
         value = node.value
         if isinstance(value, (ast.ListComp, ast.SetComp)):
@@ -117,7 +95,7 @@ class DanglingTask(Rule):
         if fate.use is flow.Use.PASSED and isinstance(fate.node, ast.Call) and is_looking_call(self.semantic, fate.node):
             callee = spawned_task(self.semantic, node)
             if callee is not None:
-                self.report(node, callee=callee)
+                self.report(node, fixes=self._fixes(node, callee), callee=callee)
 
     def visit_Lambda(self, node: ast.Lambda) -> None:
         call = self.semantic.parent(node)
@@ -130,7 +108,19 @@ class DanglingTask(Rule):
         spawned = self._spawned_task(call)
         if spawned is not None:
             spawn_call, callee = spawned
-            self.report(spawn_call, callee=callee)
+            self.report(spawn_call, fixes=self._fixes(spawn_call, callee), callee=callee)
+
+    def _fixes(self, call: ast.Call, callee: str) -> List[Fix]:
+        """Best first: the durable queue (when configured), the tracked queue, `track(...)`."""
+        semantic = self.semantic
+        durable = fixes.to_thread_on_durable(semantic, call, "Enqueue the registered task on the durable queue")
+        queued = None
+        # The queue returns a job, not a task: only a task dropped as a statement can move,
+        # and only from asyncio's own spawners (a loop's `create_task` may be another loop's).
+        if fixes.is_dropped(semantic, call) and callee in ("asyncio.create_task", "asyncio.ensure_future"):
+            queued = fixes.spawn_on_background(semantic, call, "Run it on the tracked background queue")
+        tracked = fixes.track(semantic, call, "Wrap the task in `track(...)`")
+        return fixes.first(durable, queued, tracked)
 
     def _spawned_task(self, call: ast.Call) -> Optional[tuple]:
         callee = spawned_task(self.semantic, call)

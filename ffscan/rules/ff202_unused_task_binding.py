@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import ast
+from typing import List
 
-from ffscan.model import Applicability, Impact
+from ffscan.model import Applicability, Fix, Impact
+from ffscan.rules import fixes
 from ffscan.rules.base import Rule
 from ffscan.semantic.tasks import Hold, PendingBindings, bound_locals, name_holds, spawned_task
 
@@ -72,15 +74,12 @@ class UnusedTaskBinding(Rule):
     )
     honours_detached = True
 
-    @classmethod
-    def fixes(cls, node, finding, fix_context):
-        from ffscan.fix.builders import track_fixes  # libcst: only under `ffscan fix`
-
-        return track_fixes(node, fix_context, "Wrap the task in `track(...)`")
-
     def __init__(self, semantic, sink) -> None:
         super().__init__(semantic, sink)
         self.pending = PendingBindings()
+
+    def _track(self, call: ast.Call) -> List[Fix]:
+        return fixes.first(fixes.track(self.semantic, call, "Wrap the task in `track(...)`"))
 
     def visit_Call(self, node: ast.Call) -> None:
         callee = spawned_task(self.semantic, node)
@@ -99,4 +98,4 @@ class UnusedTaskBinding(Rule):
     def _check(self, scope: ast.AST) -> None:
         for call, callee, bound in self.pending.pop(scope):
             if all(name_holds(self.semantic, scope, name)[0] is Hold.NONE for name in bound):
-                self.report(call, callee=callee, name=bound[0])
+                self.report(call, fixes=self._track(call), callee=callee, name=bound[0])

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import ast
+from typing import List
 
-from ffscan.model import Applicability, Impact
+from ffscan.model import Applicability, Fix, Impact
+from ffscan.rules import fixes
 from ffscan.rules.base import Rule
 from ffscan.semantic.tasks import (
     Hold,
@@ -75,15 +77,12 @@ class WeaklyHeldTask(Rule):
     )
     honours_detached = True
 
-    @classmethod
-    def fixes(cls, node, finding, fix_context):
-        from ffscan.fix.builders import track_fixes  # libcst: only under `ffscan fix`
-
-        return track_fixes(node, fix_context, "Wrap the task in `track(...)`")
-
     def __init__(self, semantic, sink) -> None:
         super().__init__(semantic, sink)
         self.pending = PendingBindings()
+
+    def _track(self, call: ast.Call) -> List[Fix]:
+        return fixes.first(fixes.track(self.semantic, call, "Wrap the task in `track(...)`"))
 
     def visit_Call(self, node: ast.Call) -> None:
         callee = spawned_task(self.semantic, node)
@@ -95,7 +94,7 @@ class WeaklyHeldTask(Rule):
             return
         hold, holder = hold_of(self.semantic, node)
         if hold is Hold.WEAK:
-            self.report(node, callee=callee, holder=weak_holder_text(holder))
+            self.report(node, fixes=self._track(node), callee=callee, holder=weak_holder_text(holder))
 
     def leave_FunctionDef(self, node: ast.FunctionDef) -> None:
         self._check(node)
@@ -110,4 +109,4 @@ class WeaklyHeldTask(Rule):
                 continue
             weak = [holder for hold, holder in holds if hold is Hold.WEAK]
             if weak:
-                self.report(call, callee=callee, holder=weak_holder_text(weak[0]))
+                self.report(call, fixes=self._track(call), callee=callee, holder=weak_holder_text(weak[0]))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import ast
+from typing import List
 
-from ffscan.model import Applicability, Impact
+from ffscan.model import Applicability, Fix, Impact
 from ffscan.semantic.stdlib import FUTURE_COMBINATORS
+from ffscan.rules import fixes
 from ffscan.rules.base import Rule
 from ffscan.semantic.tasks import Hold, PendingBindings, bound_locals, hold_of, name_holds
 
@@ -61,15 +63,12 @@ class DroppedFutureCombinator(Rule):
     )
     honours_detached = True
 
-    @classmethod
-    def fixes(cls, node, finding, fix_context):
-        from ffscan.fix.builders import track_fixes  # libcst: only under `ffscan fix`
-
-        return track_fixes(node, fix_context, "Wrap the future in `track(...)`")
-
     def __init__(self, semantic, sink) -> None:
         super().__init__(semantic, sink)
         self.pending = PendingBindings()
+
+    def _track(self, call: ast.Call) -> List[Fix]:
+        return fixes.first(fixes.track(self.semantic, call, "Wrap the future in `track(...)`"))
 
     def visit_Call(self, node: ast.Call) -> None:
         callee = self.names.qualified(node.func)
@@ -80,7 +79,7 @@ class DroppedFutureCombinator(Rule):
             self.pending.add(bound[0], node, callee, bound[1])
             return
         if hold_of(self.semantic, node)[0] is Hold.NONE:
-            self.report(node, callee=callee)
+            self.report(node, fixes=self._track(node), callee=callee)
 
     def leave_FunctionDef(self, node: ast.FunctionDef) -> None:
         self._check(node)
@@ -91,4 +90,4 @@ class DroppedFutureCombinator(Rule):
     def _check(self, scope: ast.AST) -> None:
         for call, callee, bound in self.pending.pop(scope):
             if all(name_holds(self.semantic, scope, name)[0] is Hold.NONE for name in bound):
-                self.report(call, callee=callee)
+                self.report(call, fixes=self._track(call), callee=callee)

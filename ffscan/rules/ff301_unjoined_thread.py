@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import ast
+from typing import Optional
 
-from ffscan.model import Applicability, Impact
+from ffscan.model import Applicability, Fix, Impact
 from ffscan.semantic.stdlib import THREAD_CLASSES
+from ffscan.rules import fixes
 from ffscan.rules.base import Rule
 from ffscan.semantic.threads import constructed_class, describe, drained_queue, handle_fate, is_daemon, thread_target, writes
 
@@ -81,20 +83,6 @@ class UnjoinedThread(Rule):
     )
     honours_detached = True
 
-    @classmethod
-    def fixes(cls, node, finding, fix_context):
-        import libcst as cst  # only under `ffscan fix`
-
-        from ffscan.fix import builders
-        from ffscan.model import Fix
-
-        if not isinstance(node, cst.Call):
-            return ()
-        daemon = builders.keyword(node, "daemon")
-        if daemon is None or not (isinstance(daemon.value, cst.Name) and daemon.value.value == "True"):
-            return ()
-        return [Fix.unsafe("Make it a non-daemon thread: `daemon=False`", {daemon.value: cst.Name("False")})]
-
     def __init__(self, semantic, sink) -> None:
         super().__init__(semantic, sink)
         self._made: list = []
@@ -126,4 +114,10 @@ class UnjoinedThread(Rule):
         region = self.names.enclosing_class(function) or self.semantic.tree
         if drained_queue(self.semantic, function, region):
             return  # its writes come from a queue that shutdown joins
-        self.report(node, target=describe(target))
+        self.report(node, fixes=fixes.first(self._non_daemon(node)), target=describe(target))
+
+    def _non_daemon(self, node: ast.Call) -> Optional[Fix]:
+        daemon = fixes.keyword(node, "daemon")
+        if daemon is None or not (isinstance(daemon.value, ast.Constant) and daemon.value.value is True):
+            return None
+        return Fix.unsafe("Make it a non-daemon thread: `daemon=False`", fixes.replace(self.semantic, daemon.value, "False"))

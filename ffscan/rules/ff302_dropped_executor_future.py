@@ -7,6 +7,7 @@ from typing import Optional, Tuple
 
 from ffscan.model import Applicability, Impact
 from ffscan.semantic.stdlib import is_loop_expression
+from ffscan.rules import fixes
 from ffscan.rules.base import Rule
 from ffscan.semantic.flow import Use, defining_scope, fate, name_loads
 from ffscan.semantic.threads import describe, executor_kind, handles_own_errors
@@ -87,18 +88,6 @@ class DroppedExecutorFuture(Rule):
     )
     honours_detached = True
 
-    @classmethod
-    def fixes(cls, node, finding, fix_context):
-        import libcst as cst  # only under `ffscan fix`
-
-        from ffscan.fix import builders
-
-        if not isinstance(node, cst.Call):
-            return ()
-        durable = builders.submitted_on_durable(node, fix_context, "Enqueue the registered task on the durable queue")
-        tracked = builders.track(node, fix_context, "Wrap the future in `track(...)`")
-        return [fix for fix in (durable, tracked) if fix is not None]
-
     def visit_Call(self, node: ast.Call) -> None:
         found = self._submitted(node)
         if found is None:
@@ -107,7 +96,9 @@ class DroppedExecutorFuture(Rule):
         if handles_own_errors(self.semantic, callable_expr):
             return
         if self._is_dropped(node):
-            self.report(node, callee=describe(callable_expr), api=api)
+            durable = fixes.submitted_on_durable(self.semantic, node, "Enqueue the registered task on the durable queue")
+            tracked = fixes.track(self.semantic, node, "Wrap the future in `track(...)`")
+            self.report(node, fixes=fixes.first(durable, tracked), callee=describe(callable_expr), api=api)
 
     def _submitted(self, call: ast.Call) -> Optional[Tuple[str, ast.expr]]:
         func = call.func

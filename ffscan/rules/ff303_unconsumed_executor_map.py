@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import ast
 
-from ffscan.model import Applicability, Impact
+from ffscan.model import Applicability, Fix, Impact
+from ffscan.rules import fixes
 from ffscan.rules.base import Rule
 from ffscan.semantic.flow import Use, defining_scope, fate, name_loads
 from ffscan.semantic.threads import describe, executor_kind
@@ -57,17 +58,6 @@ class UnconsumedExecutorMap(Rule):
     )
     honours_detached = True
 
-    @classmethod
-    def fixes(cls, node, finding, fix_context):
-        import libcst as cst  # only under `ffscan fix`
-
-        from ffscan.fix import builders
-        from ffscan.model import Fix
-
-        if not isinstance(node, cst.Call):
-            return ()
-        return [Fix.unsafe("Consume the results with `list(...)`", {node: builders.wrap_call("list", node)})]
-
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
         if not (isinstance(func, ast.Attribute) and func.attr == "map" and node.args):
@@ -75,7 +65,8 @@ class UnconsumedExecutorMap(Rule):
         if executor_kind(self.semantic, func.value, strict=True) is None:
             return
         if self._is_dropped(node):
-            self.report(node, receiver=describe(func.value), callee=describe(node.args[0]))
+            consume = Fix.unsafe("Consume the results with `list(...)`", *fixes.wrap(self.semantic, node, "list"))
+            self.report(node, fixes=[consume], receiver=describe(func.value), callee=describe(node.args[0]))
 
     def _is_dropped(self, call: ast.Call) -> bool:
         where = fate(self.semantic, call)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import ast
 from typing import Iterator, Optional
 
-from ffscan.model import Applicability, Impact
+from ffscan.model import Applicability, Fix, Impact
+from ffscan.rules import fixes
 from ffscan.rules.base import Rule
 from ffscan.semantic.threads import describe, executor_kind
 
@@ -66,22 +67,6 @@ class ExecutorShutdownWithoutWait(Rule):
         "its failures are never reported."
     )
 
-    @classmethod
-    def fixes(cls, node, finding, fix_context):
-        import libcst as cst  # only under `ffscan fix`
-
-        from ffscan.fix import builders
-        from ffscan.model import Fix
-
-        if not isinstance(node, cst.Call) or builders.in_async_function(node, fix_context):
-            return ()
-        wait = builders.keyword(node, "wait")
-        if wait is None and node.args and node.args[0].keyword is None and not node.args[0].star:
-            wait = node.args[0]
-        if wait is None or not (isinstance(wait.value, cst.Name) and wait.value.value == "False"):
-            return ()
-        return [Fix.unsafe("Wait for the submitted work: `wait=True`", {wait.value: cst.Name("True")})]
-
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
         if not (isinstance(func, ast.Attribute) and func.attr == "shutdown"):
@@ -96,7 +81,13 @@ class ExecutorShutdownWithoutWait(Rule):
         if executor_kind(self.semantic, receiver) is None:
             return
         if self._has_work(node, receiver):
-            self.report(node, receiver=describe(receiver))
+            self.report(node, fixes=fixes.first(self._wait_fix(node, wait)), receiver=describe(receiver))
+
+    def _wait_fix(self, node: ast.Call, wait: ast.expr) -> Optional[Fix]:
+        # Waiting inside `async def` would block the event loop: no fix there.
+        if fixes.in_async_function(self.semantic, node):
+            return None
+        return Fix.unsafe("Wait for the submitted work: `wait=True`", fixes.replace(self.semantic, wait, "True"))
 
     def _has_work(self, node: ast.Call, receiver: ast.expr) -> bool:
         key = _receiver_key(receiver)

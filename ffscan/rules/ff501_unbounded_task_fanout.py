@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import ast
 
-from ffscan.model import Applicability, Impact
+from ffscan.model import Applicability, Fix, Impact
 from ffscan.semantic.stdlib import SPAWN_WORDS
+from ffscan.rules import fixes
 from ffscan.rules.base import Rule
 from ffscan.semantic.fanout import (
     collector,
@@ -114,29 +115,6 @@ class UnboundedTaskFanout(Rule):
         "pools run dry, rate limits trip, and memory grows with the input."
     )
 
-    @classmethod
-    def fixes(cls, node, finding, fix_context):
-        import libcst as cst  # only under `ffscan fix`
-
-        from ffscan.fix import builders
-
-        if not isinstance(node, cst.Call):
-            return ()
-        title = "Run it on the tracked background queue, which bounds concurrency"
-        durable_title = "Enqueue the registered task on the durable queue, whose workers bound concurrency"
-        fixes = []
-        if finding.message.startswith("`threading.Thread`"):
-            fixes.append(builders.started_thread_on_durable(node, fix_context, durable_title))
-            fixes.append(builders.started_thread_on_background(node, fix_context, title))
-        elif (
-            finding.message.startswith(("`asyncio.create_task`", "`asyncio.ensure_future`"))
-            and builders.is_dropped(node, fix_context)
-            and builders.in_async_function(node, fix_context)
-        ):
-            fixes.append(builders.to_thread_on_durable(node, fix_context, durable_title))
-            fixes.append(builders.spawn_on_background(node, fix_context, title))
-        return [fix for fix in fixes if fix is not None]
-
     def __init__(self, semantic, sink) -> None:
         super().__init__(semantic, sink)
         self._candidates: list = []
@@ -173,7 +151,27 @@ class UnboundedTaskFanout(Rule):
             return  # a thread pool bounds it, or no request per item goes anywhere
         if limiter_in_sight(self.semantic, function, *work_functions(self.semantic, node)):
             return
-        self.report(node, spawner=spawner, iterable=_describe(loop.iter))
+        self.report(node, fixes=self._fixes(node, spawner), spawner=spawner, iterable=_describe(loop.iter))
+
+    def _fixes(self, node: ast.Call, spawner: str) -> List[Fix]:
+        semantic = self.semantic
+        title = "Run it on the tracked background queue, which bounds concurrency"
+        durable_title = "Enqueue the registered task on the durable queue, whose workers bound concurrency"
+        if spawner == "threading.Thread":
+            return fixes.first(
+                fixes.started_thread_on_durable(semantic, node, durable_title),
+                fixes.started_thread_on_background(semantic, node, title),
+            )
+        if (
+            spawner in ("asyncio.create_task", "asyncio.ensure_future")
+            and fixes.is_dropped(semantic, node)
+            and fixes.in_async_function(semantic, node)
+        ):
+            return fixes.first(
+                fixes.to_thread_on_durable(semantic, node, durable_title),
+                fixes.spawn_on_background(semantic, node, title),
+            )
+        return []
 
 
 def _describe(expr: ast.expr) -> str:

@@ -8,16 +8,13 @@ never open files: everything they may read is here.
 from __future__ import annotations
 
 import ast
-import re
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Tuple
 
+from ffscan.model import Location, line_starts
 from ffscan.semantic.names import NameResolver
 
 if TYPE_CHECKING:
     from ffscan.config import Settings
-
-# Python ends a line only at \n, \r\n and \r (not at form feeds or U+2028).
-LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 class SemanticModel:
@@ -64,23 +61,37 @@ class SemanticModel:
 
     # ---- source text ------------------------------------------------------------------------
 
-    def offset(self, line: int, byte_column: int) -> int:
-        """The character offset into `text` of an `ast` position (1-based line, UTF-8 byte column)."""
-        if self._line_starts is None:
-            self._line_starts = (0, *(match.end() for match in LINE_BREAK.finditer(self.text)))
-        start = self._line_starts[line - 1]
-        end = self._line_starts[line] if line < len(self._line_starts) else len(self.text)
-        line_text = self.text[start:end]
-        if line_text.isascii():
-            return start + byte_column
-        return start + len(line_text.encode("utf-8")[:byte_column].decode("utf-8", errors="replace"))
+    def line_text(self, line: int) -> str:
+        """Line `line` (1-based) with its line break; "" past the end."""
+        starts = self._starts()
+        if not 0 < line <= len(starts):
+            return ""
+        end = starts[line] if line < len(starts) else len(self.text)
+        return self.text[starts[line - 1] : end]
+
+    def location(self, line: int, byte_column: int) -> Location:
+        """A finding's position (character column) for an `ast` one (UTF-8 byte column)."""
+        text = self.line_text(line)
+        if text.isascii():
+            return Location(line, byte_column + 1)
+        return Location(line, len(text.encode("utf-8")[:byte_column].decode("utf-8", errors="replace")) + 1)
+
+    def start(self, node: ast.AST) -> Location:
+        return self.location(node.lineno, node.col_offset)  # type: ignore[attr-defined]
+
+    def end(self, node: ast.AST) -> Location:
+        return self.location(node.end_lineno, node.end_col_offset)  # type: ignore[attr-defined]
+
+    def offset(self, location: Location) -> int:
+        """The index into `text` of a position."""
+        starts = self._starts()
+        return starts[location.line - 1] + location.column - 1
 
     def segment(self, node: ast.AST) -> str:
         """The exact source text of `node` (without parentheses around it)."""
-        return self.text[self.start_offset(node) : self.end_offset(node)]
+        return self.text[self.offset(self.start(node)) : self.offset(self.end(node))]
 
-    def start_offset(self, node: ast.AST) -> int:
-        return self.offset(node.lineno, node.col_offset)  # type: ignore[attr-defined]
-
-    def end_offset(self, node: ast.AST) -> int:
-        return self.offset(node.end_lineno, node.end_col_offset)  # type: ignore[attr-defined]
+    def _starts(self) -> Tuple[int, ...]:
+        if self._line_starts is None:
+            self._line_starts = line_starts(self.text)
+        return self._line_starts

@@ -339,6 +339,37 @@ class NameResolver:
         return True
 
 
+    def is_registered_task(self, function: FunctionNode, queue: str) -> bool:
+        """Whether the outermost decorator registers the sync `function` with `queue`'s broker,
+        known from what the decorator resolves to, never from its spelling.
+
+        Celery: `@app.task` / `@app.task(...)` where `app = celery.Celery(...)` in this module,
+        and `@celery.shared_task`; Dramatiq: `@dramatiq.actor`. Only the outermost decorator
+        makes the name a task object with `.delay`/`.send`; an `async def` is never one (both
+        queues call their tasks as plain functions on a worker).
+        """
+        if not isinstance(function, ast.FunctionDef) or not function.decorator_list:
+            return False
+        decorator = function.decorator_list[0]
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        qualified = self.qualified(target)
+        if queue == "celery":
+            if qualified in CELERY_TASK_DECORATORS:
+                return True
+            return (
+                isinstance(target, ast.Attribute)
+                and target.attr == "task"
+                and self.instance_type(target.value) in CELERY_APPS
+            )
+        if queue == "dramatiq":
+            return qualified in DRAMATIQ_ACTOR_DECORATORS
+        return False
+
+
+CELERY_APPS = frozenset({"celery.Celery", "celery.app.Celery", "celery.app.base.Celery"})
+CELERY_TASK_DECORATORS = frozenset({"celery.shared_task", "celery.app.shared_task"})
+DRAMATIQ_ACTOR_DECORATORS = frozenset({"dramatiq.actor", "dramatiq.actor.actor"})
+
 
 def _decorator_name(decorator: ast.expr) -> str:
     target = decorator.func if isinstance(decorator, ast.Call) else decorator

@@ -1,0 +1,337 @@
+"""Fix builders shared by the rules: the shapes the tracked runtime needs, as text edits.
+
+Every builder reads the same `ast` the rule checked and returns a `Fix` (or None when the
+shape cannot be rewritten without changing more than it should). Nothing here edits a file:
+`ffscan.fix` applies, verifies and writes.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from ffscan.model import Edit, Fix
+from ffscan.semantic.model import SemanticModel
+from ffscan.semantic.names import FUNCTION_TYPES
+
+# Keywords of `TrackedQueue.spawn`/`submit` themselves: a job argument spelled the same would
+# be taken by the queue (a test keeps this list equal to the runtime's signatures).
+QUEUE_KEYWORDS = frozenset({"key", "priority", "name"})
+
+# How each durable queue enqueues a registered task: `fn.delay(*args)`, `fn.send(*args)`.
+DURABLE_METHODS = {"celery": "delay", "dramatiq": "send"}
+
+
+# ---- names the rewrite may use ------------------------------------------------------------
+
+
+def runtime_name(semantic: SemanticModel, name: str) -> Optional[str]:
+    """The local name that means the runtime's `name` here, or None when that name is taken.
+
+    An existing `from <runtime> import track as t` gives `t`; otherwise `track`, unless the
+    module already uses `track` for something else (a function of its own, a loop variable),
+    where the import would change what that name means.
+    """
+    used, imported = _module_names(semantic)
+    if name in imported:
+        return imported[name]
+    return None if name in used else name
+
+
+def runtime_imports(semantic: SemanticModel, name: str, local: str) -> Tuple[Tuple[str, str], ...]:
+    """`from <runtime> import name`, unless an alias of it is imported already."""
+    return ((semantic.settings.fix.runtime_module, name),) if local == name else ()
+
+
+def _module_names(semantic: SemanticModel) -> Tuple[frozenset, Dict[str, str]]:
+    """Every name the module binds or reads, and the runtime names it imports (name -> local)."""
+    cached = semantic.cache.get("fix_module_names")
+    if cached is not None:
+        return cached["names"]
+    runtime = semantic.settings.fix.runtime_module
+    used: set = set()
+    imported: Dict[str, str] = {}
+    for node in ast.walk(semantic.tree):
+        if isinstance(node, ast.Name):
+            used.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            used.add(node.name)
+        elif isinstance(node, ast.arg):
+            used.add(node.arg)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            used.update(node.names)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            used.add(node.name)
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module == runtime:
+            for alias in node.names:
+                imported.setdefault(alias.name, alias.asname or alias.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                used.add(alias.asname or alias.name.split(".")[0])
+        elif isinstance(node, _MATCH_CAPTURES) and getattr(node, "name", None):
+            used.add(node.name)  # type: ignore[attr-defined]
+    found = (frozenset(used), imported)
+    semantic.cache["fix_module_names"] = {"names": found}
+    return found
+
+
+# `case [*rest]` and `case Point() as p` bind names too (Python 3.10+).
+_MATCH_CAPTURES = tuple(getattr(ast, name) for name in ("MatchAs", "MatchStar") if hasattr(ast, name))
+
+
+# ---- where the node sits ------------------------------------------------------------------
+
+
+def in_async_function(semantic: SemanticModel, node: ast.AST) -> bool:
+    """Whether `node` runs in the body of an `async def` (a lambda or class ends the search)."""
+    for ancestor in semantic.ancestors(node):
+        if isinstance(ancestor, FUNCTION_TYPES):
+            return isinstance(ancestor, ast.AsyncFunctionDef)
+        if isinstance(ancestor, (ast.Lambda, ast.ClassDef)):
+            return False
+    return False
+
+
+def can_await_here(semantic: SemanticModel, node: ast.AST) -> bool:
+    """Whether `await` may be written at `node`: in an `async def`, outside a lambda, a class
+    body and a generator expression (an `await` there turns it into an async generator, which
+    `any()`, `list()` or a `for` loop can no longer consume)."""
+    for ancestor in semantic.ancestors(node):
+        if isinstance(ancestor, ast.GeneratorExp):
+            return False
+        if isinstance(ancestor, FUNCTION_TYPES):
+            return isinstance(ancestor, ast.AsyncFunctionDef)
+        if isinstance(ancestor, (ast.Lambda, ast.ClassDef)):
+            return False
+    return False
+
+
+def is_dropped(semantic: SemanticModel, node: ast.AST) -> bool:
+    """Whether `node` is a whole expression statement."""
+    return isinstance(semantic.parent(node), ast.Expr)
+
+
+# ---- edits ----------------------------------------------------------------------------------
+
+
+def wrap(semantic: SemanticModel, node: ast.AST, name: str) -> Tuple[Edit, Edit]:
+    """`name(<node>)`, keeping the node's own text (comments included) inside."""
+    return Edit.insertion(semantic.start(node), f"{name}("), Edit.insertion(semantic.end(node), ")")
+
+
+def replace(semantic: SemanticModel, node: ast.AST, content: str) -> Edit:
+    return Edit.replacement(semantic.start(node), semantic.end(node), content)
+
+
+def await_edits(semantic: SemanticModel, node: ast.expr) -> Tuple[Edit, ...]:
+    """`await <node>`, in parentheses where the next operation would otherwise be awaited
+    instead (`(await f()).x`, `(await f())[0]`, `(await f())()`)."""
+    parent = semantic.parent(node)
+    if isinstance(parent, (ast.Attribute, ast.Subscript)) and parent.value is node:
+        return Edit.insertion(semantic.start(node), "(await "), Edit.insertion(semantic.end(node), ")")
+    if isinstance(parent, ast.Call) and parent.func is node:
+        return Edit.insertion(semantic.start(node), "(await "), Edit.insertion(semantic.end(node), ")")
+    return (Edit.insertion(semantic.start(node), "await "),)
+
+
+def await_fix(semantic: SemanticModel, call: ast.expr, title: str) -> Fix:
+    """`await <call>`: unsafe where `await` may be written, display-only elsewhere (there the
+    cure, a kept task or a synchronous version, is a design decision)."""
+    edits = await_edits(semantic, call)
+    if can_await_here(semantic, call):
+        return Fix.unsafe(title, *edits)
+    return Fix.display_only("Await the coroutine from an `async def` caller", *edits)
+
+
+def track(semantic: SemanticModel, node: ast.expr, title: str) -> Optional[Fix]:
+    """`track(<node>)`: same object, kept alive until done, its failure reported. Safe."""
+    local = runtime_name(semantic, "track")
+    if local is None:
+        return None
+    return Fix.safe(title, *wrap(semantic, node, local), imports=runtime_imports(semantic, "track", local))
+
+
+def call_arguments_text(semantic: SemanticModel, call: ast.Call) -> str:
+    """The source between a call's parentheses, exactly as written (comments included)."""
+    after_func = semantic.text[semantic.offset(semantic.end(call.func)) : semantic.offset(semantic.end(call))]
+    opened = after_func.index("(")
+    return after_func[opened + 1 : -1]
+
+
+def arguments_text(semantic: SemanticModel, nodes: Sequence[ast.AST]) -> str:
+    """`a, *b, k=1` from argument nodes (expressions and keywords), in source order."""
+    ordered = sorted(nodes, key=lambda n: (n.lineno, n.col_offset))  # type: ignore[attr-defined]
+    return ", ".join(semantic.segment(n) for n in ordered)
+
+
+def _joined(first: str, rest: str) -> str:
+    """`first, rest` for an argument list, keeping the rest's own layout when it has one."""
+    if not rest.strip():
+        return first
+    return f"{first},{rest}" if rest[:1].isspace() else f"{first}, {rest}"
+
+
+def coroutine_call_parts(call: ast.Call) -> Optional[ast.Call]:
+    """For `spawner(fn(a, b=1))`: the inner call, when nothing else is passed to the spawner
+    and no argument of it would collide with the queue's own keywords."""
+    if len(call.args) != 1 or call.keywords or isinstance(call.args[0], ast.Starred):
+        return None
+    inner = call.args[0]
+    if not isinstance(inner, ast.Call):
+        return None
+    if any(keyword.arg in QUEUE_KEYWORDS for keyword in inner.keywords):
+        return None
+    return inner
+
+
+def spawn_on_background(semantic: SemanticModel, call: ast.Call, title: str) -> Optional[Fix]:
+    """`background.spawn(fn, *args)` for `create_task(fn(*args))`. Unsafe: timing and retries."""
+    inner = coroutine_call_parts(call)
+    local = runtime_name(semantic, "background")
+    if inner is None or local is None:
+        return None
+    content = f"{local}.spawn({_joined(semantic.segment(inner.func), call_arguments_text(semantic, inner))})"
+    return Fix.unsafe(title, replace(semantic, call, content), imports=runtime_imports(semantic, "background", local))
+
+
+def keyword(call: ast.Call, name: str) -> Optional[ast.keyword]:
+    for item in call.keywords:
+        if item.arg == name:
+            return item
+    return None
+
+
+def thread_job_parts(thread_call: ast.Call) -> Optional[Tuple[ast.expr, Tuple[ast.expr, ...]]]:
+    """For `Thread(target=f, args=(a, b))` (optionally `daemon=...`): (`f`, the args `a, b`).
+
+    Only that exact shape: a name, a group, positional arguments or other keywords would be
+    lost or mean something else on a pool thread.
+    """
+    if thread_call.args or any(item.arg is None for item in thread_call.keywords):
+        return None
+    names = {item.arg for item in thread_call.keywords}
+    if "target" not in names or not names <= {"target", "args", "daemon"}:
+        return None
+    target = keyword(thread_call, "target").value  # type: ignore[union-attr]
+    if isinstance(target, ast.Lambda):
+        return None  # `submit(lambda: ...)` works, but keep the person's shape readable
+    args_keyword = keyword(thread_call, "args")
+    arguments: Tuple[ast.expr, ...] = ()
+    if args_keyword is not None:
+        value = args_keyword.value
+        if not isinstance(value, (ast.Tuple, ast.List)) or any(isinstance(e, ast.Starred) for e in value.elts):
+            return None
+        arguments = tuple(value.elts)
+    return target, arguments
+
+
+def dropped_start(semantic: SemanticModel, thread_call: ast.Call) -> Optional[ast.Call]:
+    """The `.start()` call of the statement `Thread(...).start()`, given its `Thread(...)`."""
+    attribute = semantic.parent(thread_call)
+    if not (isinstance(attribute, ast.Attribute) and attribute.value is thread_call and attribute.attr == "start"):
+        return None
+    start = semantic.parent(attribute)
+    if isinstance(start, ast.Call) and not start.args and not start.keywords and is_dropped(semantic, start):
+        return start
+    return None
+
+
+def started_thread_on_background(semantic: SemanticModel, thread_call: ast.Call, title: str) -> Optional[Fix]:
+    """`background.submit(f, a)` for the statement `Thread(target=f, args=(a,)).start()`. Unsafe."""
+    start = dropped_start(semantic, thread_call)
+    parts = thread_job_parts(thread_call)
+    local = runtime_name(semantic, "background")
+    if start is None or parts is None or local is None:
+        return None
+    func, args = parts
+    content = f"{local}.submit({_joined(semantic.segment(func), arguments_text(semantic, args))})"
+    return Fix.unsafe(title, replace(semantic, start, content), imports=runtime_imports(semantic, "background", local))
+
+
+def callback_on_background(semantic: SemanticModel, callback: ast.expr, title: str) -> Optional[Fix]:
+    """`loop.call_soon(background.spawn, fn, x)` for `loop.call_soon(fn, x)`. Unsafe.
+
+    The loop calls `background.spawn(fn, x)` inside the running loop, which starts `fn(x)` as
+    a tracked job, where before it built a coroutine and dropped it.
+    """
+    local = runtime_name(semantic, "background")
+    if local is None:
+        return None
+    edit = Edit.insertion(semantic.start(callback), f"{local}.spawn, ")
+    return Fix.unsafe(title, edit, imports=runtime_imports(semantic, "background", local))
+
+
+# ---- a durable queue the project already uses (`[tool.ffscan.fix] durable-target`) ----------
+
+
+def durable_method(semantic: SemanticModel, func: ast.expr) -> Optional[str]:
+    """`delay`/`send` when `func` names a module-level def registered with the configured
+    durable queue; None otherwise (a parameter or local of the same name, a rebinding, an
+    import, a method: the task object is not certain)."""
+    target = semantic.settings.fix.durable_target
+    if target not in DURABLE_METHODS or not isinstance(func, ast.Name):
+        return None
+    function = semantic.names.function_def(func)
+    if not isinstance(function, ast.FunctionDef) or semantic.names.scope_of(function) is not semantic.names.module_scope:
+        return None
+    if not semantic.names.is_registered_task(function, target):
+        return None
+    return DURABLE_METHODS[target]
+
+
+def durable_call(semantic: SemanticModel, node: ast.AST, func: ast.expr, method: str, args: Sequence[ast.AST], title: str) -> Fix:
+    """`func.<method>(*args)` in place of `node`. Unsafe: the job now runs in another process,
+    later, with its arguments serialised."""
+    return Fix.unsafe(title, replace(semantic, node, f"{semantic.segment(func)}.{method}({arguments_text(semantic, args)})"))
+
+
+def submitted_on_durable(semantic: SemanticModel, call: ast.Call, title: str) -> Optional[Fix]:
+    """`fn.delay(a)` for the statement `executor.submit(fn, a)` or `loop.run_in_executor(ex, fn, a)`."""
+    if not isinstance(call.func, ast.Attribute) or not is_dropped(semantic, call):
+        return None
+    first = {"submit": 1, "run_in_executor": 2}.get(call.func.attr)
+    if first is None or len(call.args) < first or any(isinstance(a, ast.Starred) for a in call.args[:first]):
+        return None
+    func = call.args[first - 1]
+    method = durable_method(semantic, func)
+    if method is None:
+        return None
+    return durable_call(semantic, call, func, method, [*call.args[first:], *call.keywords], title)
+
+
+def started_thread_on_durable(semantic: SemanticModel, thread_call: ast.Call, title: str) -> Optional[Fix]:
+    """`fn.delay(a)` for the statement `Thread(target=fn, args=(a,)).start()`."""
+    start = dropped_start(semantic, thread_call)
+    parts = thread_job_parts(thread_call)
+    if start is None or parts is None:
+        return None
+    func, args = parts
+    method = durable_method(semantic, func)
+    if method is None:
+        return None
+    return durable_call(semantic, start, func, method, args, title)
+
+
+def to_thread_on_durable(semantic: SemanticModel, call: ast.Call, title: str) -> Optional[Fix]:
+    """`fn.delay(a)` for the statement `create_task(asyncio.to_thread(fn, a))`.
+
+    The only asyncio shape a durable queue can take: a coroutine function cannot be a Celery
+    or Dramatiq task, but the sync function `to_thread` runs can.
+    """
+    if semantic.settings.fix.durable_target not in DURABLE_METHODS or not is_dropped(semantic, call):
+        return None
+    inner = coroutine_call_parts(call)
+    if inner is None or semantic.names.qualified(inner.func) != "asyncio.to_thread":
+        return None
+    if not inner.args or isinstance(inner.args[0], ast.Starred):
+        return None
+    func = inner.args[0]
+    method = durable_method(semantic, func)
+    if method is None:
+        return None
+    return durable_call(semantic, call, func, method, [*inner.args[1:], *inner.keywords], title)
+
+
+def first(*fixes: Optional[Fix]) -> List[Fix]:
+    """The fixes that could be built, in the order given (best first)."""
+    return [fix for fix in fixes if fix is not None]
