@@ -174,52 +174,34 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
 def run_check_command(args: argparse.Namespace) -> int:
     from ffscan.engine import run_check
     from ffscan.report import ReportContext, render
+    from ffscan.report.console import check_diagnostics, without_summary
+    from ffscan.report.text import Progress
     from ffscan.rules import all_rule_infos
 
     settings = resolve_settings(args)
     fmt = args.format or "text"
-    out = sys.stdout
     if args.verbose:
         where = settings.config_path or "defaults (no [tool.ffscan] found)"
         print(f"ffscan {__version__}: configuration from {where}; root {settings.root}", file=sys.stderr)
     interactive = fmt == "text" and not args.quiet and args.output_file is None and sys.stderr.isatty() and not os.environ.get("CI")
-    from ffscan.report.text import Progress
-
     with Progress(enabled=interactive) as progress:
         result = run_check(args.paths, settings, progress=progress.update, jobs=args.jobs)
     if args.verbose:
         print(f"ffscan: checked {result.files_checked} file{'s' if result.files_checked != 1 else ''}", file=sys.stderr)
-    if result.files_checked == 0 and not result.missing:
-        print(
-            "ffscan: warning: no Python files to check under the given paths "
-            "(all excluded, or listed in a .gitignore: see --no-respect-gitignore)",
-            file=sys.stderr,
-        )
-    for missing in result.missing:
-        print(f"ffscan: error: {missing}: no such file or directory", file=sys.stderr)
-    for error in result.errors:
-        location = f"{error.path}:{error.line}" if error.line else error.path
-        print(f"ffscan: error: {location}: {error.message}", file=sys.stderr)
+    for line in check_diagnostics(result):
+        print(line, file=sys.stderr)
     context = ReportContext(
         rules=all_rule_infos(),
         root=Path.cwd(),  # findings' paths are relative to it (SARIF's %SRCROOT%)
         version=__version__,
-        color=args.output_file is None and use_color(args.no_color, out),
+        color=args.output_file is None and use_color(args.no_color, sys.stdout),
         statistics=args.statistics,
     )
     report = render(fmt, result, context)
     if args.quiet and fmt in ("text", "concise"):
-        report = "".join(line for line in report.splitlines(keepends=True)[:-1]) if result.findings else ""
-    if args.output_file is not None:
-        try:
-            args.output_file.parent.mkdir(parents=True, exist_ok=True)
-            args.output_file.write_text(report, encoding="utf-8")
-        except OSError as error:
-            print(f"ffscan: error: cannot write {args.output_file}: {error.strerror}", file=sys.stderr)
-            return EXIT_ERROR
-    else:
-        out.write(report)
-        out.flush()
+        report = without_summary(report, result)
+    if not _write_report(report, args.output_file):
+        return EXIT_ERROR
     if result.missing or result.errors:
         return EXIT_ERROR
     if result.findings and not args.exit_zero:
@@ -227,63 +209,52 @@ def run_check_command(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
+def _write_report(report: str, output_file: Optional[Path]) -> bool:
+    """Write to `output_file`, or stdout; False (with the reason on stderr) when it cannot."""
+    if output_file is None:
+        sys.stdout.write(report)
+        sys.stdout.flush()
+        return True
+    try:
+        output_file.parent.mkdir(parents=True, exist_ok=True)
+        output_file.write_text(report, encoding="utf-8")
+    except OSError as error:
+        print(f"ffscan: error: cannot write {output_file}: {error.strerror}", file=sys.stderr)
+        return False
+    return True
+
+
 def run_fix_command(args: argparse.Namespace) -> int:
     """Apply fixes (or print their diff); exit 1 while findings remain or a diff is shown."""
     from ffscan.engine.fixing import run_fix
+    from ffscan.report.console import fix_diagnostics
     from ffscan.report.diff import unified_diff
 
     settings = resolve_settings(args)
     run = run_fix(args.paths, settings, unsafe=args.unsafe_fixes, write=not args.diff)
-    for missing in run.missing:
-        print(f"ffscan: error: {missing}: no such file or directory", file=sys.stderr)
-    if run.runtime_problem:
-        print(f"ffscan: not applied: {run.runtime_problem}", file=sys.stderr)
     if args.diff:
         for outcome in run.changed_files:
             sys.stdout.write(unified_diff(outcome.path, outcome.original, outcome.fixed))
-    errors = [f for f in run.files if f.error]
-    for outcome in errors:
-        print(f"ffscan: {outcome.path}: {outcome.error}", file=sys.stderr)
-    left = [(outcome.path, finding, why) for outcome in run.files if not outcome.error for finding, why in outcome.left]
-    if not args.quiet:
-        for path, finding, why in left:
-            print(f"{path}:{finding.start.line}:{finding.start.column}: {finding.code} not fixed: {why}", file=sys.stderr)
-        verb = "Would fix" if args.diff or run.runtime_problem else "Fixed"
-        changed = run.changed_files
-        summary = f"{verb} {run.applied} finding{'s' if run.applied != 1 else ''} in {len(changed)} file{'s' if len(changed) != 1 else ''}"
-        if left:
-            summary += f"; {len(left)} left (see above)"
-        if errors:
-            summary += f"; {len(errors)} file{'s' if len(errors) != 1 else ''} left as they were"
-        print(summary + ".", file=sys.stderr)
+    for line in fix_diagnostics(run, diff=args.diff, quiet=args.quiet):
+        print(line, file=sys.stderr)
     if run.missing or run.runtime_problem:
         return EXIT_ERROR
     if args.diff:
         return EXIT_FINDINGS if run.changed_files else EXIT_CLEAN
+    left = any(outcome.left for outcome in run.files if not outcome.error)
+    errors = any(outcome.error for outcome in run.files)
     return EXIT_FINDINGS if left or errors else EXIT_CLEAN
 
 
 def run_vendor_command(args: argparse.Namespace) -> int:
-    """Copy ffscan/runtime (standard library only, relative imports) to a package of the project."""
-    import shutil
+    from ffscan.fix.vendor import VendorError, vendor_runtime
 
-    import ffscan.runtime
-
-    destination = args.destination
-    if destination.suffix == ".py":
-        destination = destination.with_suffix("")  # the runtime is a package, not one module
-    source = Path(ffscan.runtime.__file__).parent
-    if destination.exists() and not args.force:
-        print(f"ffscan: error: {destination} exists; use --force to replace it", file=sys.stderr)
-        return EXIT_ERROR
     try:
-        if destination.exists():
-            shutil.rmtree(destination)
-        shutil.copytree(source, destination, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    except OSError as error:
-        print(f"ffscan: error: cannot write {destination}: {error.strerror or error}", file=sys.stderr)
+        module = vendor_runtime(args.destination, force=args.force)
+    except VendorError as error:
+        print(f"ffscan: error: {error}", file=sys.stderr)
         return EXIT_ERROR
-    module = ".".join(destination.with_suffix("").parts).lstrip(".")
+    destination = args.destination.with_suffix("") if args.destination.suffix == ".py" else args.destination
     print(
         f"Wrote the tracked runtime to {destination}/. Point fixes at it with:\n\n"
         f'[tool.ffscan.fix]\nruntime-module = "{module}"'
@@ -320,48 +291,30 @@ def run_rules_command(args: argparse.Namespace) -> int:
 
     infos = list(all_rule_infos().values())
     if args.format == "json":
-        import json
+        from ffscan.report.console import rules_json
 
-        rows = [
-            {
-                "code": r.code,
-                "name": r.name,
-                "family": r.family.value,
-                "summary": r.summary,
-                "fixable": r.fix_applicability.value if r.fix_applicability else None,
-                "default": "on" if r.default_on else "off",
-                "off_reason": r.off_reason or None,
-            }
-            for r in infos
-        ]
-        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
-        return EXIT_CLEAN
-    from ffscan.report.text import render_rules_table
+        sys.stdout.write(rules_json(infos))
+    else:
+        from ffscan.report.text import render_rules_table
 
-    sys.stdout.write(render_rules_table(infos, use_color(args.no_color, sys.stdout)))
+        sys.stdout.write(render_rules_table(infos, use_color(args.no_color, sys.stdout)))
     return EXIT_CLEAN
 
 
 def run_rule_command(args: argparse.Namespace) -> int:
-    from ffscan.rules import all_rule_infos
+    from ffscan.rules import all_rule_infos, find_rule
 
     infos = all_rule_infos()
-    code = args.code.upper()
-    by_name = {info.name: info for info in infos.values()}
-    info = infos.get(code) or by_name.get(args.code)
+    info, hint = find_rule(args.code, infos)
     if info is None:
-        import difflib
-
-        close = difflib.get_close_matches(args.code, [*infos, *by_name], n=1)
-        hint = f"; did you mean {close[0]}?" if close else ""
         print(f"ffscan: error: unknown rule {args.code!r}{hint}", file=sys.stderr)
         return EXIT_ERROR
     if args.format == "markdown":
         sys.stdout.write(info.doc)
     elif args.format == "json":
-        import json
+        from ffscan.report.console import rule_json
 
-        sys.stdout.write(json.dumps({"code": info.code, "name": info.name, "doc": info.doc}, indent=2) + "\n")
+        sys.stdout.write(rule_json(info))
     else:
         from ffscan.report.text import render_rule_doc
 

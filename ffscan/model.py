@@ -252,3 +252,36 @@ class Fix:
 
 
 _APPLICABILITY_ORDER = (Applicability.SAFE, Applicability.UNSAFE, Applicability.DISPLAY_ONLY)
+
+
+@dataclass
+class FileFix:
+    """What `ffscan fix` did to one file."""
+
+    path: str
+    original: str
+    fixed: str
+    applied: List[Tuple[Finding, Fix]] = field(default_factory=list)
+    left: List[Tuple[Finding, str]] = field(default_factory=list)  # (finding, why not fixed)
+    error: Optional[str] = None  # the whole file was left alone, and why
+
+    @property
+    def changed(self) -> bool:
+        return self.error is None and self.fixed != self.original
+
+
+@dataclass
+class FixRun:
+    """Everything one `ffscan fix` did, for the reporters."""
+
+    files: List[FileFix] = field(default_factory=list)
+    missing: List[str] = field(default_factory=list)
+    runtime_problem: Optional[str] = None  # why no fix was applied at all
+
+    @property
+    def applied(self) -> int:
+        return sum(len(f.applied) for f in self.files if f.changed)
+
+    @property
+    def changed_files(self) -> List[FileFix]:
+        return [f for f in self.files if f.changed]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from ffscan.config import Settings
@@ -22,39 +21,10 @@ from ffscan.engine.sources import SourceFile, Unanalysable, decode_source, split
 from ffscan.fix.apply import CannotEdit, apply_fixes
 from ffscan.fix.dependency import runtime_importable
 from ffscan.fix.write import write_atomically
-from ffscan.model import Applicability, Finding, Fix
+from ffscan.model import Applicability, FileFix, Finding, Fix, FixRun
 from ffscan.rules import all_rules
 
 MAX_PASSES = 4
-
-
-@dataclass
-class FileFix:
-    path: str
-    original: str
-    fixed: str
-    applied: List[Tuple[Finding, Fix]] = field(default_factory=list)
-    left: List[Tuple[Finding, str]] = field(default_factory=list)  # (finding, why not fixed)
-    error: Optional[str] = None  # the whole file was left alone, and why
-
-    @property
-    def changed(self) -> bool:
-        return self.error is None and self.fixed != self.original
-
-
-@dataclass
-class FixRun:
-    files: List[FileFix] = field(default_factory=list)
-    missing: List[str] = field(default_factory=list)
-    runtime_problem: Optional[str] = None  # why no fix was applied at all
-
-    @property
-    def applied(self) -> int:
-        return sum(len(f.applied) for f in self.files if f.changed)
-
-    @property
-    def changed_files(self) -> List[FileFix]:
-        return [f for f in self.files if f.changed]
 
 
 def run_fix(paths: Sequence[str], settings: Settings, unsafe: bool, write: bool) -> FixRun:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import pkgutil
 import re
-from typing import Dict, FrozenSet, Iterable, Optional, Sequence, Type
+from typing import Dict, FrozenSet, Iterable, Optional, Sequence, Tuple, Type
 
 from ffscan.model import RuleInfo
 from ffscan.rules.base import Rule, first_doc_sentence, rule_doc
@@ -100,3 +101,13 @@ def rule_info(rule: Type[Rule]) -> RuleInfo:
 
 def all_rule_infos() -> Dict[str, RuleInfo]:
     return {code: rule_info(rule) for code, rule in all_rules().items()}
+
+
+def find_rule(code_or_name: str, infos: Dict[str, RuleInfo]) -> Tuple[Optional[RuleInfo], str]:
+    """The rule a code (`ff201`) or name (`dangling-task`) names, or None and a did-you-mean hint."""
+    by_name = {info.name: info for info in infos.values()}
+    info = infos.get(code_or_name.upper()) or by_name.get(code_or_name)
+    if info is not None:
+        return info, ""
+    close = difflib.get_close_matches(code_or_name, [*infos, *by_name], n=1)
+    return None, f"; did you mean {close[0]}?" if close else ""
