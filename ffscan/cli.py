@@ -264,7 +264,7 @@ def run_vendor_command(args: argparse.Namespace) -> int:
 
 def run_jobs_command(args: argparse.Namespace) -> int:
     """Print the jobs a SQLiteJournal recorded, and counts per status."""
-    from ffscan.runtime.journal import read_journal, render_jobs_table, summarize
+    from ffscan.runtime.journal import read_journal, summarize
 
     try:
         rows = read_journal(args.journal)
@@ -277,12 +277,9 @@ def run_jobs_command(args: argparse.Namespace) -> int:
 
         sys.stdout.write(json.dumps({"summary": summary, "jobs": rows}, indent=2, default=str) + "\n")
         return EXIT_CLEAN
-    from rich.console import Console
+    from ffscan.report.jobs import render_jobs
 
-    console = Console(no_color=not use_color(args.no_color, sys.stdout), highlight=False)
-    console.print(render_jobs_table(rows, title=str(args.journal)))
-    counts = ", ".join(f"{status} {count}" for status, count in summary["by_status"].items() if count)
-    console.print(f"{summary['total']} jobs: {counts or 'none'}")
+    sys.stdout.write(render_jobs(rows, summary, str(args.journal), use_color(args.no_color, sys.stdout)))
     return EXIT_CLEAN
 
 

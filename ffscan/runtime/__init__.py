@@ -24,7 +24,7 @@ from .job import (
     SUCCEEDED,
     Job,
 )
-from .journal import SQLiteJournal, read_journal, render_jobs_table, summarize
+from .journal import SQLiteJournal, read_journal, summarize
 from .queue import NotAwaitable, TrackedQueue, log_job_failure
 from .stats import FailureRecord, QueueStats, ShutdownReport
 from .track import pending_count, set_error_hook, track, tracked
@@ -53,7 +53,6 @@ __all__ = [
     "log_job_failure",
     "pending_count",
     "read_journal",
-    "render_jobs_table",
     "set_error_hook",
     "summarize",
     "track",

@@ -221,28 +221,6 @@ def summarize(path: str | os.PathLike[str], recent: int = 10) -> dict[str, Any]:
     }
 
 
-def render_jobs_table(rows: list[dict[str, Any]], title: str | None = None) -> Any:
-    """Return a rich Table of journal rows, for `ffscan jobs PATH`."""
-    from rich.table import Table  # imported here so the runtime itself never needs rich
-    from rich.text import Text  # plain Text: brackets in names and errors are not markup
-
-    table = Table(title=title)
-    for column in ("id", "name", "status", "attempts", "created", "took", "last error"):
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        cells = (
-            row["id"],
-            row["name"],
-            row["status"],
-            str(row["attempts"]),
-            _clock(row["created"]),
-            _duration(row["started"], row["finished"]),
-            row["last_error"] or "",
-        )
-        table.add_row(*(Text(cell) for cell in cells))
-    return table
-
-
 def _row_of(job: Job) -> tuple[Any, ...]:
     status = INTERRUPTED if job.status == CANCELLED else job.status
     error = describe_error(job.last_error) if job.last_error is not None else None
@@ -308,9 +286,9 @@ def _require_loop_for_coroutines(queue: TrackedQueue, names: list[str]) -> None:
         raise RuntimeError("replay() of coroutine jobs needs a running event loop; call it from async code") from None
 
 
-def _clock(timestamp: float | None) -> str:
+def clock(timestamp: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(timestamp)) if timestamp else ""
 
 
-def _duration(started: float | None, finished: float | None) -> str:
+def duration(started: float | None, finished: float | None) -> str:
     return f"{finished - started:.2f}s" if started and finished else ""

@@ -19,7 +19,6 @@ from ffscan.runtime import (
     SQLiteJournal,
     TrackedQueue,
     read_journal,
-    render_jobs_table,
     summarize,
 )
 
@@ -276,7 +275,8 @@ def test_read_journal_explains_a_missing_or_foreign_file(tmp_path):
 
 
 def test_render_jobs_table_shows_brackets_literally(tmp_path):
-    pytest.importorskip("rich")
+    from ffscan.report.jobs import render_jobs_table
+
     from rich.console import Console
 
     journal = SQLiteJournal(tmp_path / "jobs.db")
