@@ -9,5 +9,5 @@ def pytest_addoption(parser):
     parser.addoption(
         "--update-fixtures",
         action="store_true",
-        help="rewrite fix snapshots (fixtures/FFnnn/fixed.py, fixtures/fix_imports/*) from the current output",
+        help="rewrite snapshots (fixtures/FFnnn/fixed.py and report.txt, fixtures/fix_imports/*) from the current output",
     )

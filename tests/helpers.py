@@ -52,3 +52,13 @@ def describe_mismatch(expected_set: Counter, found_set: Counter) -> str:
     lines = [f"missing: {line} {code}" for (line, code) in sorted((expected_set - found_set).elements())]
     lines += [f"unexpected: {line} {code}" for (line, code) in sorted((found_set - expected_set).elements())]
     return "\n".join(lines)
+
+
+def snapshot(request, path: Path, text: str) -> None:
+    """Compare `text` with the file at `path` byte for byte, or rewrite it under --update-fixtures."""
+    data = text.encode("utf-8")
+    if request.config.getoption("--update-fixtures"):
+        path.write_bytes(data)
+        return
+    assert path.exists(), f"{path.relative_to(ROOT)} is missing; run pytest --update-fixtures"
+    assert path.read_bytes() == data, f"{path.relative_to(ROOT)} differs; run pytest --update-fixtures and review the diff"

@@ -27,7 +27,7 @@ from ffscan.fix.write import write_atomically
 from ffscan.model import Applicability, Edit, Fix
 from ffscan.rules import all_rules
 from ffscan.rules.ff201_dangling_task import DanglingTask
-from helpers import ALL_CODES, FIXTURES, ROOT
+from helpers import ALL_CODES, FIXTURES, ROOT, snapshot
 
 FIXABLE = sorted(code for code, rule in all_rules().items() if rule.fix_applicability is not None)
 FIXABLE_DIRS = [FIXTURES / code for code in FIXABLE if (FIXTURES / code / "bad.py").exists()]
@@ -40,16 +40,6 @@ TRACKED = "import asyncio\n\nfrom ffscan.runtime import track\n\n\nasync def han
 def fixed(data: bytes, unsafe: bool = True, path: str = "example.py", settings: Settings = None):
     source = decode_source(data, path)
     return fix_text(source, settings or Settings(root=ROOT), ALL_CODES, "example", unsafe=unsafe)
-
-
-def snapshot(request, path: Path, text: str) -> None:
-    """Compare `text` with the file at `path` byte for byte, or rewrite it under --update-fixtures."""
-    data = text.encode("utf-8")
-    if request.config.getoption("--update-fixtures"):
-        path.write_bytes(data)
-        return
-    assert path.exists(), f"{path.relative_to(ROOT)} is missing; run pytest --update-fixtures"
-    assert path.read_bytes() == data, f"{path.relative_to(ROOT)} differs; run pytest --update-fixtures and review the diff"
 
 
 def test_every_fixable_rule_has_a_fixture():

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from ffscan.config import Settings, load_settings
-from helpers import FIXTURES, ROOT, check_text, describe_mismatch, expected, found
+from ffscan.model import RunResult
+from ffscan.report import concise
+from helpers import FIXTURES, ROOT, check_text, describe_mismatch, expected, found, snapshot
 
 # A folder without bad.py documents where its rule is tested instead (see its README.md).
 RULE_DIRS = sorted(p for p in FIXTURES.iterdir() if p.is_dir() and p.name.startswith("FF") and (p / "bad.py").exists())
@@ -37,3 +39,12 @@ def test_good_fixture_is_silent_under_all_rules(folder):
     result = check_text(text, path=f"fixtures/{folder.name}/good.py", settings=folder_settings(folder))
     assert [(f.start.line, f.code, f.message) for f in result.findings] == []
     assert result.errors == []
+
+
+@pytest.mark.parametrize("folder", RULE_DIRS, ids=lambda p: p.name)
+def test_concise_report_of_bad_equals_its_snapshot(request, folder):
+    # report.txt pins each finding's column and wording; it changes only with --update-fixtures.
+    text = (folder / "bad.py").read_text(encoding="utf-8")
+    result = check_text(text, path=f"fixtures/{folder.name}/bad.py", settings=folder_settings(folder))
+    report = "\n".join(concise.finding_lines(RunResult(findings=result.findings))) + "\n"
+    snapshot(request, folder / "report.txt", report)
