@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ast
 from collections import Counter
 
 from ffscan.cli import main
 from ffscan.config import Settings
 from ffscan.engine import run_check
+from ffscan.engine.runner import link_parents
 from ffscan.semantic.index import ProjectIndex
+from ffscan.semantic.model import SemanticModel
 from ffscan.semantic.summary import summarize_module
 from helpers import FIXTURES, expected
 
@@ -55,43 +58,32 @@ def test_suppression_applies_to_findings_the_index_settles(tmp_path, monkeypatch
 
 
 def test_index_follows_reexport_chains_and_stops_at_cycles_and_sync_defs():
-    import ast
-
-    summaries = [
-        summarize_module(ast.parse("async def audit(): pass\ndef sync(): pass\n"), "pkg.db"),
-        summarize_module(ast.parse("from .db import audit, sync\n"), "pkg.api"),
-        summarize_module(ast.parse("from pkg.api import audit as log\nfrom .loop import a\n"), "pkg.top"),
-        summarize_module(ast.parse("from .top import a\n"), "pkg.loop"),
-    ]
-    index = ProjectIndex(summaries)
-    assert index.is_coroutine_function("pkg.top.log") is True
-    assert index.is_coroutine_function("pkg.api.sync") is False
-    assert index.is_coroutine_function("pkg.top.a") is False  # a -> pkg.loop.a -> pkg.top.a
-    assert index.is_coroutine_function("pkg.nowhere") is False
+    index = ProjectIndex(
+        [
+            summary_of("async def audit(): pass\ndef sync(): pass\n", "pkg.db"),
+            summary_of("from .db import audit, sync\n", "pkg.api"),
+            summary_of("from pkg.api import audit as log\nfrom .loop import a\n", "pkg.top"),
+            summary_of("from .top import a\n", "pkg.loop"),
+        ]
+    )
+    assert coroutine(index, "pkg.top.log") is True
+    assert coroutine(index, "pkg.api.sync") is False
+    assert coroutine(index, "pkg.top.a") is False  # a -> pkg.loop.a -> pkg.top.a
+    assert coroutine(index, "pkg.nowhere") is False
 
 
 def test_a_name_bound_twice_at_top_level_is_not_a_coroutine_function():
-    import ast
+    index = ProjectIndex([summary_of("async def f(): pass\nf = wrap(f)\n", "m")])
+    assert coroutine(index, "m.f") is False
+    both_async = ProjectIndex([summary_of("try:\n    async def f(): pass\nexcept ImportError:\n    async def f(): pass\n", "m")])
+    assert coroutine(index, "m.f") is False and coroutine(both_async, "m.f") is True
 
-    summary = summarize_module(ast.parse("async def f(): pass\nf = wrap(f)\n"), "m")
-    assert summary.coroutine_functions == frozenset()
-    assert "f" in summary.other_names
+
+def summary_of(text: str, module: str, is_package: bool = False):
+    semantic = SemanticModel(ast.parse(text), text, Settings(), module, is_package)
+    link_parents(semantic)
+    return summarize_module(semantic)
 
 
-def test_fix_awaits_coroutines_from_other_modules_and_a_second_run_changes_nothing(tmp_path, monkeypatch, capsys):
-    import shutil
-
-    shutil.copytree(PACKAGE / "shop", tmp_path / "shop")
-    (tmp_path / "pyproject.toml").write_text("[tool.ffscan]\n")
-    monkeypatch.chdir(tmp_path)
-    assert main(["fix", "--unsafe-fixes", "shop"]) == 0
-    fixed = (tmp_path / "shop" / "handlers.py").read_text(encoding="utf-8").splitlines()
-    assert fixed[6:10] == [
-        '    await audit("created")  # expect: FF101',
-        '    await db.audit("created")  # expect: FF101',
-        "    await send_receipt(order_id)  # expect: FF101",
-        "    await notify(order_id)  # expect: FF101",
-    ]
-    capsys.readouterr()
-    assert main(["fix", "--unsafe-fixes", "--diff", "shop"]) == 0
-    assert capsys.readouterr().out == ""
+def coroutine(index: ProjectIndex, dotted: str) -> bool:
+    return index.answer(("coroutine", ("call", ("global", dotted)))) == {}

@@ -4,10 +4,19 @@ what needs the whole program."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Dict, FrozenSet, List, NamedTuple, Optional, Sequence
+from pathlib import Path
+from typing import (
+    TYPE_CHECKING,
+    Callable,
+    Dict,
+    FrozenSet,
+    List,
+    NamedTuple,
+    Optional,
+    Sequence,
+)
 
 from ffscan.config import Settings
 from ffscan.engine.discovery import discover, display_path, matches_glob, module_name
@@ -74,10 +83,11 @@ class Analysis:
         if not deferred:
             return []
         if self._index is None:
-            from ffscan.semantic.index import ProjectIndex  # networkx: only when another module must decide
+            from ffscan.semantic.index import ProjectIndex
 
             self._index = ProjectIndex(self.summaries)
-        return self._index.settle(deferred)
+        confirmed, _ = self._index.settle(deferred)
+        return confirmed
 
 
 def run_check(

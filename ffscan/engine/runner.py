@@ -11,11 +11,12 @@ from typing import Callable, Dict, FrozenSet, List, Optional, Sequence, Tuple, T
 from ffscan.config import Settings
 from ffscan.engine import suppress
 from ffscan.engine.sources import SourceFile, Unanalysable, parse_source, read_source
-from ffscan.semantic.summary import Deferred, ModuleSummary, summarize_module
 from ffscan.model import Finding, Fix, Location, RunError
 from ffscan.rules import all_rules
 from ffscan.rules.base import Rule, make_file_finding
+from ffscan.semantic.index import ProjectIndex
 from ffscan.semantic.model import SemanticModel
+from ffscan.semantic.summary import Deferred, ModuleSummary, summarize_module
 
 
 @dataclass
@@ -40,7 +41,7 @@ class FileContext:
         # suppression comment may also stand.
         self.statement_spans: List[Tuple[int, int]] = []
         # Findings that need another module to decide (see ffscan.semantic.index), with their spans.
-        self.deferred: List[Tuple[Finding, str]] = []
+        self.deferred: List[Tuple[Finding, tuple, str]] = []  # (finding, query, message template)
         self.deferred_spans: List[Tuple[int, int]] = []
 
     def add_finding(
@@ -50,7 +51,8 @@ class FileContext:
         end_node: ast.AST,
         message: str,
         fixes: Sequence[Fix] = (),
-        requires: Optional[str] = None,
+        query: Optional[tuple] = None,
+        template: str = "",
     ) -> None:
         start = self.location(node.lineno, node.col_offset)  # type: ignore[attr-defined]
         end_line = getattr(end_node, "end_lineno", None) or start.line
@@ -72,11 +74,11 @@ class FileContext:
             source_lines=tuple(self.source.line(n) for n in range(start.line, end.line + 1)),
         )
         span = _header_span(statement, start.line)
-        if requires is None:
+        if query is None:
             self.findings.append(finding)
             self.statement_spans.append(span)
         else:
-            self.deferred.append((finding, requires))
+            self.deferred.append((finding, query, template))
             self.deferred_spans.append(span)
 
     def location(self, line: int, byte_column: int) -> Location:
@@ -131,24 +133,38 @@ def check_source(source: SourceFile, settings: Settings, codes: FrozenSet[str], 
         if code in codes and any(_handlers(cls)) and _may_fire(cls, settings, source.text)
     ]
     ctx = FileContext(source, tree, settings, module_name)
-    result = FileResult(
-        source.path, summary=summarize_module(tree, module_name, is_package(source.path)), digest=text_digest(source.text)
-    )
-    if rule_classes:
-        try:
+    result = FileResult(source.path, digest=text_digest(source.text))
+    try:
+        if rule_classes:
             _Pass(ctx, rule_classes, result.errors).run(tree)
-        except RecursionError:
-            problem = Unanalysable("FF004", "ffscan's analysis recursed past Python's limit")
-            return _unanalysable(source.path, problem, source, codes)
+        result.summary = summarize_module(ctx.semantic, deep=bool(rule_classes))
+    except RecursionError:
+        problem = Unanalysable("FF004", "ffscan's analysis recursed past Python's limit")
+        return _unanalysable(source.path, problem, source, codes)
+    if ctx.deferred:
+        # What this module alone can decide is decided here; the rest waits for the others.
+        pending = [finding for finding, _, _ in ctx.deferred]
+        kept_pending, _ = suppress.apply(pending, ctx.deferred_spans, source.text)
+        still = {id(finding) for finding in kept_pending}
+        deferred = [Deferred(f, query, template) for f, query, template in ctx.deferred if id(f) in still]
+        confirmed, result.deferred = ProjectIndex([result.summary], final=False).settle(deferred)
+        ctx.findings.extend(confirmed)
+        ctx.statement_spans.extend((0, 0) for _ in confirmed)  # suppression was applied already
     kept, suppressed = suppress.apply(ctx.findings, ctx.statement_spans, source.text)
     result.findings = sorted(kept, key=Finding.sort_key)
     result.suppressed = suppressed
-    if ctx.deferred:
-        pending = [finding for finding, _ in ctx.deferred]
-        kept_deferred, _ = suppress.apply(pending, ctx.deferred_spans, source.text)
-        still = {id(finding) for finding in kept_deferred}
-        result.deferred = [Deferred(f, requires) for f, requires in ctx.deferred if id(f) in still]
     return result
+
+
+def link_parents(semantic: SemanticModel) -> None:
+    """Link every node to its parent, as the pass does, for a file no rule traversed."""
+    parents = semantic.parents
+    stack = [semantic.tree]
+    while stack:
+        node = stack.pop()
+        for child in ast.iter_child_nodes(node):
+            parents[child] = node
+            stack.append(child)
 
 
 def text_digest(text: str) -> str:
@@ -186,6 +202,7 @@ def _handlers(cls: Type[Rule]) -> Tuple[Dict[str, str], Dict[str, str]]:
 # skipped, which removes about a fifth of all visits.
 _SKIPPED_FIELDS = frozenset({"ctx", "op", "ops", "kind", "type_comment"})
 _CHILD_FIELDS: Dict[type, Tuple[str, ...]] = {}
+_FUNCTION_LIKE = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 
 
 def _child_fields(node_type: type) -> Tuple[str, ...]:
@@ -205,6 +222,7 @@ class _Pass:
         self.enter: Dict[type, List[Tuple[Rule, Callable]]] = {}
         self.leave: Dict[type, List[Tuple[Rule, Callable]]] = {}
         self.failed: set = set()
+        self.functions: List[Optional[ast.AST]] = [None]  # the def or lambda whose code is being visited
         for cls in rule_classes:
             rule = cls(ctx.semantic, ctx)
             visits, leaves = _handlers(cls)
@@ -242,11 +260,19 @@ class _Pass:
             elif value is not None and isinstance(value, ast.AST):
                 parents[value] = node
                 children.append(value)
+        if node_type is ast.Call:
+            semantic.calls_by_function.setdefault(self.functions[-1], []).append(node)
         handlers = self.enter.get(node_type)
         if handlers:
             self.dispatch(handlers, node)
-        for child in children:
-            self.visit(child)
+        if node_type in _FUNCTION_LIKE:
+            self.functions.append(node)
+            for child in children:
+                self.visit(child)
+            self.functions.pop()
+        else:
+            for child in children:
+                self.visit(child)
         handlers = self.leave.get(node_type)
         if handlers:
             self.dispatch(handlers, node)

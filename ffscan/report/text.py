@@ -178,7 +178,8 @@ class Progress:
         if self._bar is None:
             if time.monotonic() - self._started < self.delay or done >= total:
                 return
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress as RichProgress, TimeElapsedColumn
+            from rich.progress import BarColumn, MofNCompleteColumn, TimeElapsedColumn
+            from rich.progress import Progress as RichProgress
 
             self._bar = RichProgress(
                 "[progress.description]Checking", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import string
 from typing import Any, ClassVar, Optional, Protocol, Sequence, Tuple
 
 from ffscan.model import Applicability, Finding, Fix, Impact, Location, Severity
@@ -20,7 +21,8 @@ class FindingSink(Protocol):
         end_node: ast.AST,
         message: str,
         fixes: Sequence[Fix] = (),
-        requires: Optional[str] = None,
+        query: Optional[tuple] = None,
+        template: str = "",
     ) -> None: ...
 
 
@@ -70,15 +72,27 @@ class Rule:
         the ways to fix it, best first."""
         self.sink.add_finding(self, node, end_node or node, self.message.format(**fields), fixes=fixes)
 
-    def report_if_coroutine_function(
-        self, node: ast.AST, qualified: str, fixes: Sequence[Fix] = (), **fields: Any
-    ) -> None:
-        """Report `node` once the whole program shows `qualified` is a coroutine function.
+    def report_if(self, node: ast.AST, query: tuple, fixes: Sequence[Fix] = (), **fields: Any) -> None:
+        """Report `node` if the semantic model answers `query` with yes (see
+        ffscan.semantic.index.ProjectIndex.answer): at the end of this file when the module
+        alone can tell, after every file is checked when another module must.
 
-        For calls into other modules of the project: the whole-program index settles it after every file
-        is checked, so each file is still parsed once and checked on its own.
+        Message fields the rule does not give come from the answer (such as the path by
+        which a function runs in the background).
         """
-        self.sink.add_finding(self, node, node, self.message.format(**fields), fixes=fixes, requires=qualified)
+        template = string.Formatter().vformat(self.message, (), _Partial(fields))
+        self.sink.add_finding(self, node, node, template, fixes=fixes, query=query, template=template)
+
+
+class _Partial(dict):
+    """Format fields that are given; keep `{name}` for the others. Given values are escaped so
+    that a second `format` with the answer's fields leaves them as they are."""
+
+    def __init__(self, fields: dict) -> None:
+        super().__init__({k: str(v).replace("{", "{{").replace("}", "}}") for k, v in fields.items()})
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
 
 
 def first_doc_sentence(rule_cls: type) -> str:

@@ -6,10 +6,15 @@ import ast
 from typing import Iterator
 
 from ffscan.model import Applicability, Impact
-from ffscan.semantic.stdlib import COROUTINE_WORDS
 from ffscan.rules import fixes as fixes_
 from ffscan.rules.base import Rule
-from ffscan.semantic.coroutines import coroutine_call, expects_warning, project_callee, spelled
+from ffscan.semantic.coroutines import (
+    coroutine_call,
+    coroutine_query,
+    expects_warning,
+    spelled,
+)
+from ffscan.semantic.stdlib import COROUTINE_WORDS
 
 
 class UnawaitedCoroutine(Rule):
@@ -103,9 +108,9 @@ class UnawaitedCoroutine(Rule):
             if callee is not None:
                 self.report(call, fixes=fixes, callee=callee)
                 continue
-            imported = project_callee(self.semantic, call)
-            if imported is not None:
-                self.report_if_coroutine_function(call, imported, fixes=fixes, callee=spelled(call.func))
+            query = coroutine_query(self.semantic, call)
+            if query is not None:
+                self.report_if(call, query, fixes=fixes, callee=spelled(call.func))
 
 
 def _dropped_calls(value: ast.expr) -> Iterator[ast.Call]:

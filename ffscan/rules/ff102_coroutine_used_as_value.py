@@ -6,10 +6,10 @@ import ast
 from typing import Optional
 
 from ffscan.model import Applicability, Impact
-from ffscan.semantic.stdlib import COROUTINE_WORDS
 from ffscan.rules import fixes
 from ffscan.rules.base import Rule
 from ffscan.semantic.coroutines import coroutine_call, expects_warning
+from ffscan.semantic.stdlib import COROUTINE_WORDS
 
 # Builtins that read a value's truth, text, size or items instead of awaiting it.
 _VALUE_BUILTINS = frozenset(

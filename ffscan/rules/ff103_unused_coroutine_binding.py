@@ -6,11 +6,16 @@ import ast
 from typing import Dict, Iterator, List, Optional, Tuple
 
 from ffscan.model import Applicability, Impact
-from ffscan.semantic.stdlib import COROUTINE_WORDS
 from ffscan.rules import fixes
 from ffscan.rules.base import Rule
-from ffscan.semantic.coroutines import coroutine_call, expects_warning, project_callee, spelled
+from ffscan.semantic.coroutines import (
+    coroutine_call,
+    coroutine_query,
+    expects_warning,
+    spelled,
+)
 from ffscan.semantic.flow import is_declared_global, name_loads
+from ffscan.semantic.stdlib import COROUTINE_WORDS
 
 # Calls that can read any local variable by name.
 _INTROSPECTION = frozenset({"locals", "vars", "eval", "exec"})
@@ -102,9 +107,9 @@ class UnusedCoroutineBinding(Rule):
             if callee is not None:
                 self._pending.setdefault(function, []).append((call, callee, bound, None))
                 continue
-            imported = project_callee(self.semantic, call)
-            if imported is not None:
-                self._pending.setdefault(function, []).append((call, spelled(call.func), bound, imported))
+            query = coroutine_query(self.semantic, call)
+            if query is not None:
+                self._pending.setdefault(function, []).append((call, spelled(call.func), bound, query))
 
     def leave_FunctionDef(self, node: ast.FunctionDef) -> None:
         self._check(node)
@@ -119,14 +124,14 @@ class UnusedCoroutineBinding(Rule):
         loads = name_loads(self.semantic, function)
         if any(name in loads for name in _INTROSPECTION):
             return
-        for call, callee, bound, imported in pending:
+        for call, callee, bound, query in pending:
             if any(name in loads or is_declared_global(function, name) for name in bound):
                 continue
             fix = [fixes.await_fix(self.semantic, call, "Await the coroutine and bind its result")]
-            if imported is None:
+            if query is None:
                 self.report(call, fixes=fix, callee=callee, name=", ".join(bound))
             else:
-                self.report_if_coroutine_function(call, imported, fixes=fix, callee=callee, name=", ".join(bound))
+                self.report_if(call, query, fixes=fix, callee=callee, name=", ".join(bound))
 
 
 def _bound_calls(value: ast.expr) -> Iterator[ast.Call]:

@@ -6,10 +6,10 @@ import ast
 from typing import Optional, Tuple
 
 from ffscan.model import Applicability, Fix, Impact
-from ffscan.semantic.stdlib import COROUTINE_WORDS, EXECUTOR_CLASSES, is_loop_expression
 from ffscan.rules import fixes
 from ffscan.rules.base import Rule
 from ffscan.semantic.coroutines import coroutine_call, coroutine_function
+from ffscan.semantic.stdlib import COROUTINE_WORDS, EXECUTOR_CLASSES, is_loop_expression
 
 # Qualified API -> (position of the callback, its keyword name or "").
 _FUNCTION_APIS = {

@@ -6,9 +6,9 @@ import ast
 from typing import List, Optional
 
 from ffscan.model import Applicability, Fix, Impact
-from ffscan.semantic import flow
 from ffscan.rules import fixes
 from ffscan.rules.base import Rule
+from ffscan.semantic import flow
 from ffscan.semantic.tasks import is_looking_call, spawned_task
 
 # APIs that call a callback and throw its return value away.

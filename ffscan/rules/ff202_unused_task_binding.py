@@ -8,7 +8,13 @@ from typing import List
 from ffscan.model import Applicability, Fix, Impact
 from ffscan.rules import fixes
 from ffscan.rules.base import Rule
-from ffscan.semantic.tasks import Hold, PendingBindings, bound_locals, name_holds, spawned_task
+from ffscan.semantic.tasks import (
+    Hold,
+    PendingBindings,
+    bound_locals,
+    name_holds,
+    spawned_task,
+)
 
 
 class UnusedTaskBinding(Rule):

@@ -6,10 +6,16 @@ import ast
 from typing import List
 
 from ffscan.model import Applicability, Fix, Impact
-from ffscan.semantic.stdlib import FUTURE_COMBINATORS
 from ffscan.rules import fixes
 from ffscan.rules.base import Rule
-from ffscan.semantic.tasks import Hold, PendingBindings, bound_locals, hold_of, name_holds
+from ffscan.semantic.stdlib import FUTURE_COMBINATORS
+from ffscan.semantic.tasks import (
+    Hold,
+    PendingBindings,
+    bound_locals,
+    hold_of,
+    name_holds,
+)
 
 
 class DroppedFutureCombinator(Rule):

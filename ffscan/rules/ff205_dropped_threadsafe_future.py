@@ -8,7 +8,13 @@ from typing import List
 from ffscan.model import Applicability, Fix, Impact
 from ffscan.rules import fixes
 from ffscan.rules.base import Rule
-from ffscan.semantic.tasks import Hold, PendingBindings, bound_locals, hold_of, name_holds
+from ffscan.semantic.tasks import (
+    Hold,
+    PendingBindings,
+    bound_locals,
+    hold_of,
+    name_holds,
+)
 
 _THREADSAFE_SUBMITTERS = frozenset({"asyncio.run_coroutine_threadsafe", "asyncio.tasks.run_coroutine_threadsafe"})
 

@@ -6,10 +6,18 @@ import ast
 from typing import Optional
 
 from ffscan.model import Applicability, Fix, Impact
-from ffscan.semantic.stdlib import THREAD_CLASSES
 from ffscan.rules import fixes
 from ffscan.rules.base import Rule
-from ffscan.semantic.threads import constructed_class, describe, drained_queue, handle_fate, is_daemon, thread_target, writes
+from ffscan.semantic.stdlib import THREAD_CLASSES
+from ffscan.semantic.threads import (
+    constructed_class,
+    describe,
+    drained_queue,
+    handle_fate,
+    is_daemon,
+    thread_target,
+    writes,
+)
 
 
 class UnjoinedThread(Rule):

@@ -6,10 +6,10 @@ import ast
 from typing import Optional, Tuple
 
 from ffscan.model import Applicability, Impact
-from ffscan.semantic.stdlib import is_loop_expression
 from ffscan.rules import fixes
 from ffscan.rules.base import Rule
 from ffscan.semantic.flow import Use, defining_scope, fate, name_loads
+from ffscan.semantic.stdlib import is_loop_expression
 from ffscan.semantic.threads import describe, executor_kind, handles_own_errors
 
 

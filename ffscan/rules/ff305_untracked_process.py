@@ -5,9 +5,14 @@ from __future__ import annotations
 import ast
 
 from ffscan.model import Impact
-from ffscan.semantic.stdlib import PROCESS_CLASSES
 from ffscan.rules.base import Rule
-from ffscan.semantic.threads import constructed_class, describe, handle_fate, thread_target
+from ffscan.semantic.stdlib import PROCESS_CLASSES
+from ffscan.semantic.threads import (
+    constructed_class,
+    describe,
+    handle_fate,
+    thread_target,
+)
 
 _RAW_THREAD_STARTERS = frozenset({"_thread.start_new_thread", "_thread.start_new", "thread.start_new_thread"})
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import ast
 from typing import List, Optional, Set
 
-from ffscan.semantic.names import FunctionNode, iter_own_nodes
 from ffscan.model import Impact
-from ffscan.semantic.background import background_functions
-from ffscan.semantic.stdlib import SPAWN_WORDS
 from ffscan.rules.base import Rule
+from ffscan.semantic.background import background_functions
+from ffscan.semantic.names import FunctionNode, iter_own_nodes
+from ffscan.semantic.stdlib import SPAWN_WORDS
 
 _BROAD = frozenset({"builtins.Exception", "builtins.BaseException"})
 _SUPPRESS = frozenset({"contextlib.suppress"})

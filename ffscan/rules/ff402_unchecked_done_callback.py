@@ -5,10 +5,10 @@ from __future__ import annotations
 import ast
 from typing import List, Optional, Tuple
 
-from ffscan.semantic.names import FunctionNode
 from ffscan.model import Impact
-from ffscan.semantic.background import OBSERVING_METHODS, holder_observed, is_spawn
 from ffscan.rules.base import Rule
+from ffscan.semantic.background import OBSERVING_METHODS, holder_observed, is_spawn
+from ffscan.semantic.names import FunctionNode
 
 Callback = Tuple[ast.arguments, List[ast.AST], int]
 

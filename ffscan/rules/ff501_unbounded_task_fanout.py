@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import ast
+from typing import List
 
 from ffscan.model import Applicability, Fix, Impact
-from ffscan.semantic.stdlib import SPAWN_WORDS
 from ffscan.rules import fixes
 from ffscan.rules.base import Rule
 from ffscan.semantic.fanout import (
@@ -24,6 +24,7 @@ from ffscan.semantic.fanout import (
     spawned,
     work_functions,
 )
+from ffscan.semantic.stdlib import SPAWN_WORDS
 
 
 class UnboundedTaskFanout(Rule):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 from typing import List, Optional, Tuple
 
-from ffscan.semantic.names import Binding
 from ffscan.model import Impact
 from ffscan.rules.base import Rule
 from ffscan.semantic.fanout import (
@@ -15,10 +14,11 @@ from ffscan.semantic.fanout import (
     is_unbounded_input,
     limiter_in_sight,
     loop_targets,
-    paced,
     makes_new_work,
+    paced,
     work_functions,
 )
+from ffscan.semantic.names import Binding
 
 
 class UnboundedGather(Rule):

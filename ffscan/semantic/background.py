@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Dict, Iterator, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, Iterator, NamedTuple, Optional
 
+from ffscan.semantic.flow import Use, fate
 from ffscan.semantic.names import FunctionNode
 from ffscan.semantic.stdlib import THREAD_CLASSES, is_loop_expression, task_spawner
-from ffscan.semantic.flow import Use, fate
 
 if TYPE_CHECKING:
     from ffscan.semantic.model import SemanticModel
@@ -49,33 +49,47 @@ class Spawn:
     call: ast.AST
 
 
+class Start(NamedTuple):
+    """A call that starts work in the background: the API, and what it runs.
+
+    `target` is the callable the work runs (a thread's target, a submitted function, a loop
+    callback) or, for `coroutine=True`, the function whose coroutine a task runs.
+    """
+
+    api: str
+    target: ast.expr
+    coroutine: bool
+
+
 def background_functions(semantic: "SemanticModel") -> Dict[FunctionNode, Spawn]:
     """Every local `def` of the module that certainly runs where no caller sees its errors."""
     cache = semantic.cache.setdefault("background", {})
     found = cache.get("functions")
     if found is None:
         found = {}
+        names = semantic.names
         for node in ast.walk(semantic.tree):
             if isinstance(node, ast.Call):
-                for function, api in _spawned_by(semantic, node):
-                    found.setdefault(function, Spawn(api, node))
+                for start in background_starts(semantic, node):
+                    target = names.function_def(start.target)
+                    if target is not None and names.is_coroutine_function(target) == start.coroutine:
+                        found.setdefault(target, Spawn(start.api, node))
             elif isinstance(node, ast.ClassDef) and _is_thread_subclass(semantic, node):
-                run = semantic.names.method(node, "run")
-                if run is not None and semantic.names.enclosing_class(run) is node:
+                run = names.method(node, "run")
+                if run is not None and names.enclosing_class(run) is node:
                     found.setdefault(run, Spawn("threading.Thread.run", node))
         cache["functions"] = found
     return found
 
 
-def _spawned_by(semantic: "SemanticModel", call: ast.Call) -> Iterator[Tuple[FunctionNode, str]]:
+def background_starts(semantic: "SemanticModel", call: ast.Call) -> Iterator[Start]:
+    """What `call` starts in the background, where no caller will see what it raises."""
     names = semantic.names
     func = call.func
     spawner = task_spawner(semantic, call)
     if spawner is not None:
         if call.args and isinstance(call.args[0], ast.Call) and not is_observed(semantic, call):
-            target = names.function_def(call.args[0].func)
-            if target is not None and names.is_coroutine_function(target):
-                yield target, spawner
+            yield Start(spawner, call.args[0].func, True)
         return
     callee = names.qualified(func)
     if callee in THREAD_CLASSES:
@@ -85,31 +99,55 @@ def _spawned_by(semantic: "SemanticModel", call: ast.Call) -> Iterator[Tuple[Fun
             target = call.args[1]
         elif target is None and callee == "threading.Thread" and len(call.args) >= 2:
             target = call.args[1]
-        yield from _callable_defs(semantic, target, callee)
+        yield from _callable_start(semantic, target, callee)
         return
     if callee in ("_thread.start_new_thread", "_thread.start_new", "thread.start_new_thread"):
-        yield from _callable_defs(semantic, call.args[0] if call.args else None, callee)
+        yield from _callable_start(semantic, call.args[0] if call.args else None, callee)
         return
     if callee == "asyncio.run_coroutine_threadsafe":
         if call.args and isinstance(call.args[0], ast.Call) and not is_observed(semantic, call):
-            target = names.function_def(call.args[0].func)
-            if target is not None and names.is_coroutine_function(target):
-                yield target, callee
+            yield Start(callee, call.args[0].func, True)
+        return
+    runtime = semantic.settings.fix.runtime_module
+    if callee is not None and callee.startswith(f"{runtime}.") and callee.rsplit(".", 1)[-1] in _RUNTIME_STARTERS:
+        # Work handed to the tracked runtime still runs in the background: its own errors
+        # are the job's, whatever the queue reports.
+        if call.args:
+            yield Start(callee[len(runtime) + 1 :], call.args[0], callee.endswith("spawn"))
         return
     if not isinstance(func, ast.Attribute):
         return
     if func.attr == "add_done_callback" and call.args:
-        yield from _callable_defs(semantic, call.args[0], "add_done_callback")
+        yield from _callable_start(semantic, call.args[0], "add_done_callback")
     elif func.attr in _LOOP_CALLBACK_APIS and is_loop_expression(semantic, func.value):
         index = _LOOP_CALLBACK_APIS[func.attr]
         if len(call.args) > index:
-            yield from _callable_defs(semantic, call.args[index], f"loop.{func.attr}")
+            yield from _callable_start(semantic, call.args[index], f"loop.{func.attr}")
     elif func.attr == "run_in_executor" and len(call.args) >= 2 and is_loop_expression(semantic, func.value):
         if fate(semantic, call).use is Use.DROPPED:
-            yield from _callable_defs(semantic, call.args[1], "loop.run_in_executor")
+            yield from _callable_start(semantic, call.args[1], "loop.run_in_executor")
     elif func.attr == "submit" and call.args and _is_executor(semantic, func.value):
         if not is_observed(semantic, call):
-            yield from _callable_defs(semantic, call.args[0], "executor.submit")
+            yield from _callable_start(semantic, call.args[0], "executor.submit")
+
+
+# `background.spawn(fn, ...)`, `background.submit(fn, ...)`, `queue("x").spawn(...)` of ffscan.runtime.
+_RUNTIME_STARTERS = frozenset({"spawn", "submit"})
+
+
+def _callable_start(semantic: "SemanticModel", expr: Optional[ast.expr], api: str) -> Iterator[Start]:
+    """The callable a background API runs: a name, `self.method`, `partial(f, ...)`, or the
+    function called in a `lambda`'s body."""
+    names = semantic.names
+    for _ in range(3):
+        if isinstance(expr, ast.Call) and names.qualified(expr.func) == "functools.partial" and expr.args:
+            expr = expr.args[0]
+        elif isinstance(expr, ast.Lambda) and isinstance(expr.body, ast.Call):
+            expr = expr.body.func
+        else:
+            break
+    if isinstance(expr, (ast.Name, ast.Attribute)):
+        yield Start(api, expr, False)
 
 
 def is_spawn(semantic: "SemanticModel", call: ast.Call) -> bool:
@@ -129,23 +167,6 @@ def _keyword(call: ast.Call, name: str) -> Optional[ast.expr]:
         if keyword.arg == name:
             return keyword.value
     return None
-
-
-def _callable_defs(semantic: "SemanticModel", expr: Optional[ast.expr], api: str) -> Iterator[Tuple[FunctionNode, str]]:
-    """The local def a callable expression runs: a name, `self.method`, `partial(f, ...)`, or
-    the call in a `lambda`'s body."""
-    names = semantic.names
-    for _ in range(3):
-        if isinstance(expr, ast.Call) and names.qualified(expr.func) == "functools.partial" and expr.args:
-            expr = expr.args[0]
-        elif isinstance(expr, ast.Lambda) and isinstance(expr.body, ast.Call):
-            expr = expr.body.func
-        else:
-            break
-    if isinstance(expr, (ast.Name, ast.Attribute)):
-        target = names.function_def(expr)
-        if target is not None and not names.is_coroutine_function(target):
-            yield target, api
 
 
 def _is_executor(semantic: "SemanticModel", expr: ast.expr) -> bool:

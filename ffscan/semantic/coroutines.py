@@ -10,8 +10,7 @@ the resolver cannot see comes first in the method resolution order and may defin
 from __future__ import annotations
 
 import ast
-import sys
-from typing import TYPE_CHECKING, Dict, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, Optional
 
 from ffscan.semantic.names import FUNCTION_TYPES, Binding, FunctionNode, iter_own_nodes
 from ffscan.semantic.stdlib import coroutine_callee
@@ -74,26 +73,26 @@ def coroutine_call(semantic: "SemanticModel", call: ast.Call) -> Optional[str]:
     return callee
 
 
-def project_callee(semantic: "SemanticModel", call: ast.Call) -> Optional[str]:
-    """The qualified name of an imported function that only another module can tell is a
-    coroutine function (`from .db import audit; audit()`, `db.audit()`), else None.
-
-    The standard library and builtins are known already; local functions are decided here.
-    """
-    if coroutine_call(semantic, call) is not None or semantic.names.function_def(call.func) is not None:
+def coroutine_query(semantic: "SemanticModel", call: ast.Call) -> Optional[tuple]:
+    """The question whose yes makes `call` certainly a coroutine, for calls the module alone
+    cannot settle as it reads them: methods of imported classes, attributes typed by
+    annotations, factories, re-exported coroutine functions. None when nothing could make it
+    one, or when an instance attribute of that name may hide the method."""
+    func = call.func
+    if not isinstance(func, (ast.Name, ast.Attribute)):
         return None
-    if not isinstance(call.func, (ast.Name, ast.Attribute)):
+    if isinstance(func, ast.Attribute) and _attribute_assigned_on(semantic, func.value, func.attr):
+        return None  # `client.send = Mock()`: the class's method is not what runs
+    ref = semantic.refs.ref_of(call, semantic.names.scope_of(call))
+    if _root(ref) not in ("def", "global", "instance", "super", "call"):
         return None
-    qualified = semantic.names.qualified(call.func)
-    if qualified is None or qualified.partition(".")[0] in _KNOWN_ELSEWHERE:
-        return None
-    if semantic.module_name and qualified.startswith(semantic.module_name + "."):
-        return None  # defined in this module but not as a function: a class, a value
-    return qualified
+    return ("coroutine", ref)
 
 
-# Top-level packages the index never holds: the standard library and builtins.
-_KNOWN_ELSEWHERE = frozenset(getattr(sys, "stdlib_module_names", ())) | {"builtins", "asyncio", "typing"}
+def _root(ref: tuple) -> str:
+    while ref[0] in ("attr", "call", "item"):
+        ref = ref[1]
+    return ref[0]
 
 
 def _primitive_method(semantic: "SemanticModel", call: ast.Call) -> Optional[str]:
@@ -264,11 +263,10 @@ def _attribute_assigned_on(semantic: "SemanticModel", receiver: ast.expr, attr: 
         return False
     function = semantic.names.enclosing_function(receiver)
     scope = function if function is not None else semantic.tree
-    memo: Dict[Tuple[int, str], frozenset] = semantic.cache.setdefault("ff1_assigned_attrs", {})
-    key = (id(scope), receiver.id)
-    assigned = memo.get(key)
+    memo: Dict[int, Dict[str, frozenset]] = semantic.cache.setdefault("ff1_assigned_attrs", {})
+    assigned = memo.get(id(scope))
     if assigned is None:
-        found = set()
+        found: Dict[str, set] = {}
         nodes = iter_own_nodes(scope) if function is not None else ast.walk(scope)
         for node in nodes:
             targets = []
@@ -278,27 +276,25 @@ def _attribute_assigned_on(semantic: "SemanticModel", receiver: ast.expr, attr: 
                 targets = [node.target]
             for target in targets:
                 for item in ast.walk(target):
-                    if (
-                        isinstance(item, ast.Attribute)
-                        and isinstance(item.value, ast.Name)
-                        and item.value.id == receiver.id
-                    ):
-                        found.add(item.attr)
-            if isinstance(node, ast.Call) and _is_setattr_on(node, receiver.id):
-                found.add("*")
-        assigned = frozenset(found)
-        memo[key] = assigned
-    return attr in assigned or "*" in assigned
+                    if isinstance(item, ast.Attribute) and isinstance(item.value, ast.Name):
+                        found.setdefault(item.value.id, set()).add(item.attr)
+            if isinstance(node, ast.Call):
+                changed = _setattr_target(node)
+                if changed is not None:
+                    found.setdefault(changed, set()).add("*")
+        assigned = memo[id(scope)] = {name: frozenset(attrs) for name, attrs in found.items()}
+    attrs = assigned.get(receiver.id, frozenset())
+    return attr in attrs or "*" in attrs
 
 
-def _is_setattr_on(call: ast.Call, name: str) -> bool:
-    """`setattr(obj, ...)` or `patch.object(obj, ...)`: attributes of `obj` change."""
+def _setattr_target(call: ast.Call) -> Optional[str]:
+    """`obj` in `setattr(obj, ...)` or `patch.object(obj, ...)`: attributes of `obj` change."""
     func = call.func
     spelled = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
     if spelled not in ("setattr", "object", "setitem"):
-        return False
+        return None
     first = call.args[0] if call.args else None
-    return isinstance(first, ast.Name) and first.id == name
+    return first.id if isinstance(first, ast.Name) else None
 
 
 def spelled(expr: ast.expr) -> str:

@@ -1,46 +1,476 @@
-"""The project's name graph (networkx): which qualified names are coroutine functions."""
+"""The whole-program index: module summaries joined, references evaluated across modules.
+
+Rules ask read-only questions (`answer(query)`): is this call certainly a coroutine, is this
+callee a function that starts a task and hands it back, does this function run in the
+background and by which path. The index evaluates the references rules and summaries hold
+(see values.py) over every summarised module: imports and re-exports, `__all__` and `*`,
+class hierarchies in method resolution order, instance attributes assigned or annotated,
+factories that return coroutines, and helpers that spawn tasks.
+
+Evaluation never guesses. A name no summary defines, a base class it cannot see before the
+attribute is found, a decorator it does not know, a value bound in ways that disagree: each
+makes the answer unknown, and no finding is made from an unknown answer.
+
+`ProjectIndex(..., final=False)` is the view of one module alone (inside a worker): where it
+would need a module it does not hold, the answer is "deferred" and the question goes to the
+whole-program index after every file is checked.
+"""
 
 from __future__ import annotations
 
-from typing import Iterable, List
+import sys
+from dataclasses import replace
+from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
-import networkx as nx
-
-from ffscan.semantic.summary import Deferred, ModuleSummary
 from ffscan.model import Finding
+from ffscan.semantic.stdlib import (
+    ASYNC_PRESERVING_DECORATORS,
+    EXTERNAL_CLASSES,
+    EXTERNAL_FUNCTIONS,
+)
+from ffscan.semantic.summary import (
+    ClassFacts,
+    Deferred,
+    Entry,
+    FunctionFacts,
+    ModuleSummary,
+)
+from ffscan.semantic.values import (
+    DEFERRED,
+    UNKNOWN,
+    Ref,
+    Value,
+    class_value,
+    coroutine_value,
+    function_value,
+    instance_value,
+    module_value,
+    task_value,
+)
 
-MAX_HOPS = 16
+Values = Tuple[Value, ...]
+MAX_CANDIDATES = 4
+MAX_DEPTH = 24
+MAX_BACKGROUND_DEPTH = 4
+
+_STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | {"builtins", "__future__"}
+# Bases that define no application method: an attribute not found before them is not there.
+_INERT_BASES = frozenset(
+    {
+        "builtins.object", "abc.ABC", "typing.Generic", "typing.Protocol", "typing_extensions.Protocol",
+        "typing.NamedTuple", "enum.Enum", "builtins.Exception", "builtins.BaseException",
+    }
+)
 
 
 class ProjectIndex:
-    """Qualified names as nodes; an edge from a re-exported name to what it imports."""
-
-    def __init__(self, summaries: Iterable[ModuleSummary]) -> None:
-        self.graph = nx.DiGraph()
+    def __init__(self, summaries: Iterable[ModuleSummary], final: bool = True) -> None:
+        self.final = final
+        self.modules: Dict[str, ModuleSummary] = {}
+        self.functions: Dict[str, FunctionFacts] = {}
+        self.classes: Dict[str, ClassFacts] = {}
         for summary in summaries:
-            prefix = f"{summary.module}." if summary.module else ""
-            for name in summary.coroutine_functions:
-                self.graph.add_node(prefix + name, coroutine=True)
-            for name in summary.other_names:
-                self.graph.add_node(prefix + name, coroutine=False)
-            for name, target in summary.reexports:
-                self.graph.add_edge(prefix + name, target)
+            self.modules[summary.module] = summary
+            self.functions.update(summary.functions)
+            self.classes.update(summary.classes)
+        self._memo: Dict[Ref, Values] = {}
+        self._in_progress: Set[Ref] = set()
+        self._calls: Dict[str, Values] = {}
+        self._mros: Dict[str, Optional[Tuple[str, ...]]] = {}
+        self._background: Optional[Dict[str, Tuple[Entry, Tuple[str, ...]]]] = None
 
-    def is_coroutine_function(self, qualified: str) -> bool:
-        """Follow re-exports from `qualified` to a definition; True if it is an `async def`."""
-        current, seen = qualified, set()
-        for _ in range(MAX_HOPS):
-            if current in seen or current not in self.graph:
-                return False
-            seen.add(current)
-            data = self.graph.nodes[current]
-            if "coroutine" in data:
-                return bool(data["coroutine"])
-            successors = list(self.graph.successors(current))
-            if len(successors) != 1:
-                return False
-            current = successors[0]
+    # ---- evaluation ---------------------------------------------------------------------
+
+    def evaluate(self, ref: Ref, depth: int = 0) -> Values:
+        """The values `ref` may have: all of them certain, or a single UNKNOWN/DEFERRED."""
+        cached = self._memo.get(ref)
+        if cached is not None:
+            return cached
+        if depth > MAX_DEPTH or ref in self._in_progress:
+            return (UNKNOWN,)
+        self._in_progress.add(ref)
+        try:
+            result = _settle_candidates(self._evaluate(ref, depth))
+        finally:
+            self._in_progress.discard(ref)
+        self._memo[ref] = result
+        return result
+
+    def _evaluate(self, ref: Ref, depth: int) -> List[Value]:
+        kind = ref[0]
+        if kind == "def":
+            name = ref[1]
+            if name in self.functions:
+                return [function_value(name)]
+            if name in self.classes:
+                return [class_value(name)]
+            return [UNKNOWN]
+        if kind == "global":
+            return self._dotted(ref[1], depth)
+        if kind == "attr":
+            return [v for base in self.evaluate(ref[1], depth + 1) for v in self._attribute(base, ref[2], depth)]
+        if kind == "call":
+            return [v for callee in self.evaluate(ref[1], depth + 1) for v in self._call(callee, depth)]
+        if kind == "instance":
+            return [self._instance_of(v) for v in self.evaluate(ref[1], depth + 1)]
+        if kind == "super":
+            return [Value("super", ref[1])]
+        if kind == "item":
+            found: List[Value] = []
+            for base in self.evaluate(ref[1], depth + 1):
+                if base.kind == "tuple" and ref[2] < len(base.items):
+                    found.extend(self.evaluate(base.items[ref[2]], depth + 1))
+                else:
+                    found.append(base if not base.certain else UNKNOWN)
+            return found
+        if kind == "type":
+            return [Value(ref[1])]
+        if kind == "tuple":
+            return [Value("tuple", items=ref[1])]
+        if kind == "any":
+            return [v for option in ref[1] for v in self.evaluate(option, depth + 1)]
+        return [UNKNOWN]
+
+    def _dotted(self, dotted: str, depth: int) -> List[Value]:
+        if dotted in self.modules:
+            return [module_value(dotted)]
+        parts = dotted.split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            prefix = ".".join(parts[:cut])
+            if prefix in self.modules:
+                values: Values = (module_value(prefix),)
+                for part in parts[cut:]:
+                    values = _settle_candidates([v for base in values for v in self._attribute(base, part, depth)])
+                return list(values)
+        return [self._missing(dotted)]
+
+    def _missing(self, dotted: str) -> Value:
+        """A name in no summarised module: the standard library's and third-party names are
+        external (their facts are in the catalogue); in a one-module view, a name of another
+        module of the project is deferred."""
+        top = dotted.split(".", 1)[0]
+        if self.final or top in _STDLIB:
+            return Value("external", dotted)
+        return DEFERRED
+
+    def _attribute(self, base: Value, name: str, depth: int) -> List[Value]:
+        kind = base.kind
+        if not base.certain:
+            return [base]
+        if kind == "module":
+            return self._module_attribute(base.name, name, depth)
+        if kind == "external":
+            return [Value("external", f"{base.name}.{name}")]
+        if kind == "class":
+            return self._class_attribute(base.name, name, instance=False, depth=depth)
+        if kind == "instance":
+            return self._class_attribute(base.name, name, instance=True, depth=depth)
+        if kind == "external-instance":
+            method = EXTERNAL_CLASSES.get(base.name, {}).get(name)
+            return [Value("external-method", f"{base.name}.{name}", items=(method,)) if method else UNKNOWN]
+        if kind == "super":
+            return self._class_attribute(base.name, name, instance=True, depth=depth, skip_self=True)
+        return [UNKNOWN]
+
+    def _module_attribute(self, module: str, name: str, depth: int) -> List[Value]:
+        summary = self.modules[module]
+        refs = summary.symbols.get(name)
+        if refs:
+            return [v for ref in refs for v in self.evaluate(ref, depth + 1)]
+        submodule = f"{module}.{name}"
+        if submodule in self.modules:
+            return [module_value(submodule)]
+        for star in summary.star_imports:
+            source = self.modules.get(star)
+            if source is None:
+                return [self._missing(f"{star}.{name}")]
+            if (source.exports is None and not name.startswith("_")) or (source.exports and name in source.exports):
+                found = self._module_attribute(star, name, depth)
+                if found != [UNKNOWN]:
+                    return found
+        if summary.dynamic:
+            return [UNKNOWN]
+        # An unsummarised submodule (excluded, or not analysable): nothing is certain.
+        return [UNKNOWN if self.final else DEFERRED] if summary.is_package else [UNKNOWN]
+
+    # ---- classes ------------------------------------------------------------------------------
+
+    def _instance_of(self, value: Value) -> Value:
+        if value.kind == "class":
+            return instance_value(value.name)
+        if value.kind == "external":
+            return Value("external-instance", value.name)
+        if value.kind in ("awaitable", "coroutine", "async-callable"):
+            return value  # an annotation: `x: Awaitable[int]`
+        return value if not value.certain else UNKNOWN
+
+    def mro(self, cls: str) -> Optional[Tuple[str, ...]]:
+        """C3 linearisation; a base that cannot be evaluated appears as "?n" (or "…n" when it
+        is another module's in a one-module view)."""
+        if cls in self._mros:
+            return self._mros[cls]
+        self._mros[cls] = None  # a cycle: no order
+        facts = self.classes.get(cls)
+        if facts is None:
+            return None
+        base_orders: List[List[str]] = []
+        for number, base in enumerate(facts.bases):
+            values = self.evaluate(base)
+            value = values[0] if len(values) == 1 else UNKNOWN
+            if value.kind == "class":
+                order = self.mro(value.name)
+                base_orders.append(list(order) if order is not None else [f"?{number}"])
+            elif value.kind == "external" and value.name in _INERT_BASES:
+                continue
+            elif value.kind == "external" and value.name in EXTERNAL_CLASSES:
+                base_orders.append([f"external:{value.name}"])
+            else:
+                # an opaque token per base, so that C3 keeps each in its place
+                base_orders.append([f"…{number}" if value is DEFERRED else f"?{number}"])
+        order = _c3([cls], base_orders + [[b[0] for b in base_orders if b]])
+        self._mros[cls] = tuple(order) if order is not None else None
+        return self._mros[cls]
+
+    def _class_attribute(self, cls: str, name: str, instance: bool, depth: int, skip_self: bool = False) -> List[Value]:
+        order = self.mro(cls)
+        if order is None:
+            return [UNKNOWN]
+        for position, owner in enumerate(order):
+            if skip_self and position == 0:
+                continue
+            if owner.startswith("?"):
+                return [UNKNOWN]
+            if owner.startswith("…"):
+                return [DEFERRED]
+            if owner.startswith("external:"):
+                method = EXTERNAL_CLASSES[owner[len("external:"):]].get(name)
+                if method is not None:
+                    return [Value("external-method", f"{owner[len('external:'):]}.{name}", items=(method,))]
+                continue
+            facts = self.classes[owner]
+            if facts.uncertain:
+                return [UNKNOWN]
+            if instance and name in facts.attributes:
+                return [self._holder(v) for ref in facts.attributes[name] for v in self.evaluate(ref, depth + 1)]
+            if name in facts.methods:
+                function = self.functions.get(facts.methods[name])
+                bound = instance or (function is not None and function.method == "class")
+                return [function_value(facts.methods[name], bound)]
+            if name in facts.class_vars:
+                return [v for ref in facts.class_vars[name] for v in self.evaluate(ref, depth + 1)]
+        return [UNKNOWN]
+
+    @staticmethod
+    def _holder(value: Value) -> Value:
+        """An attribute assigned `Client(...)` holds an instance; one assigned a class holds the
+        class; a function assigned to an instance attribute is a plain callable."""
+        return value
+
+    # ---- calls --------------------------------------------------------------------------------
+
+    def _call(self, callee: Value, depth: int) -> List[Value]:
+        kind = callee.kind
+        if not callee.certain:
+            return [callee]
+        if kind == "function":
+            return list(self.call_result(callee.name, depth))
+        if kind == "class":
+            return [instance_value(callee.name)]
+        if kind == "instance":
+            method = self._class_attribute(callee.name, "__call__", instance=True, depth=depth)
+            return [v for m in method for v in self._call(m, depth)]
+        if kind == "external":
+            fact = EXTERNAL_FUNCTIONS.get(callee.name)
+            if fact == "coroutine":
+                return [coroutine_value(callee.name)]
+            if fact == "spawns-task":
+                return [task_value(callee.name)]
+            if fact == "returns-loop":
+                return [Value("external-instance", "asyncio.AbstractEventLoop")]
+            if callee.name in EXTERNAL_CLASSES:
+                return [Value("external-instance", callee.name)]
+            return [UNKNOWN]
+        if kind == "external-method":
+            fact = callee.items[0]
+            if fact == "coroutine":
+                return [coroutine_value(callee.name)]
+            if fact in ("spawns-task", "tracked-spawn"):
+                return [task_value(callee.name)]
+            return [UNKNOWN]
+        if kind == "async-callable":
+            return [Value("awaitable")]
+        return [UNKNOWN]
+
+    def call_result(self, function: str, depth: int = 0) -> Values:
+        """What calling the summarised `function` returns."""
+        cached = self._calls.get(function)
+        if cached is not None:
+            return cached
+        self._calls[function] = (UNKNOWN,)  # recursion: unknown
+        facts = self.functions[function]
+        result: Values
+        if facts.kind == "coroutine":
+            result = (coroutine_value(function),) if self.keeps_async(facts) else (UNKNOWN,)
+        elif facts.kind != "function" or facts.decorators:
+            result = (UNKNOWN,)
+        elif facts.annotation != ("unknown",):
+            result = self.evaluate(facts.annotation, depth + 1)
+        elif facts.returns and not facts.falls_through:
+            result = _settle_candidates([v for ref in facts.returns for v in self.evaluate(ref, depth + 1)])
+            if any(v.kind == "coroutine" for v in result):
+                result = (coroutine_value(function),) if all(v.kind == "coroutine" for v in result) else (UNKNOWN,)
+        else:
+            result = (UNKNOWN,)
+        self._calls[function] = result
+        return result
+
+    def keeps_async(self, facts: FunctionFacts) -> bool:
+        """Whether every decorator of the `async def` leaves calling it making a coroutine."""
+        for decorator in facts.decorators:
+            if decorator[0] == "global" and decorator[1] in ASYNC_PRESERVING_DECORATORS:
+                continue
+            values = self.evaluate(decorator)
+            if len(values) == 1 and values[0].kind == "external" and values[0].name in ASYNC_PRESERVING_DECORATORS:
+                continue
+            return False
+        return True
+
+    # ---- questions rules ask ------------------------------------------------------------------
+
+    def answer(self, query: tuple) -> Optional[dict]:
+        """{} or message fields when the answer is certainly yes; None when no or unknown;
+        DEFERRED_ANSWER when this view cannot tell."""
+        kind = query[0]
+        if kind == "coroutine":
+            return self._all(self.evaluate(query[1]), lambda v: v.kind == "coroutine")
+        if kind == "coroutine-function":
+            values = self.evaluate(query[1])
+            return self._all(values, lambda v: self._is_coroutine_function(v))
+        if kind == "task":
+            return self._all(self.evaluate(query[1]), lambda v: v.kind == "task")
+        if kind == "background":
+            return self._background_answer(query[1])
+        if kind == "not":
+            inner = self.answer(query[1])
+            if inner is DEFERRED_ANSWER:
+                return inner
+            return {} if inner is None and self._decided(query[1]) else None
+        raise ValueError(f"unknown query {kind!r}")
+
+    def _decided(self, query: tuple) -> bool:
+        """Whether a "no" to `query` is certain (not an unknown)."""
+        if query[0] in ("coroutine", "task"):
+            values = self.evaluate(query[1])
+            return all(v.certain for v in values)
         return False
 
-    def settle(self, deferred: Iterable[Deferred]) -> List[Finding]:
-        return [item.finding for item in deferred if self.is_coroutine_function(item.requires)]
+    @staticmethod
+    def _all(values: Values, predicate) -> Optional[dict]:
+        if any(v is DEFERRED or v.kind == "deferred" for v in values):
+            return DEFERRED_ANSWER
+        return {} if values and all(v.certain and predicate(v) for v in values) else None
+
+    def _is_coroutine_function(self, value: Value) -> bool:
+        if value.kind == "function":
+            facts = self.functions.get(value.name)
+            return facts is not None and facts.kind == "coroutine" and self.keeps_async(facts)
+        if value.kind == "external":
+            return EXTERNAL_FUNCTIONS.get(value.name) == "coroutine"
+        if value.kind == "external-method":
+            return value.items[0] == "coroutine"
+        return value.kind == "async-callable"
+
+    # ---- background work --------------------------------------------------------------------
+
+    def background(self) -> Dict[str, Tuple[Entry, Tuple[str, ...]]]:
+        """Function -> (the start that runs it in the background, the path of functions from
+        the start's target to it), for every function reached from a background start
+        through calls, up to a few calls deep."""
+        if self._background is not None:
+            return self._background
+        found: Dict[str, Tuple[Entry, Tuple[str, ...]]] = {}
+        frontier: List[Tuple[str, Entry, Tuple[str, ...]]] = []
+        for facts in self.functions.values():
+            for entry in facts.entries:
+                for value in self.evaluate(entry.target):
+                    if value.kind == "function" and value.name not in found:
+                        target = self.functions.get(value.name)
+                        if target is not None and (target.kind == "coroutine") == entry.coroutine:
+                            found[value.name] = (entry, (value.name,))
+                            frontier.append((value.name, entry, (value.name,)))
+        while frontier:
+            function, entry, path = frontier.pop(0)
+            if len(path) > MAX_BACKGROUND_DEPTH:
+                continue
+            for callee in self.functions[function].calls:
+                for value in self.evaluate(callee):
+                    if value.kind == "function" and value.name not in found and value.name in self.functions:
+                        if self.functions[value.name].kind == "coroutine" and self.functions[function].kind != "coroutine":
+                            continue  # a sync function calling an async def only makes a coroutine
+                        found[value.name] = (entry, path + (value.name,))
+                        frontier.append((value.name, entry, path + (value.name,)))
+        self._background = found
+        return found
+
+    def _background_answer(self, function: str) -> Optional[dict]:
+        reached = self.background().get(function)
+        if reached is None:
+            return None if self.final else DEFERRED_ANSWER
+        entry, path = reached
+        return {"start": entry.text, "api": entry.api, "path": path, "line": entry.line}
+
+    # ---- settling deferred findings ----------------------------------------------------------
+
+    def settle(self, deferred: Iterable[Deferred]) -> Tuple[List[Finding], List[Deferred]]:
+        """The deferred findings this view confirms, and those it still cannot decide."""
+        confirmed: List[Finding] = []
+        undecided: List[Deferred] = []
+        for item in deferred:
+            fields = self.answer(item.query)
+            if fields is DEFERRED_ANSWER:
+                undecided.append(item)
+            elif fields is not None:
+                finding = item.finding
+                if item.template:
+                    finding = replace(finding, message=item.template.format_map(_Fields(fields)))
+                confirmed.append(finding)
+        return confirmed, undecided
+
+
+DEFERRED_ANSWER: dict = {"deferred": True}
+
+
+class _Fields(dict):
+    """An answer's fields for a message template; a field it lacks reads as "?"."""
+
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def _settle_candidates(values: Sequence[Value]) -> Values:
+    """Distinct candidates, or one UNKNOWN/DEFERRED when any is (unknown wins)."""
+    if any(v is UNKNOWN or v.kind == "unknown" for v in values):
+        return (UNKNOWN,)
+    if any(v.kind == "deferred" for v in values):
+        return (DEFERRED,)
+    distinct = tuple(dict.fromkeys(values))
+    if not distinct or len(distinct) > MAX_CANDIDATES:
+        return (UNKNOWN,)
+    return distinct
+
+
+def _c3(head: List[str], sequences: List[List[str]]) -> Optional[List[str]]:
+    """C3 merge: `head` followed by the merge of `sequences`; None when no order exists."""
+    result = list(head)
+    sequences = [list(s) for s in sequences if s]
+    while sequences:
+        for sequence in sequences:
+            candidate = sequence[0]
+            if not any(candidate in other[1:] for other in sequences):
+                break
+        else:
+            return None
+        result.append(candidate)
+        sequences = [[c for c in s if c != candidate] for s in sequences]
+        sequences = [s for s in sequences if s]
+    return result

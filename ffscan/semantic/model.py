@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Tuple
 
 from ffscan.model import Location, line_starts
 from ffscan.semantic.names import NameResolver
+from ffscan.semantic.refs import RefBuilder
 
 if TYPE_CHECKING:
     from ffscan.config import Settings
@@ -28,7 +29,11 @@ class SemanticModel:
         self.is_package = is_package
         self.parents: Dict[ast.AST, ast.AST] = {}
         self.stack: List[ast.AST] = []  # the nodes being visited, outermost first
+        # The calls made directly in each def or lambda (None: at module or class level),
+        # recorded by the engine's pass.
+        self.calls_by_function: Dict[Optional[ast.AST], List[ast.Call]] = {}
         self.names = NameResolver(tree, module_name, self.parents, self.stack, is_package=is_package)
+        self.refs = RefBuilder(self.names)
         # Per-file memo for semantic helpers (e.g. name loads per scope); dropped with the file.
         self.cache: Dict[str, Dict[Any, Any]] = {}
         self._line_starts: Optional[Tuple[int, ...]] = None

@@ -39,20 +39,25 @@ ASYNC_PRESERVING_DECORATORS = frozenset(
 class Binding:
     """One way a name gets bound in a scope."""
 
-    __slots__ = ("kind", "target", "node")
-    IMPORT, FUNCTION, CLASS, PARAM, VALUE, OTHER = "import", "function", "class", "param", "value", "other"
+    __slots__ = ("kind", "target", "node", "index")
+    IMPORT, FUNCTION, CLASS, PARAM, VALUE, ITEM, OTHER = (
+        "import", "function", "class", "param", "value", "item", "other"
+    )
 
-    def __init__(self, kind: str, target: Optional[str] = None, node: Optional[ast.AST] = None):
+    def __init__(self, kind: str, target: Optional[str] = None, node: Optional[ast.AST] = None, index: int = -1):
         self.kind = kind
         self.target = target  # qualified name for imports
-        self.node = node  # the def/class node, or the assigned value for VALUE bindings
+        # The def/class node, the assigned value (VALUE, and ITEM: the tuple unpacked), or
+        # the parameter's `ast.arg` (PARAM).
+        self.node = node
+        self.index = index  # ITEM: which element of the unpacked value
 
     def __repr__(self) -> str:  # for test failure messages
         return f"Binding({self.kind}, {self.target})"
 
 
 class Scope:
-    __slots__ = ("node", "parent", "bindings", "global_names", "self_attrs", "receiver")
+    __slots__ = ("node", "parent", "bindings", "global_names", "self_attrs", "receiver", "returns", "self_assignments")
 
     def __init__(self, node: ScopeNode, parent: Optional["Scope"]):
         self.node = node
@@ -63,6 +68,11 @@ class Scope:
         self.self_attrs: Dict[str, List[ast.expr]] = {}
         # For methods: the name of the first parameter (`self`, `cls`), else None.
         self.receiver: Optional[str] = None
+        # For functions: the values of their `return` statements.
+        self.returns: List[ast.expr] = []
+        # For classes: every `self.x = v` / `self.x: T = v` / `self.x += v` in a method, as
+        # (attribute, value or None, annotation or None, the method's scope).
+        self.self_assignments: List[tuple] = []
 
     @property
     def is_class(self) -> bool:
@@ -93,9 +103,15 @@ class NameResolver:
         self.parents: Dict[ast.AST, ast.AST] = parents if parents is not None else {}
         self.context: List[ast.AST] = context if context is not None else []
         self.scopes: Dict[ast.AST, Scope] = {}
+        self._qualified_defs: Dict[ast.AST, str] = {}
         self.module_scope = Scope(tree, None)
         self.scopes[tree] = self.module_scope
-        _ScopeBuilder(self).build(tree, self.module_scope)
+        self._builder = _ScopeBuilder(self)
+        self._builder.build(tree, self.module_scope)
+
+    def absolute_module(self, statement: ast.ImportFrom) -> str:
+        """The module a `from ... import` names, relative imports made absolute."""
+        return self._builder.absolute_module(statement)
 
     # ---- scopes -------------------------------------------------------------------------
 
@@ -122,7 +138,7 @@ class NameResolver:
                 args = node.args
                 for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg):
                     if arg is not None:
-                        scope.bind(arg.arg, Binding(Binding.PARAM))
+                        scope.bind(arg.arg, Binding(Binding.PARAM, node=arg))
             self.scopes[node] = scope
         return scope
 
@@ -186,6 +202,27 @@ class NameResolver:
             base = self.qualified(expr.value, _depth + 1)
             return f"{base}.{expr.attr}" if base else None
         return None
+
+    def qualified_def(self, node: ast.AST) -> str:
+        """The qualified name of a def or class, as `__qualname__` spells it after the module
+        (`pkg.mod.Outer.method`, `pkg.mod.f.<locals>.g`)."""
+        cached = self._qualified_defs.get(node)
+        if cached is not None:
+            return cached
+        parts = [node.name]  # type: ignore[attr-defined]
+        scope = self.scopes.get(node)
+        parent = scope.parent if scope else None
+        while parent is not None and parent.node is not self.tree:
+            if isinstance(parent.node, ast.ClassDef):
+                parts.append(parent.node.name)
+            elif isinstance(parent.node, FUNCTION_TYPES):
+                parts.extend(("<locals>", parent.node.name))
+            else:  # a lambda
+                parts.extend(("<locals>", "<lambda>"))
+            parent = parent.parent
+        prefix = self.module_name + "." if self.module_name else ""
+        name = self._qualified_defs[node] = prefix + ".".join(reversed(parts))
+        return name
 
     def _definition_name(self, node: ast.AST) -> Optional[str]:
         parts = [node.name]  # type: ignore[attr-defined]
@@ -431,7 +468,7 @@ class _ScopeBuilder:
             args = stmt.args
             for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg):
                 if arg is not None:
-                    inner.bind(arg.arg, Binding(Binding.PARAM))
+                    inner.bind(arg.arg, Binding(Binding.PARAM, node=arg))
             if scope.is_class and stmt.args.posonlyargs + stmt.args.args:
                 inner.receiver = (stmt.args.posonlyargs + stmt.args.args)[0].arg
             self.statements(stmt.body, inner)
@@ -456,14 +493,19 @@ class _ScopeBuilder:
             single = len(stmt.targets) == 1
             for target in stmt.targets:
                 self.bind_target(target, scope, stmt.value if single else None)
-            if single and scope.receiver is not None:
-                self.record_self_attribute(stmt.targets[0], stmt.value, scope)
+                if scope.receiver is not None:
+                    self.record_self_attribute(target, stmt.value if single else None, scope)
         elif isinstance(stmt, ast.AnnAssign):
             self.bind_target(stmt.target, scope, stmt.value)
-            if stmt.value is not None and scope.receiver is not None:
-                self.record_self_attribute(stmt.target, stmt.value, scope)
+            if scope.receiver is not None:
+                self.record_self_attribute(stmt.target, stmt.value, scope, stmt.annotation)
         elif isinstance(stmt, ast.AugAssign):
             self.bind_target(stmt.target, scope, None)
+            if scope.receiver is not None:
+                self.record_self_attribute(stmt.target, None, scope)
+        elif isinstance(stmt, ast.Return):
+            if stmt.value is not None:
+                scope.returns.append(stmt.value)
         elif isinstance(stmt, (ast.For, ast.AsyncFor)):
             self.bind_target(stmt.target, scope, None)
             self.statements(stmt.body, scope)
@@ -500,21 +542,36 @@ class _ScopeBuilder:
         if isinstance(target, ast.Name):
             scope.bind(target.id, Binding(Binding.VALUE if value is not None else Binding.OTHER, node=value))
         elif isinstance(target, (ast.Tuple, ast.List)):
-            for element in target.elts:
-                self.bind_target(element, scope, None)
+            starred = any(isinstance(e, ast.Starred) for e in target.elts)
+            for index, element in enumerate(target.elts):
+                if isinstance(element, ast.Name) and value is not None and not starred:
+                    # `on_ok, on_err = make_callbacks()`: element `index` of the value
+                    scope.bind(element.id, Binding(Binding.ITEM, node=value, index=index))
+                else:
+                    self.bind_target(element, scope, None)
         elif isinstance(target, ast.Starred):
             self.bind_target(target.value, scope, None)
 
-    @staticmethod
-    def record_self_attribute(target: ast.expr, value: ast.expr, method_scope: Scope) -> None:
-        """Remember `self.x = value` in a method, on the class's scope."""
+    @classmethod
+    def record_self_attribute(
+        cls, target: ast.expr, value: Optional[ast.expr], method_scope: Scope, annotation: Optional[ast.expr] = None
+    ) -> None:
+        """Remember `self.x = value` in a method, on the class's scope (value None: unknown,
+        as for `self.x += 1` or `self.x, self.y = pair`)."""
+        if isinstance(target, (ast.Tuple, ast.List)):
+            for element in target.elts:
+                cls.record_self_attribute(element, None, method_scope)
+            return
         if (
             isinstance(target, ast.Attribute)
             and isinstance(target.value, ast.Name)
             and target.value.id == method_scope.receiver
             and method_scope.parent is not None
         ):
-            method_scope.parent.self_attrs.setdefault(target.attr, []).append(value)
+            owner = method_scope.parent
+            owner.self_assignments.append((target.attr, value, annotation, method_scope))
+            if value is not None:
+                owner.self_attrs.setdefault(target.attr, []).append(value)
 
     def absolute_module(self, stmt: ast.ImportFrom) -> str:
         if not stmt.level:

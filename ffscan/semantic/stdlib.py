@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Dict, Optional, Tuple
 
 if TYPE_CHECKING:
     from ffscan.semantic.model import SemanticModel
@@ -106,6 +106,68 @@ EXECUTOR_CLASSES = frozenset(
 
 # Structured-concurrency owners: tasks they create are awaited by the group.
 TASK_GROUP_CLASSES = frozenset({"asyncio.TaskGroup", "asyncio.taskgroups.TaskGroup"})
+
+# Decorators that leave an `async def` returning a coroutine when called.
+ASYNC_PRESERVING_DECORATORS = frozenset(
+    {
+        "builtins.staticmethod",
+        "builtins.classmethod",
+        "abc.abstractmethod",
+        "typing.override",
+        "typing_extensions.override",
+        "typing.final",
+        "typing_extensions.final",
+        "functools.wraps",
+        "tenacity.retry",
+        "backoff.on_exception",
+        "backoff.on_predicate",
+        "async_timeout.timeout",
+    }
+)
+
+# ---- what the standard library's names are, for the index ---------------------------------
+#
+# The project's own modules are summarised from their source; these are the names outside it
+# that matter here. A function is "coroutine" (calling it makes a coroutine), "spawns-task"
+# (it runs its first argument as a task the loop holds weakly and returns that task),
+# "returns-loop" (an event loop), or "future" (an awaitable that already runs).
+
+_ASYNCIO_MODULES = ("asyncio", "asyncio.tasks", "asyncio.events", "asyncio.queues", "asyncio.locks", "asyncio.streams")
+
+
+def _in_asyncio(*names: str) -> Tuple[str, ...]:
+    return tuple(f"{module}.{name}" for module in _ASYNCIO_MODULES for name in names)
+
+
+EXTERNAL_FUNCTIONS: Dict[str, str] = {
+    **{name: "coroutine" for name in STDLIB_COROUTINE_FUNCTIONS},
+    **{name: "spawns-task" for name in TASK_SPAWNERS},
+    **{name: "returns-loop" for name in LOOP_FACTORIES},
+    **{name: "future" for name in _in_asyncio("gather", "shield", "run_coroutine_threadsafe", "wrap_future")},
+}
+
+# Classes of the standard library: method -> what calling it on an instance gives.
+_QUEUE = {"put": "coroutine", "get": "coroutine", "join": "coroutine"}
+EXTERNAL_CLASSES: Dict[str, Dict[str, str]] = {
+    **{name: dict(_QUEUE) for name in _in_asyncio("Queue", "PriorityQueue", "LifoQueue")},
+    **{name: {"acquire": "coroutine"} for name in _in_asyncio("Lock", "Semaphore", "BoundedSemaphore")},
+    **{name: {"wait": "coroutine"} for name in _in_asyncio("Event")},
+    **{name: {"acquire": "coroutine", "wait": "coroutine", "wait_for": "coroutine"} for name in _in_asyncio("Condition")},
+    **{name: {"wait": "coroutine", "reset": "coroutine", "abort": "coroutine"} for name in _in_asyncio("Barrier")},
+    **{
+        name: {"drain": "coroutine", "wait_closed": "coroutine", "start_tls": "coroutine"}
+        for name in _in_asyncio("StreamWriter")
+    },
+    **{
+        name: {m: "coroutine" for m in ("read", "readline", "readexactly", "readuntil")}
+        for name in _in_asyncio("StreamReader")
+    },
+    **{
+        name: {**{m: "coroutine" for m in LOOP_COROUTINE_METHODS}, "create_task": "spawns-task"}
+        for name in (*LOOP_CLASSES, "asyncio.events.AbstractEventLoop", "asyncio.base_events.BaseEventLoop")
+    },
+    **{name: {"create_task": "tracked-spawn"} for name in TASK_GROUP_CLASSES},
+}
 
 
 def is_loop_expression(semantic: "SemanticModel", expr: ast.expr) -> bool:

@@ -1,92 +1,282 @@
-"""What one module tells the rest of the program: its coroutine functions and re-exports."""
+"""What one module tells the rest of the program, as compact, picklable facts.
+
+A `ModuleSummary` holds, for one module: its top-level names (each bound to one or more
+references), its functions and methods (async or not, decorators, what they return, which
+parameters they hand to which callee, what they start in the background, what they call),
+and its classes (bases, methods, instance attributes with what they hold). Summaries are made
+after the engine's pass, from the same tree, and joined by `ffscan.semantic.index`.
+"""
 
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
-from typing import Dict, FrozenSet, Tuple
+from typing import TYPE_CHECKING, Dict, List, NamedTuple, Optional, Tuple
 
 from ffscan.model import Finding
+from ffscan.semantic.background import background_starts
+from ffscan.semantic.flow import Use, fate
+from ffscan.semantic.names import FUNCTION_TYPES, Binding, Scope, contains_yield
+from ffscan.semantic.values import UNKNOWN_REF, Ref
 
-# Decorators that keep an `async def` a coroutine function, by their last name; anything
-# else may wrap it into something that is not (a route, a fixture, a sync adapter).
-_KEEPING_DECORATORS = frozenset({"staticmethod", "classmethod", "abstractmethod", "override", "final", "wraps"})
+if TYPE_CHECKING:
+    from ffscan.semantic.model import SemanticModel
 
 
-@dataclass(frozen=True)
-class ModuleSummary:
+class Entry(NamedTuple):
+    """A background start: `api` runs `target` where no caller sees its errors."""
+
+    api: str
+    target: Ref
+    coroutine: bool  # the target's coroutine runs as a task (else the target is called)
+    line: int
+    text: str  # the start as written, shortened, for the path in messages
+
+
+class HandOff(NamedTuple):
+    """A call that passes one of the function's parameters on: `callee(..., p, ...)`.
+
+    `how` is "value" (the parameter itself) or "call" (`p(...)`: its result); `fate` is what
+    becomes of the call's result: "dropped", "returned" or "kept".
+    """
+
+    callee: Ref
+    position: int
+    param: str
+    how: str
+    fate: str
+    line: int
+
+
+class FunctionFacts(NamedTuple):
+    name: str  # qualified, as __qualname__ after the module
+    line: int
+    kind: str  # "coroutine", "async-generator", "generator" or "function"
+    decorators: Tuple[Ref, ...]
+    params: Tuple[str, ...]  # positional parameters, the receiver included
+    method: str  # "instance", "class", "static", or "" for a plain function
+    returns: Tuple[Ref, ...]  # what the return statements return
+    falls_through: bool  # the end of the body can be reached (returns None)
+    annotation: Ref  # the return annotation
+    handoffs: Tuple[HandOff, ...]
+    entries: Tuple[Entry, ...]
+    calls: Tuple[Ref, ...]  # every callee, once
+
+
+class ClassFacts(NamedTuple):
+    name: str
+    line: int
+    bases: Tuple[Ref, ...]
+    methods: Dict[str, str]  # method name -> qualified function name
+    attributes: Dict[str, Tuple[Ref, ...]]  # instance attributes: what is assigned or annotated
+    class_vars: Dict[str, Tuple[Ref, ...]]  # other class-level bindings
+    uncertain: bool  # a metaclass, __getattr__ or setattr may add attributes we cannot see
+
+
+class ModuleSummary(NamedTuple):
     module: str
-    coroutine_functions: FrozenSet[str] = frozenset()  # top-level `async def` names
-    other_names: FrozenSet[str] = frozenset()  # top-level names bound any other way
-    reexports: Tuple[Tuple[str, str], ...] = ()  # (local name, qualified name it imports)
+    is_package: bool
+    symbols: Dict[str, Tuple[Ref, ...]]  # top-level name -> what each binding of it is
+    functions: Dict[str, FunctionFacts]
+    classes: Dict[str, ClassFacts]
+    star_imports: Tuple[str, ...] = ()  # modules imported with `*`
+    exports: Optional[Tuple[str, ...]] = None  # `__all__`, when a literal
+    dynamic: bool = False  # a module-level `__getattr__`: any name may exist
 
 
-@dataclass(frozen=True)
-class Deferred:
-    """A finding that stands only if `requires` is a coroutine function of the project."""
+class Deferred(NamedTuple):
+    """A finding that stands only when the whole program answers `query` with True.
+
+    `fields` fill the message once the answer is known (the answer can add its own).
+    """
 
     finding: Finding
-    requires: str
+    query: tuple
+    template: str = ""
 
 
-def summarize_module(tree: ast.Module, module: str, is_package: bool = False) -> ModuleSummary:
-    """Read the module's top-level statements (cheap: no walk below them)."""
-    coroutines, others = set(), set()
-    reexports: Dict[str, str] = {}
-    package = module if is_package else module.rpartition(".")[0]
-    for statement in tree.body:
-        if isinstance(statement, ast.AsyncFunctionDef):
-            (coroutines if _stays_async(statement) else others).add(statement.name)
-        elif isinstance(statement, (ast.FunctionDef, ast.ClassDef)):
-            others.add(statement.name)
-        elif isinstance(statement, ast.ImportFrom) and statement.module != "__future__":
-            source = _absolute(statement, package)
-            for alias in statement.names:
-                if alias.name != "*" and source:
-                    reexports[alias.asname or alias.name] = f"{source}.{alias.name}"
-        elif isinstance(statement, ast.Import):
-            for alias in statement.names:
-                if alias.asname:
-                    reexports[alias.asname] = alias.name
-        elif isinstance(statement, (ast.Assign, ast.AnnAssign)):
-            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
-            others.update(t.id for t in targets if isinstance(t, ast.Name))
-    # A name bound twice at top level is uncertain: it is neither a coroutine nor a re-export.
-    ambiguous = (coroutines & others) | (coroutines & reexports.keys()) | (others & reexports.keys())
+# ---- making a summary -----------------------------------------------------------------------
+
+
+def summarize_module(semantic: "SemanticModel", deep: bool = True) -> ModuleSummary:
+    """The facts of the module `semantic` holds.
+
+    Shallow facts (names, classes, functions, what they return) come from the resolver's
+    statement-level walk. With `deep`, the engine's pass has linked every node and recorded
+    every call: then background starts, hand-offs of parameters and call edges are summarised
+    too (a file no rule traversed cannot start work the rules could see).
+    """
+    names = semantic.names
+    refs = semantic.refs
+    functions: Dict[str, FunctionFacts] = {}
+    classes: Dict[str, ClassFacts] = {}
+    may_yield = "yield" in semantic.text
+    for node, scope in names.scopes.items():
+        if isinstance(node, FUNCTION_TYPES):
+            calls = semantic.calls_by_function.get(node, ()) if deep else ()
+            facts = _function_facts(semantic, node, scope, calls, may_yield)
+            functions[facts.name] = facts
+        elif isinstance(node, ast.ClassDef):
+            facts_c = _class_facts(semantic, node, scope)
+            classes[facts_c.name] = facts_c
+    module_scope = names.module_scope
+    symbols: Dict[str, Tuple[Ref, ...]] = {}
+    for name, bindings in module_scope.bindings.items():
+        found: List[Ref] = []
+        for binding in bindings:
+            ref = refs.binding_ref(binding, name, module_scope, 0)
+            if ref not in found:
+                found.append(ref)
+        symbols[name] = tuple(found)
+    stars, exports = _stars_and_exports(semantic)
     return ModuleSummary(
-        module=module,
-        coroutine_functions=frozenset(coroutines - ambiguous),
-        other_names=frozenset(others | ambiguous),
-        reexports=tuple(sorted((k, v) for k, v in reexports.items() if k not in ambiguous)),
+        module=semantic.module_name,
+        is_package=semantic.is_package,
+        symbols=symbols,
+        functions=functions,
+        classes=classes,
+        star_imports=stars,
+        exports=exports,
+        dynamic="__getattr__" in module_scope.bindings,
     )
 
 
-def _stays_async(function: ast.AsyncFunctionDef) -> bool:
-    if any(isinstance(node, (ast.Yield, ast.YieldFrom)) for node in _own_nodes(function)):
-        return False  # an async generator
-    for decorator in function.decorator_list:
-        target = decorator.func if isinstance(decorator, ast.Call) else decorator
-        name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
-        if name not in _KEEPING_DECORATORS:
-            return False
+def _function_facts(semantic: "SemanticModel", node, scope: Scope, calls, may_yield: bool) -> FunctionFacts:
+    names = semantic.names
+    refs = semantic.refs
+    outer = scope.parent or names.module_scope
+    is_async = isinstance(node, ast.AsyncFunctionDef)
+    generator = may_yield and "yield" in semantic.segment(node) and contains_yield(node)
+    kind = ("async-generator" if generator else "coroutine") if is_async else ("generator" if generator else "function")
+    decorators = tuple(refs.ref_of(d.func if isinstance(d, ast.Call) else d, outer) for d in node.decorator_list)
+    method = ""
+    if outer.is_class:
+        method = "instance"
+        if ("global", "builtins.staticmethod") in decorators:
+            method = "static"
+        elif ("global", "builtins.classmethod") in decorators:
+            method = "class"
+    params = tuple(a.arg for a in (*node.args.posonlyargs, *node.args.args))
+    returns = tuple(refs.ref_of(value, scope) for value in scope.returns) if not is_async else ()
+    handoffs: List[HandOff] = []
+    entries: List[Entry] = []
+    callees: List[Ref] = []
+    param_names = set(params) | {a.arg for a in node.args.kwonlyargs}
+    for call in calls:
+        callee = refs.ref_of(call.func, scope)
+        if callee[0] != "unknown" and callee not in callees:
+            callees.append(callee)
+        if param_names and call.args:
+            handoffs.extend(_handoffs(semantic, call, callee, param_names))
+        for start in background_starts(semantic, call):
+            target = refs.ref_of(start.target, scope)
+            if target != UNKNOWN_REF:
+                entries.append(Entry(start.api, target, start.coroutine, call.lineno, _short(semantic, call)))
+    return FunctionFacts(
+        name=names.qualified_def(node),
+        line=node.lineno,
+        kind=kind,
+        decorators=decorators,
+        params=params,
+        method=method,
+        returns=returns,
+        falls_through=_falls_through(node.body),
+        annotation=refs.annotation_ref(node.returns, outer) if node.returns is not None else UNKNOWN_REF,
+        handoffs=tuple(handoffs),
+        entries=tuple(entries),
+        calls=tuple(callees),
+    )
+
+
+def _handoffs(semantic: "SemanticModel", call: ast.Call, callee: Ref, param_names: set):
+    if callee == UNKNOWN_REF:
+        return
+    for position, argument in enumerate(call.args):
+        how, param = "", ""
+        if isinstance(argument, ast.Name) and argument.id in param_names:
+            how, param = "value", argument.id
+        elif isinstance(argument, ast.Call) and isinstance(argument.func, ast.Name) and argument.func.id in param_names:
+            how, param = "call", argument.func.id
+        if how:
+            use = fate(semantic, call).use
+            where = "dropped" if use is Use.DROPPED else "returned" if use is Use.RETURNED else "kept"
+            yield HandOff(callee, position, param, how, where, call.lineno)
+
+
+def _falls_through(body: List[ast.stmt]) -> bool:
+    """Whether control can reach the end of `body` (a cheap, conservative reading)."""
+    if not body:
+        return True
+    last = body[-1]
+    if isinstance(last, (ast.Return, ast.Raise)):
+        return False
+    if isinstance(last, ast.If):
+        return _falls_through(last.body) or _falls_through(last.orelse)
+    if isinstance(last, ast.Try):
+        return _falls_through(last.body + last.orelse) or any(_falls_through(h.body) for h in last.handlers)
+    if isinstance(last, ast.While) and isinstance(last.test, ast.Constant) and last.test.value is True:
+        return any(isinstance(n, ast.Break) for n in ast.walk(last))
     return True
 
 
-def _own_nodes(function: ast.AST):
-    stack = list(function.body)  # type: ignore[attr-defined]
-    while stack:
-        node = stack.pop()
-        yield node
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            stack.extend(ast.iter_child_nodes(node))
+def _class_facts(semantic: "SemanticModel", node: ast.ClassDef, scope: Scope) -> ClassFacts:
+    names = semantic.names
+    refs = semantic.refs
+    outer = scope.parent or names.module_scope
+    methods: Dict[str, str] = {}
+    class_vars: Dict[str, List[Ref]] = {}
+    attributes: Dict[str, List[Ref]] = {}
+    for name, bindings in scope.bindings.items():
+        for binding in bindings:
+            if binding.kind == Binding.FUNCTION and len(bindings) == 1:
+                methods[name] = names.qualified_def(binding.node)
+            else:
+                class_vars.setdefault(name, []).append(refs.binding_ref(binding, name, scope, 0))
+    for statement in node.body:
+        # `client: Client` in the class body (dataclasses, attrs, pydantic, plain annotations)
+        if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+            _add(attributes, statement.target.id, refs.annotation_ref(statement.annotation, scope))
+    for attribute, value, annotation, method_scope in scope.self_assignments:
+        if annotation is not None:
+            _add(attributes, attribute, refs.annotation_ref(annotation, method_scope.parent or outer))
+        elif value is None:
+            _add(attributes, attribute, UNKNOWN_REF)
+        elif not (isinstance(value, ast.Constant) and value.value is None):
+            # `self.x = None` first, the real value later: None says nothing of the type
+            _add(attributes, attribute, refs.ref_of(value, method_scope))
+    keywords = {k.arg for k in node.keywords}
+    return ClassFacts(
+        name=names.qualified_def(node),
+        line=node.lineno,
+        bases=tuple(refs.ref_of(base.value if isinstance(base, ast.Subscript) else base, outer) for base in node.bases),
+        methods=methods,
+        attributes={k: tuple(v) for k, v in attributes.items()},
+        class_vars={k: tuple(v) for k, v in class_vars.items()},
+        uncertain="metaclass" in keywords or "__getattr__" in methods or "__getattribute__" in methods,
+    )
 
 
-def _absolute(statement: ast.ImportFrom, package: str) -> str:
-    if not statement.level:
-        return statement.module or ""
-    parts = package.split(".") if package else []
-    keep = len(parts) - (statement.level - 1)
-    base = parts[: max(keep, 0)]
-    if statement.module:
-        base = [*base, statement.module]
-    return ".".join(base)
+def _add(table: Dict[str, List[Ref]], name: str, ref: Ref) -> None:
+    found = table.setdefault(name, [])
+    if ref not in found:
+        found.append(ref)
+
+
+def _stars_and_exports(semantic: "SemanticModel") -> Tuple[Tuple[str, ...], Optional[Tuple[str, ...]]]:
+    stars: List[str] = []
+    exports: Optional[Tuple[str, ...]] = None
+    names = semantic.names
+    for statement in semantic.tree.body:
+        if isinstance(statement, ast.ImportFrom) and any(a.name == "*" for a in statement.names):
+            stars.append(names.absolute_module(statement))
+        elif isinstance(statement, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in statement.targets):
+            value = statement.value
+            if isinstance(value, (ast.List, ast.Tuple)) and all(
+                isinstance(e, ast.Constant) and isinstance(e.value, str) for e in value.elts
+            ):
+                exports = tuple(e.value for e in value.elts)  # type: ignore[union-attr]
+    return tuple(stars), exports
+
+
+def _short(semantic: "SemanticModel", call: ast.Call) -> str:
+    text = " ".join(semantic.segment(call).split())
+    return text if len(text) <= 60 else text[:57] + "..."

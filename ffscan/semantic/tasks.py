@@ -13,10 +13,10 @@ import ast
 import enum
 from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 
-from ffscan.semantic.names import FUNCTION_TYPES
 from ffscan.semantic import flow
-from ffscan.semantic.stdlib import coroutine_callee, task_spawner
 from ffscan.semantic.flow import Use
+from ffscan.semantic.names import FUNCTION_TYPES
+from ffscan.semantic.stdlib import coroutine_callee, task_spawner
 
 if TYPE_CHECKING:
     from ffscan.semantic.model import SemanticModel

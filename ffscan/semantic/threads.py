@@ -5,9 +5,15 @@ from __future__ import annotations
 import ast
 from typing import TYPE_CHECKING, Iterator, List, Optional
 
+from ffscan.semantic.flow import (
+    Use,
+    defining_scope,
+    fate,
+    is_declared_global,
+    name_loads,
+)
 from ffscan.semantic.names import FUNCTION_TYPES, Binding, FunctionNode, iter_own_nodes
 from ffscan.semantic.stdlib import EXECUTOR_CLASSES, PROCESS_CLASSES, THREAD_CLASSES
-from ffscan.semantic.flow import Use, defining_scope, fate, is_declared_global, name_loads
 
 if TYPE_CHECKING:
     from ffscan.semantic.model import SemanticModel
