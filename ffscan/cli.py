@@ -14,6 +14,7 @@ from typing import List, Optional, Sequence
 
 from ffscan import __version__
 from ffscan.config import ConfigError, Settings, find_config, load_settings
+from ffscan.report import FORMATS
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -50,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--ignore", type=_selectors, help="rule codes or prefixes to disable")
     check.add_argument(
         "--format",
-        choices=("text", "concise", "json", "sarif", "github", "ticket"),
+        choices=FORMATS,
         default=None,
         help="output format (default: text)",
     )
