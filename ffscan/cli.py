@@ -67,6 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--fix", action="store_true", help="apply fixes, as `ffscan fix` does")
     check.add_argument("--unsafe-fixes", action="store_true", help="with --fix: also apply fixes that may change behaviour")
     check.add_argument("--diff", action="store_true", help="with --fix: print the diff, write nothing")
+    check.add_argument(
+        "--baseline", type=Path, metavar="PATH",
+        help="report only findings not in this baseline file; write it first if it does not exist",
+    )
+    check.add_argument("--update-baseline", action="store_true", help="with --baseline: rewrite it from this run's findings")
 
     fix = commands.add_parser("fix", help="rewrite fire-and-forget call sites onto tracked work")
     fix.add_argument("paths", nargs="*", default=["."], metavar="PATH")
@@ -105,6 +110,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "check" and args.update_baseline and args.baseline is None:
+        parser.error("--update-baseline needs --baseline PATH")
+    if args.command == "check" and args.fix and args.baseline is not None:
+        parser.error("--baseline applies to `ffscan check` without --fix")
     try:
         if args.command == "fix" or (args.command == "check" and args.fix):
             return run_fix_command(args)
@@ -191,6 +200,22 @@ def run_check_command(args: argparse.Namespace) -> int:
         print(f"ffscan: checked {result.files_checked} file{'s' if result.files_checked != 1 else ''}", file=sys.stderr)
     for line in check_diagnostics(result):
         print(line, file=sys.stderr)
+    if args.baseline is not None:
+        from ffscan.report.baseline import BaselineError, apply
+
+        try:
+            outcome = apply(result, args.baseline, args.update_baseline, __version__)
+        except BaselineError as error:
+            print(f"ffscan: error: --baseline {error}", file=sys.stderr)
+            return EXIT_ERROR
+        result = outcome.result
+        if outcome.written is not None and not args.quiet:
+            count = outcome.written
+            print(
+                f"ffscan: wrote {args.baseline} with {count} finding{'s' if count != 1 else ''}; "
+                "commit it: later runs report only findings not in it",
+                file=sys.stderr,
+            )
     context = ReportContext(
         rules=all_rule_infos(),
         root=Path.cwd(),  # findings' paths are relative to it (SARIF's %SRCROOT%)

@@ -164,6 +164,9 @@ class RunResult:
     files_checked: int = 0
     suppressed: int = 0
     notices: List[Notice] = field(default_factory=list)
+    # With a baseline: findings it holds (left out of `findings`), and its entries no longer found.
+    baselined: int = 0
+    baseline_stale: int = 0
     selected: FrozenSet[str] = frozenset()
     # The findings (also in `findings`) that the whole-program index settled across files.
     cross_module: List[Finding] = field(default_factory=list)

@@ -252,7 +252,7 @@ FINDING_SCHEMA = {
     "fix": (type(None), dict),
 }
 DOCUMENT_KEYS = {"schema_version", "tool", "summary", "findings", "errors", "missing_paths"}
-SUMMARY_KEYS = {"findings", "files_checked", "suppressed", "errors", "by_code"}
+SUMMARY_KEYS = {"findings", "files_checked", "suppressed", "errors", "by_code", "baselined", "baseline_stale"}
 ERROR_KEYS = {"path", "code", "line", "message"}
 
 

@@ -56,6 +56,8 @@ def render(result: RunResult, context: ReportContext) -> str:
             "suppressed": result.suppressed,
             "errors": len(result.errors),
             "by_code": dict(sorted(by_code.items())),
+            "baselined": result.baselined,
+            "baseline_stale": result.baseline_stale,
         },
         "findings": [finding_to_dict(f) for f in result.findings],
         "errors": [
