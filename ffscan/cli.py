@@ -14,7 +14,7 @@ from typing import List, Optional, Sequence
 
 from ffscan import __version__
 from ffscan.config import ConfigError, Settings, find_config, load_settings
-from ffscan.report import FORMATS
+from ffscan.report import FORMATS, NOTICES_IN_REPORT
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -166,7 +166,7 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
     from ffscan.rules import rule_names
 
     rules = rule_names()
-    settings = load_settings(config_path, Path.cwd(), rules)
+    settings = load_settings(config_path, Path.cwd(), rules, search_from=Path(args.paths[0]))
     for option in ("select", "extend_select", "ignore"):
         for selector in getattr(args, option) or ():
             if not is_known_selector(selector, rules):
@@ -184,7 +184,7 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
 def run_check_command(args: argparse.Namespace) -> int:
     from ffscan.engine import run_check
     from ffscan.report import ReportContext, render
-    from ffscan.report.console import check_diagnostics, without_summary
+    from ffscan.report.console import baseline_written, check_diagnostics, without_summary
     from ffscan.report.text import Progress
     from ffscan.rules import all_rule_infos
 
@@ -193,12 +193,15 @@ def run_check_command(args: argparse.Namespace) -> int:
     if args.verbose:
         where = settings.config_path or "defaults (no [tool.ffscan] found)"
         print(f"ffscan {__version__}: configuration from {where}; root {settings.root}", file=sys.stderr)
+        if settings.target_version is not None:
+            target = ".".join(map(str, settings.target_version))
+            print(f"ffscan: target Python {target}, from {settings.target_source}", file=sys.stderr)
     interactive = fmt == "text" and not args.quiet and args.output_file is None and sys.stderr.isatty() and not os.environ.get("CI")
     with Progress(enabled=interactive) as progress:
         result = run_check(args.paths, settings, progress=progress.update, jobs=args.jobs)
     if args.verbose:
         print(f"ffscan: checked {result.files_checked} file{'s' if result.files_checked != 1 else ''}", file=sys.stderr)
-    for line in check_diagnostics(result):
+    for line in check_diagnostics(result, notices=fmt not in NOTICES_IN_REPORT and not args.quiet):
         print(line, file=sys.stderr)
     if args.baseline is not None:
         from ffscan.report.baseline import BaselineError, apply
@@ -210,12 +213,7 @@ def run_check_command(args: argparse.Namespace) -> int:
             return EXIT_ERROR
         result = outcome.result
         if outcome.written is not None and not args.quiet:
-            count = outcome.written
-            print(
-                f"ffscan: wrote {args.baseline} with {count} finding{'s' if count != 1 else ''}; "
-                "commit it: later runs report only findings not in it",
-                file=sys.stderr,
-            )
+            print(baseline_written(args.baseline, outcome.written), file=sys.stderr)
     context = ReportContext(
         rules=all_rule_infos(),
         root=Path.cwd(),  # findings' paths are relative to it (SARIF's %SRCROOT%)

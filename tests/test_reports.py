@@ -251,8 +251,9 @@ FINDING_SCHEMA = {
     "risk": str,
     "fix": (type(None), dict),
 }
-DOCUMENT_KEYS = {"schema_version", "tool", "summary", "findings", "errors", "missing_paths"}
-SUMMARY_KEYS = {"findings", "files_checked", "suppressed", "errors", "by_code", "baselined", "baseline_stale"}
+DOCUMENT_KEYS = {"schema_version", "tool", "summary", "findings", "errors", "missing_paths", "notices"}
+SUMMARY_KEYS = {"findings", "files_checked", "suppressed", "errors", "by_code", "baselined", "baseline_stale", "notices"}
+NOTICE_KEYS = {"path", "line", "column", "kind", "requires", "message"}
 ERROR_KEYS = {"path", "code", "line", "message"}
 
 
@@ -289,7 +290,7 @@ def test_json_finding_schema_is_pinned():
 def test_json_schema_doc_names_every_key():
     doc = (ROOT / "docs" / "json-schema.md").read_text(encoding="utf-8")
     documented = set(re.findall(r"`([a-z_]+)`", doc))
-    keys = DOCUMENT_KEYS | SUMMARY_KEYS | ERROR_KEYS | set(FINDING_SCHEMA) | {"line", "column", "title", "applicability", "name", "version"}
+    keys = DOCUMENT_KEYS | SUMMARY_KEYS | ERROR_KEYS | NOTICE_KEYS | set(FINDING_SCHEMA) | {"line", "column", "title", "applicability", "name", "version"}
     assert not keys - documented, f"undocumented keys: {sorted(keys - documented)}"
 
 

@@ -27,6 +27,11 @@ _MODULES = {
 }
 
 
+# Formats whose report has a place for notices (files not checked, no bug of the project); for
+# the others the command line prints them on stderr (report.console.check_diagnostics).
+NOTICES_IN_REPORT = frozenset({"json", "sarif", "github", "junit"})
+
+
 @dataclass(frozen=True)
 class ReportContext:
     rules: Dict[str, RuleInfo]  # every rule, selected or not

@@ -24,6 +24,9 @@ def summary_line(result: RunResult) -> str:
         if fixable:
             text += f" ({fixable} fixable with `ffscan fix`)"
         text += "."
+    if result.notices:
+        count = len(result.notices)
+        text += f" {count} file{'s' if count != 1 else ''} not checked: newer Python syntax (see the notice{'s' if count != 1 else ''})."
     if result.baselined:
         text += f" {result.baselined} finding{'s' if result.baselined != 1 else ''} in the baseline not shown."
     if result.baseline_stale:

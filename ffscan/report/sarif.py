@@ -218,6 +218,17 @@ def _invocation(result: RunResult, findings: List[Finding], index: Dict[str, int
                 "locations": [{"physicalLocation": {"artifactLocation": artifact_location(missing)}}],
             }
         )
+    for notice in result.notices:  # not results: the project has no bug there, ffscan could not look
+        region = {"startLine": max(1, notice.line), "startColumn": max(1, notice.column)}
+        notifications.append(
+            {
+                "level": "note",
+                "message": {"text": f"{notice.path} was not analysed: {notice.message}"},
+                "locations": [{"physicalLocation": {"artifactLocation": artifact_location(notice.path), "region": region}}],
+                "descriptor": {"id": notice.kind},
+                "properties": {"requires": notice.requires},
+            }
+        )
     for finding in findings:
         if finding.family is not Family.FILE:
             continue
