@@ -14,6 +14,7 @@ from typing import List, Optional, Sequence
 
 from ffscan import __version__
 from ffscan.config import ConfigError, Settings, find_config, load_settings
+from ffscan.report import FORMATS, NOTICES_IN_REPORT
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -50,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--ignore", type=_selectors, help="rule codes or prefixes to disable")
     check.add_argument(
         "--format",
-        choices=("text", "concise", "json", "sarif", "github", "ticket"),
+        choices=FORMATS,
         default=None,
         help="output format (default: text)",
     )
@@ -66,6 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--fix", action="store_true", help="apply fixes, as `ffscan fix` does")
     check.add_argument("--unsafe-fixes", action="store_true", help="with --fix: also apply fixes that may change behaviour")
     check.add_argument("--diff", action="store_true", help="with --fix: print the diff, write nothing")
+    check.add_argument(
+        "--baseline", type=Path, metavar="PATH",
+        help="report only findings not in this baseline file; write it first if it does not exist",
+    )
+    check.add_argument("--update-baseline", action="store_true", help="with --baseline: rewrite it from this run's findings")
 
     fix = commands.add_parser("fix", help="rewrite fire-and-forget call sites onto tracked work")
     fix.add_argument("paths", nargs="*", default=["."], metavar="PATH")
@@ -104,6 +110,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "check" and args.update_baseline and args.baseline is None:
+        parser.error("--update-baseline needs --baseline PATH")
+    if args.command == "check" and args.fix and args.baseline is not None:
+        parser.error("--baseline applies to `ffscan check` without --fix")
     try:
         if args.command == "fix" or (args.command == "check" and args.fix):
             return run_fix_command(args)
@@ -156,7 +166,7 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
     from ffscan.rules import rule_names
 
     rules = rule_names()
-    settings = load_settings(config_path, Path.cwd(), rules)
+    settings = load_settings(config_path, Path.cwd(), rules, search_from=Path(args.paths[0]))
     for option in ("select", "extend_select", "ignore"):
         for selector in getattr(args, option) or ():
             if not is_known_selector(selector, rules):
@@ -174,7 +184,7 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
 def run_check_command(args: argparse.Namespace) -> int:
     from ffscan.engine import run_check
     from ffscan.report import ReportContext, render
-    from ffscan.report.console import check_diagnostics, without_summary
+    from ffscan.report.console import baseline_written, check_diagnostics, without_summary
     from ffscan.report.text import Progress
     from ffscan.rules import all_rule_infos
 
@@ -183,13 +193,27 @@ def run_check_command(args: argparse.Namespace) -> int:
     if args.verbose:
         where = settings.config_path or "defaults (no [tool.ffscan] found)"
         print(f"ffscan {__version__}: configuration from {where}; root {settings.root}", file=sys.stderr)
+        if settings.target_version is not None:
+            target = ".".join(map(str, settings.target_version))
+            print(f"ffscan: target Python {target}, from {settings.target_source}", file=sys.stderr)
     interactive = fmt == "text" and not args.quiet and args.output_file is None and sys.stderr.isatty() and not os.environ.get("CI")
     with Progress(enabled=interactive) as progress:
         result = run_check(args.paths, settings, progress=progress.update, jobs=args.jobs)
     if args.verbose:
         print(f"ffscan: checked {result.files_checked} file{'s' if result.files_checked != 1 else ''}", file=sys.stderr)
-    for line in check_diagnostics(result):
+    for line in check_diagnostics(result, notices=fmt not in NOTICES_IN_REPORT and not args.quiet):
         print(line, file=sys.stderr)
+    if args.baseline is not None:
+        from ffscan.report.baseline import BaselineError, apply
+
+        try:
+            outcome = apply(result, args.baseline, args.update_baseline, __version__)
+        except BaselineError as error:
+            print(f"ffscan: error: --baseline {error}", file=sys.stderr)
+            return EXIT_ERROR
+        result = outcome.result
+        if outcome.written is not None and not args.quiet:
+            print(baseline_written(args.baseline, outcome.written), file=sys.stderr)
     context = ReportContext(
         rules=all_rule_infos(),
         root=Path.cwd(),  # findings' paths are relative to it (SARIF's %SRCROOT%)

@@ -66,6 +66,9 @@ class Settings:
     fanout_threshold: int = 8
     max_file_size: int = 8 * 1024 * 1024
     fix: FixSettings = field(default_factory=FixSettings)
+    # The oldest Python the project supports: `target-version`, else `requires-python`.
+    target_version: Optional[Tuple[int, int]] = None
+    target_source: str = ""  # where it came from, for messages: "`requires-python` in pyproject.toml"
 
     def with_overrides(self, **changes: Any) -> "Settings":
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -89,7 +92,7 @@ _INT_KEYS = {
     "max-file-size": "max_file_size",
 }
 _BOOL_KEYS = {"respect-gitignore": "respect_gitignore"}
-_TABLE_KEYS = ("per-file-ignores", "fix")
+_TABLE_KEYS = ("per-file-ignores", "fix", "target-version")
 _FIX_KEYS = {"runtime-module": "runtime_module", "durable-target": "durable_target"}
 DURABLE_TARGETS = ("celery", "dramatiq")
 KNOWN_KEYS = tuple(sorted({*_LIST_KEYS, *_INT_KEYS, *_BOOL_KEYS, *_TABLE_KEYS}))
@@ -119,15 +122,22 @@ def _has_ffscan_table(pyproject: Path) -> bool:
 
 
 def load_settings(
-    config_path: Optional[Path], fallback_root: Path, rules: Optional[Mapping[str, str]] = None
+    config_path: Optional[Path],
+    fallback_root: Path,
+    rules: Optional[Mapping[str, str]] = None,
+    search_from: Optional[Path] = None,
 ) -> Settings:
     """Read `config_path` (or return defaults rooted at `fallback_root`).
 
     `rules` (code -> name) is what rule codes in the file are checked against; without it only
-    their form (`ALL`, `FF`, `FF2`, `FF20`, `FF201`) is.
+    their form (`ALL`, `FF`, `FF2`, `FF20`, `FF201`) is. Without `target-version`, the target
+    Python is the minimum of `requires-python`: in the same pyproject.toml, else in the nearest
+    pyproject.toml above the configuration file (or above `search_from`, the first path checked,
+    when there is no configuration file).
     """
     if config_path is None:
-        return Settings(root=fallback_root.resolve())
+        # As Ruff does without a configuration: the nearest pyproject.toml's requires-python.
+        return _requires_python_above(Settings(root=fallback_root.resolve()), search_from or fallback_root)
     try:
         with open(config_path, "rb") as handle:
             document = tomllib.load(handle)
@@ -143,7 +153,83 @@ def load_settings(
     else:
         table, prefix = document, ""
     settings = Settings(root=config_path.resolve().parent, config_path=config_path)
-    return parse_table(table, settings, source=str(config_path), prefix=prefix, rules=rules)
+    settings = parse_table(table, settings, source=str(config_path), prefix=prefix, rules=rules)
+    if settings.target_version is not None:
+        return settings
+    if config_path.name == "pyproject.toml":
+        project = document.get("project", {})
+        requires = project.get("requires-python") if isinstance(project, Mapping) else None
+        if requires is not None and not isinstance(requires, str):
+            raise ConfigError(f"{config_path}: `project.requires-python` must be a string, got {requires!r}")
+        minimum = minimum_python(requires) if requires else None
+        if minimum is not None:
+            return replace(settings, target_version=minimum, target_source=f"`requires-python` in {_shown(config_path.resolve())}")
+    return _requires_python_above(settings, config_path.resolve().parent)
+
+
+# Versions `target-version` accepts, as Ruff's; `requires-python` maps onto these or nothing.
+PYTHON_VERSIONS = tuple((3, minor) for minor in range(7, 16))
+
+
+def _target_version(value: Any, where: str) -> Tuple[int, int]:
+    names = [f"py3{minor}" for _, minor in PYTHON_VERSIONS]
+    if isinstance(value, str) and value in names:
+        return PYTHON_VERSIONS[names.index(value)]
+    hint = _did_you_mean(value.lower().replace(".", ""), names) if isinstance(value, str) else ""
+    raise ConfigError(f'{where} must be one of "py37" to "py315", got {value!r}{hint}')
+
+
+_SPECIFIER = re.compile(r"^\s*(===|==|~=|!=|<=|>=|<|>)\s*v?(\d+(?:\.(?:\d+|\*))*)")
+
+
+def minimum_python(requires: str) -> Optional[Tuple[int, int]]:
+    """The oldest Python a `requires-python` specifier admits, as Ruff reads it.
+
+    The lowest major.minor among its `==`, `===`, `~=`, `>` and `>=` clauses (`>=3.9.2` is 3.9,
+    `>3.9` is 3.9 too); None when there is none or it is not one of PYTHON_VERSIONS.
+    """
+    found = []
+    for clause in requires.split(","):
+        match = _SPECIFIER.match(clause)
+        if match is None or match.group(1) in ("!=", "<=", "<"):
+            continue
+        parts = match.group(2).split(".")
+        if len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit():
+            found.append((int(parts[0]), int(parts[1])))
+    if not found:
+        return None
+    lowest = min(found)
+    return lowest if lowest in PYTHON_VERSIONS else None
+
+
+def _requires_python_above(settings: Settings, start: Path) -> Settings:
+    """Settings with the target from the nearest pyproject.toml at or above `start` that has
+    a usable `requires-python`; unreadable files on the way are passed over, as Ruff does."""
+    here = start.resolve()
+    if here.is_file() or not here.exists():
+        here = here.parent
+    for directory in (here, *here.parents):
+        pyproject = directory / "pyproject.toml"
+        if not pyproject.is_file():
+            continue
+        try:
+            with open(pyproject, "rb") as handle:
+                project = tomllib.load(handle).get("project", {})
+        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+            continue  # not this run's configuration: look further up
+        requires = project.get("requires-python") if isinstance(project, Mapping) else None
+        minimum = minimum_python(requires) if isinstance(requires, str) else None
+        if minimum is not None:
+            return replace(settings, target_version=minimum, target_source=f"`requires-python` in {_shown(pyproject)}")
+    return settings
+
+
+def _shown(path: Path) -> str:
+    """`path` relative to the working directory when it is inside it, as reports show paths."""
+    try:
+        return str(path.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def parse_table(
@@ -173,6 +259,9 @@ def parse_table(
             )
         elif key == "fix":
             changes["fix"] = _parse_fix(value, where)
+        elif key == "target-version":
+            changes["target_version"] = _target_version(value, where)
+            changes["target_source"] = f"`target-version` in {source}"
         else:
             raise ConfigError(f"{where} is not a known setting{_did_you_mean(key, KNOWN_KEYS)}")
     dotted = prefix + "." if prefix else ""

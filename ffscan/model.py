@@ -104,6 +104,9 @@ class Finding:
     fixes: Tuple["Fix", ...] = field(default=(), compare=False)
     # The source lines from start.line to end.line, for code frames and reports.
     source_lines: Tuple[str, ...] = field(default=(), compare=False)
+    # Set where the run's whole set of findings was known (ffscan.report.fingerprint), so that
+    # a subset of them, such as what a baseline leaves, keeps the same identities.
+    fingerprint: Optional[str] = field(default=None, compare=False)
 
     @property
     def family(self) -> Family:
@@ -135,6 +138,22 @@ class RunError:
     line: Optional[int] = None
 
 
+@dataclass(frozen=True)
+class Notice:
+    """A file ffscan could not check for a reason that is no bug of the project.
+
+    Not a finding: it never changes the exit code. Today the one kind is `newer-syntax`: the
+    file parses only on a newer Python than the one running ffscan (`requires`, e.g. "3.12").
+    """
+
+    path: str
+    message: str
+    line: int = 1
+    column: int = 1
+    kind: str = "newer-syntax"
+    requires: Optional[str] = None
+
+
 @dataclass
 class RunResult:
     """Everything one `ffscan check` found, for the reporters."""
@@ -144,6 +163,10 @@ class RunResult:
     missing: List[str] = field(default_factory=list)  # paths given that do not exist
     files_checked: int = 0
     suppressed: int = 0
+    notices: List[Notice] = field(default_factory=list)
+    # With a baseline: findings it holds (left out of `findings`), and its entries no longer found.
+    baselined: int = 0
+    baseline_stale: int = 0
     selected: FrozenSet[str] = frozenset()
     # The findings (also in `findings`) that the whole-program index settled across files.
     cross_module: List[Finding] = field(default_factory=list)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ffscan.model import Finding, Impact, Location, RunError, RunResult, Severity
+from ffscan.model import Finding, Impact, Location, Notice, RunError, RunResult, Severity
 from ffscan.report import ReportContext, render
 from ffscan.report import github, sarif, ticket
 from ffscan.report.json_format import finding_to_dict
@@ -251,8 +251,9 @@ FINDING_SCHEMA = {
     "risk": str,
     "fix": (type(None), dict),
 }
-DOCUMENT_KEYS = {"schema_version", "tool", "summary", "findings", "errors", "missing_paths"}
-SUMMARY_KEYS = {"findings", "files_checked", "suppressed", "errors", "by_code"}
+DOCUMENT_KEYS = {"schema_version", "tool", "summary", "findings", "errors", "missing_paths", "notices"}
+SUMMARY_KEYS = {"findings", "files_checked", "suppressed", "errors", "by_code", "baselined", "baseline_stale", "notices"}
+NOTICE_KEYS = {"path", "line", "column", "kind", "requires", "message"}
 ERROR_KEYS = {"path", "code", "line", "message"}
 
 
@@ -289,7 +290,7 @@ def test_json_finding_schema_is_pinned():
 def test_json_schema_doc_names_every_key():
     doc = (ROOT / "docs" / "json-schema.md").read_text(encoding="utf-8")
     documented = set(re.findall(r"`([a-z_]+)`", doc))
-    keys = DOCUMENT_KEYS | SUMMARY_KEYS | ERROR_KEYS | set(FINDING_SCHEMA) | {"line", "column", "title", "applicability", "name", "version"}
+    keys = DOCUMENT_KEYS | SUMMARY_KEYS | ERROR_KEYS | NOTICE_KEYS | set(FINDING_SCHEMA) | {"line", "column", "title", "applicability", "name", "version"}
     assert not keys - documented, f"undocumented keys: {sorted(keys - documented)}"
 
 
@@ -451,3 +452,139 @@ def test_ticket_without_findings_is_one_line():
 
 def test_ticket_anchor_matches_github():
     assert ticket.anchor("FFSCAN-FF201: 3 tasks (`x.y`)!") == "ffscan-ff201-3-tasks-xy"
+
+
+# -- GitLab Code Quality ----------------------------------------------------------------------
+
+DATA = ROOT / "tests" / "data"
+
+
+def gitlab_of(result: RunResult, **overrides) -> list:
+    return json.loads(render("gitlab", result, context(**overrides)))
+
+
+def test_gitlab_report_validates_against_the_code_quality_format(monkeypatch):
+    import jsonschema
+
+    monkeypatch.delenv("CI_PROJECT_DIR", raising=False)
+    schema = json.loads((DATA / "gitlab" / "code-quality.schema.json").read_text(encoding="utf-8"))
+    issues = gitlab_of(mixed_result())
+    assert isinstance(issues, list) and len(issues) == 3
+    jsonschema.validate(issues, schema)
+    jsonschema.validate(gitlab_of(RunResult(files_checked=2)), schema)
+    assert gitlab_of(RunResult(files_checked=2)) == []
+    for broken in ({"fingerprint": None}, {"severity": "error"}, {"check_name": ""}):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate([{**issues[0], **broken}], schema)
+
+
+def test_gitlab_issue_fields_are_exact(monkeypatch):
+    monkeypatch.delenv("CI_PROJECT_DIR", raising=False)
+    first = gitlab_of(mixed_result())[0]
+    assert first == {
+        "check_name": "FF201",
+        "description": "FF201: Task from `asyncio.create_task` is dropped; it can be garbage-collected mid-flight and its error is never seen",
+        "severity": "major",
+        "fingerprint": sarif_of(mixed_result())["runs"][0]["results"][0]["partialFingerprints"]["ffscan/v1"],
+        "location": {"path": "app/jobs.py", "lines": {"begin": 9, "end": 9}},
+    }
+    levels = [make_finding(severity=Severity.WARNING), make_finding(severity=Severity.NOTE, start=Location(12, 1), end=Location(13, 2))]
+    issues = gitlab_of(RunResult(findings=levels))
+    assert [i["severity"] for i in issues] == ["minor", "info"]
+    assert issues[1]["location"]["lines"] == {"begin": 12, "end": 13}
+
+
+def test_gitlab_fingerprints_are_sarifs_unique_and_survive_lines_inserted_above(monkeypatch):
+    monkeypatch.delenv("CI_PROJECT_DIR", raising=False)
+    before = gitlab_of(result_of(DROPPED_TASKS))
+    shifted = "# a new comment\n\n\n" + DROPPED_TASKS
+    after = gitlab_of(result_of(shifted))
+    assert [i["location"]["lines"]["begin"] for i in before] == [9, 11]
+    assert [i["location"]["lines"]["begin"] for i in after] == [12, 14]
+    prints = [i["fingerprint"] for i in before]
+    assert prints == [i["fingerprint"] for i in after]
+    assert len(set(prints)) == 2  # GitLab keys issues by fingerprint: equal ones would merge
+    sarif_prints = [r["partialFingerprints"]["ffscan/v1"] for r in sarif_of(result_of(DROPPED_TASKS))["runs"][0]["results"]]
+    assert prints == sarif_prints
+
+
+def test_gitlab_paths_are_relative_to_ci_project_dir(tmp_path, monkeypatch):
+    project = tmp_path / "project"
+    (project / "src").mkdir(parents=True)
+    monkeypatch.chdir(project / "src")
+    monkeypatch.setenv("CI_PROJECT_DIR", str(project))
+    issues = gitlab_of(RunResult(findings=[make_finding(path="app/jobs.py")]))
+    assert issues[0]["location"]["path"] == "src/app/jobs.py"
+
+
+# -- JUnit XML ------------------------------------------------------------------------------
+
+
+def junit_schema():
+    from lxml import etree
+
+    return etree.XMLSchema(etree.parse(str(DATA / "junit" / "junit.xsd")))
+
+
+def junit_of(result: RunResult):
+    """The report parsed with the standard library (so it is well-formed) and checked against the XSD."""
+    import xml.etree.ElementTree as ET
+
+    from lxml import etree
+
+    text = render("junit", result, context())
+    assert text.startswith('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites ')
+    schema = junit_schema()
+    document = etree.fromstring(text.encode("utf-8"))
+    assert schema.validate(document), schema.error_log
+    return ET.fromstring(text.encode("utf-8"))
+
+
+def noticed_result() -> RunResult:
+    result = mixed_result()
+    result.notices.append(
+        Notice(path="app/new.py", message="not checked: a `type` statement needs Python 3.12", line=3, column=1, requires="3.12")
+    )
+    return result
+
+
+def test_junit_is_one_suite_per_file_and_one_failing_case_per_finding():
+    root = junit_of(noticed_result())
+    assert (root.tag, root.get("name"), root.get("tests"), root.get("failures"), root.get("errors")) == ("testsuites", "ffscan", "6", "3", "2")
+    suites = {s.get("name"): s for s in root}
+    assert list(suites) == ["app/jobs.py", "app/new.py", "does/not/exist.py", "legacy/old.py"]
+    jobs = suites["app/jobs.py"]
+    assert {k: jobs.get(k) for k in ("tests", "failures", "errors", "skipped", "package")} == {
+        "tests": "3", "failures": "2", "errors": "1", "skipped": "0", "package": "org.ffscan",
+    }
+    cases = list(jobs)
+    assert [(c.get("name"), c.get("classname")) for c in cases] == [("org.ffscan.FF201", "app/jobs")] * 3
+    failure = cases[0].find("failure")
+    assert failure.get("message").startswith("Task from `asyncio.create_task` is dropped")
+    assert failure.text == "line 9, col 5, " + failure.get("message")
+    assert cases[2].find("error").text == "line 3, FF999 crashed: boom"
+    skipped = suites["app/new.py"].find("testcase/skipped")
+    assert skipped.text == "line 3, col 1, not checked: a `type` statement needs Python 3.12"
+    assert suites["app/new.py"].get("skipped") == "1"
+    assert suites["does/not/exist.py"].find("testcase").get("name") == "org.ffscan.missing-path"
+
+
+def test_junit_clean_run_is_one_passing_case():
+    root = junit_of(RunResult(files_checked=4))
+    (suite,) = list(root)
+    assert (suite.get("name"), suite.get("tests"), suite.get("failures")) == ("ffscan", "1", "0")
+    (case,) = list(suite)
+    assert (case.get("name"), case.get("classname"), list(case)) == ("No errors found", "ffscan", [])
+
+
+def test_junit_replaces_characters_xml_cannot_hold():
+    root = junit_of(RunResult(findings=[make_finding(message="bad \x00 byte\x1b[31m")]))
+    assert root.find("testsuite/testcase/failure").get("message") == "bad \ufffd byte\ufffd[31m"
+
+
+def test_junit_schema_check_can_fail():
+    # Ruff's own shape (line/column attributes on the test case) is not valid JUnit for Jenkins.
+    from lxml import etree
+
+    text = render("junit", result_of(DROPPED_TASKS), context()).replace('classname="app/jobs"', 'classname="app/jobs" line="9"', 1)
+    assert not junit_schema().validate(etree.fromstring(text.encode("utf-8")))

@@ -133,6 +133,7 @@ def analyse(
     result.cross_module = analysis.settle(deferred)
     result.findings.extend(result.cross_module)
     result.findings.sort(key=Finding.sort_key)
+    result.notices.sort(key=lambda notice: (notice.path, notice.line, notice.column))
     return analysis
 
 
@@ -141,6 +142,7 @@ def _collect(analysis: Analysis, file_results: List[FileResult], deferred: List[
     for file_result in file_results:
         result.findings.extend(file_result.findings)
         result.errors.extend(file_result.errors)
+        result.notices.extend(file_result.notices)
         result.suppressed += file_result.suppressed
         if file_result.summary is not None:
             analysis.summaries.append(file_result.summary)

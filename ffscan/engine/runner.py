@@ -10,8 +10,8 @@ from typing import Callable, Dict, FrozenSet, List, Optional, Sequence, Tuple, T
 
 from ffscan.config import Settings
 from ffscan.engine import suppress
-from ffscan.engine.sources import SourceFile, Unanalysable, parse_source, read_source
-from ffscan.model import Finding, Fix, Location, RunError
+from ffscan.engine.sources import NeedsNewerPython, SourceFile, Unanalysable, parse_source, read_source
+from ffscan.model import Finding, Fix, Location, Notice, RunError
 from ffscan.rules import all_rules
 from ffscan.rules.base import Rule, make_file_finding
 from ffscan.semantic.index import ProjectIndex
@@ -28,6 +28,7 @@ class FileResult:
     summary: Optional[ModuleSummary] = None  # for the whole-program index
     deferred: List[Deferred] = field(default_factory=list)  # settled by the index
     digest: str = ""  # of the text checked: a fix applies only to that text
+    notices: List[Notice] = field(default_factory=list)
 
 
 class FileContext:
@@ -124,9 +125,12 @@ def check_source(source: SourceFile, settings: Settings, codes: FrozenSet[str], 
         detail = f"{len(source.text):,} characters is over the {settings.max_file_size:,}-byte limit (`max-file-size`)"
         return _unanalysable(source.path, Unanalysable("FF003", detail), source, codes)
     try:
-        tree = parse_source(source)
+        tree = parse_source(source, settings.target_version, settings.target_source)
     except Unanalysable as problem:
         return _unanalysable(source.path, problem, source, codes)
+    except NeedsNewerPython as newer:
+        notice = Notice(source.path, str(newer), newer.line, newer.column, requires=newer.required)
+        return FileResult(source.path, notices=[notice])
     rule_classes = [
         cls
         for code, cls in all_rules().items()

@@ -12,6 +12,7 @@ import tokenize
 from dataclasses import dataclass, field
 from typing import Optional, Tuple
 
+from ffscan.engine.newer_syntax import Downgrade, downgrade
 from ffscan.model import LINE_BREAK
 
 
@@ -181,34 +182,99 @@ def _first_newline(text: str) -> str:
     return "\n"
 
 
-def parse_source(source: SourceFile) -> ast.Module:
-    """Parse with `ast`; undecodable bytes, a syntax error or overwhelming nesting raise Unanalysable."""
+class NeedsNewerPython(Exception):
+    """The file parses, but only on a newer Python than the one running ffscan: not a bug of the
+    project, so it becomes a notice (never a finding) saying which Python would parse it."""
+
+    def __init__(self, found: Downgrade) -> None:
+        newest = found.newest()
+        required = f"{found.version[0]}.{found.version[1]}"
+        super().__init__(
+            f"not checked: {newest.what} needs Python {required} and ffscan runs on {_version(RUNNING)}; "
+            f"run ffscan on Python {required} or newer to check this file"
+        )
+        self.required = required
+        self.line = newest.line
+        self.column = newest.column
+
+
+RUNNING = (sys.version_info[0], sys.version_info[1])
+_ADDED_IN = re.compile(r"Python (\d+)\.(\d+) and (?:greater|newer)")
+
+
+def parse_source(source: SourceFile, target: Optional[Tuple[int, int]] = None, target_source: str = "") -> ast.Module:
+    """Parse with `ast`, as the `target` Python would (the project's oldest, when known).
+
+    Undecodable bytes, a syntax error, syntax newer than `target` or overwhelming nesting raise
+    Unanalysable; syntax that only a Python newer than this one parses, within `target`, raises
+    NeedsNewerPython.
+    """
     if source.problem is not None:
         raise source.problem
+    strict = target if target is not None and target < RUNNING else None
     try:
-        return ast.parse(source.text, filename=source.path, type_comments=False)
+        return _parse(source, source.text, strict)
     except SyntaxError as error:
-        detail = error.msg or "invalid syntax"
-        if "too many nested" in detail:
-            raise Unanalysable(TOO_DEEP, detail, error.lineno or 1) from None
-        line = error.lineno or 1
-        if "Python 2" not in detail and _looks_like_python2(source.line(line)):
-            detail += " (Python 2 code?)"
-        elif _NEWER_SYNTAX.search(source.line(line)):
-            detail += (
-                f" (syntax newer than the Python {sys.version_info[0]}.{sys.version_info[1]} "
-                "ffscan runs on, such as a `type` alias or generic `def f[T]`: run ffscan on a newer Python)"
-            )
-        column = _character_column(source, line, error.offset) if error.offset else 1
-        raise Unanalysable(SYNTAX_ERROR, detail, line, column) from None
+        failure = error
+    found = downgrade(source.text, RUNNING)
+    text = found.text if found is not None else source.text
+    if found is None and strict is None:
+        raise _syntax_error(source, failure)
+    try:
+        _parse(source, text, None)
+    except SyntaxError as error:  # still fails with the newer constructs rewritten: a real error
+        raise _syntax_error(source, error) from None
+    if strict is not None:
+        try:
+            _parse(source, text, strict)
+        except SyntaxError as error:  # this Python's parser knows the construct is newer than the target
+            added = _ADDED_IN.search(error.msg or "")
+            detail = (error.msg or "invalid syntax").rstrip(".")
+            if added is None:
+                raise _syntax_error(source, error) from None
+            raise Unanalysable(SYNTAX_ERROR, f"{detail}; {_target(target, target_source)}", *_position(source, error)) from None
+    too_new = [c for c in found.constructs if target is not None and c.version > target] if found else []
+    if too_new:
+        construct = too_new[0]
+        detail = f"{construct.what} needs Python {_version(construct.version)}; {_target(target, target_source)}"
+        raise Unanalysable(SYNTAX_ERROR, detail, construct.line, construct.column)
+    if found is None:  # not reached: strict parsing fails the same way twice
+        raise _syntax_error(source, failure)
+    raise NeedsNewerPython(found)
+
+
+def _parse(source: SourceFile, text: str, feature: Optional[Tuple[int, int]]) -> ast.Module:
+    try:
+        return ast.parse(text, filename=source.path, type_comments=False, feature_version=feature)
+    except SyntaxError as error:
+        if "too many nested" in (error.msg or ""):
+            raise Unanalysable(TOO_DEEP, error.msg, error.lineno or 1) from None
+        raise
     except (RecursionError, MemoryError):
         raise Unanalysable(TOO_DEEP, "nested too deeply for Python's parser") from None
     except ValueError as error:  # e.g. source that still holds a lone surrogate
         raise Unanalysable(UNDECODABLE, str(error)) from None
 
 
-# PEP 695 (3.12): `type X = ...`, `def f[T](...)`, `class C[T]:`.
-_NEWER_SYNTAX = re.compile(r"^\s*type\s+\w+\s*[\[=]|^\s*(async\s+)?(def|class)\s+\w+\s*\[")
+def _syntax_error(source: SourceFile, error: SyntaxError) -> Unanalysable:
+    detail = error.msg or "invalid syntax"
+    line, column = _position(source, error)
+    if "Python 2" not in detail and _looks_like_python2(source.line(line)):
+        detail += " (Python 2 code?)"
+    return Unanalysable(SYNTAX_ERROR, detail, line, column)
+
+
+def _position(source: SourceFile, error: SyntaxError) -> Tuple[int, int]:
+    line = error.lineno or 1
+    return line, _character_column(source, line, error.offset) if error.offset else 1
+
+
+def _version(version: Tuple[int, int]) -> str:
+    return f"{version[0]}.{version[1]}"
+
+
+def _target(target: Tuple[int, int], target_source: str) -> str:
+    return f"the target is Python {_version(target)}" + (f" ({target_source})" if target_source else "")
 
 
 _PYTHON2 = re.compile(

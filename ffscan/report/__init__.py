@@ -1,4 +1,5 @@
-"""Reporters: turn a RunResult into text, JSON, SARIF, GitHub annotations or a ticket.
+"""Reporters: turn a RunResult into text, JSON, SARIF, GitHub annotations, GitLab Code Quality,
+JUnit XML or a ticket.
 
 Each format lives in its own module with a `render(result, context) -> str` function;
 reporters see only model objects, never rules or the engine.
@@ -13,15 +14,22 @@ from typing import Dict
 
 from ffscan.model import RuleInfo, RunResult
 
-FORMATS = ("text", "concise", "json", "sarif", "github", "ticket")
+FORMATS = ("text", "concise", "json", "sarif", "github", "gitlab", "junit", "ticket")
 _MODULES = {
     "text": "ffscan.report.text",
     "concise": "ffscan.report.concise",
     "json": "ffscan.report.json_format",
     "sarif": "ffscan.report.sarif",
     "github": "ffscan.report.github",
+    "gitlab": "ffscan.report.gitlab",
+    "junit": "ffscan.report.junit",
     "ticket": "ffscan.report.ticket",
 }
+
+
+# Formats whose report has a place for notices (files not checked, no bug of the project); for
+# the others the command line prints them on stderr (report.console.check_diagnostics).
+NOTICES_IN_REPORT = frozenset({"json", "sarif", "github", "junit"})
 
 
 @dataclass(frozen=True)

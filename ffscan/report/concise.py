@@ -24,6 +24,17 @@ def summary_line(result: RunResult) -> str:
         if fixable:
             text += f" ({fixable} fixable with `ffscan fix`)"
         text += "."
+    if result.notices:
+        count = len(result.notices)
+        text += f" {count} file{'s' if count != 1 else ''} not checked: newer Python syntax (see the notice{'s' if count != 1 else ''})."
+    if result.baselined:
+        text += f" {result.baselined} finding{'s' if result.baselined != 1 else ''} in the baseline not shown."
+    if result.baseline_stale:
+        stale = result.baseline_stale
+        text += (
+            f" {stale} baseline entr{'ies' if stale != 1 else 'y'} no longer found"
+            " (`--update-baseline` drops them)."
+        )
     if result.missing:
         count = len(result.missing)
         text += f" {count} path{'s' if count != 1 else ''} not found."

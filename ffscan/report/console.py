@@ -8,8 +8,9 @@ from typing import Iterable, List
 from ffscan.model import FixRun, RuleInfo, RunResult
 
 
-def check_diagnostics(result: RunResult) -> List[str]:
-    """The stderr lines of `ffscan check`: paths not found, files that could not be checked."""
+def check_diagnostics(result: RunResult, notices: bool = False) -> List[str]:
+    """The stderr lines of `ffscan check`: paths not found, files that could not be checked, and
+    with `notices` (for reports that have no place for them) the files left unchecked."""
     lines = []
     if result.files_checked == 0 and not result.missing:
         lines.append(
@@ -21,7 +22,14 @@ def check_diagnostics(result: RunResult) -> List[str]:
     for error in result.errors:
         location = f"{error.path}:{error.line}" if error.line else error.path
         lines.append(f"ffscan: error: {location}: {error.message}")
+    if notices:
+        lines.extend(f"ffscan: notice: {n.path}:{n.line}:{n.column}: {n.message}" for n in result.notices)
     return lines
+
+
+def baseline_written(path: object, count: int) -> str:
+    """The stderr line of `ffscan check --baseline` when it wrote the file."""
+    return f"ffscan: wrote {path} with {_count(count, 'finding')}; commit it: later runs report only findings not in it"
 
 
 def without_summary(report: str, result: RunResult) -> str:

@@ -7,7 +7,8 @@
               "by_code": {"FF201": 2}},
   "findings": [ {finding}, ... ],
   "errors": [ {"path": ..., "code": ..., "line": ..., "message": ...}, ... ],
-  "missing_paths": [ ... ]
+  "missing_paths": [ ... ],
+  "notices": [ {"path": ..., "line": ..., "column": ..., "kind": ..., "requires": ..., "message": ...}, ... ]
 }
 """
 
@@ -56,11 +57,18 @@ def render(result: RunResult, context: ReportContext) -> str:
             "suppressed": result.suppressed,
             "errors": len(result.errors),
             "by_code": dict(sorted(by_code.items())),
+            "baselined": result.baselined,
+            "baseline_stale": result.baseline_stale,
+            "notices": len(result.notices),
         },
         "findings": [finding_to_dict(f) for f in result.findings],
         "errors": [
             {"path": e.path, "code": e.code, "line": e.line, "message": e.message} for e in result.errors
         ],
         "missing_paths": list(result.missing),
+        "notices": [
+            {"path": n.path, "line": n.line, "column": n.column, "kind": n.kind, "requires": n.requires, "message": n.message}
+            for n in result.notices
+        ],
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

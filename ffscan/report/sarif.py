@@ -4,35 +4,31 @@ One run; `tool.driver.rules` lists every rule (selected or not) so `ruleIndex` i
 Locations are relative to `%SRCROOT%` (the project root). Columns count Unicode code
 points, 1-based, end exclusive, as in ffscan's own findings.
 
-`partialFingerprints["ffscan/v1"]` identifies a finding across unrelated edits: a hash of the
-rule code, the path, the finding's first source line with all whitespace removed, and how
-many identical (code, path, line text) findings come before it in the file. Line numbers
-are deliberately left out, so inserting lines above a finding does not make it "new".
+`partialFingerprints["ffscan/v1"]` identifies a finding across unrelated edits (see
+`ffscan.report.fingerprint`); the GitLab report and the baseline use the same value.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from pathlib import PurePosixPath, PureWindowsPath
-from typing import Any, Dict, Iterable, List, Tuple
+from typing import Any, Dict, Iterable, List
 from urllib.parse import quote
 
 from ffscan.model import DOCS_URL, Family, Finding, RuleInfo, RunResult, Severity
 from ffscan.report import ReportContext
+from ffscan.report.fingerprint import FINGERPRINT_KEY, fingerprints_for, posix_path
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
 INFORMATION_URI = DOCS_URL.rsplit("/blob/", 1)[0]
 SRCROOT = "%SRCROOT%"
-FINGERPRINT_KEY = "ffscan/v1"
 
 # Code scanning stores descriptions up to this many characters; longer ones are cut off there.
 MAX_DESCRIPTION = 1024
 
 _LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "note"}
-_WHITESPACE = re.compile(r"\s+")
 
 
 def render(result: RunResult, context: ReportContext) -> str:
@@ -61,20 +57,6 @@ def build(result: RunResult, context: ReportContext) -> Dict[str, Any]:
         "results": [_result(f, index[f.code], fp) for f, fp in zip(findings, fingerprints)],
     }
     return {"$schema": SCHEMA_URI, "version": SARIF_VERSION, "runs": [run]}
-
-
-def fingerprints_for(findings: Iterable[Finding]) -> List[str]:
-    """One fingerprint per finding, in the order given (which should be the sorted order)."""
-    seen: Dict[Tuple[str, str, str], int] = {}
-    prints = []
-    for finding in findings:
-        text = _WHITESPACE.sub("", finding.source_lines[0]) if finding.source_lines else ""
-        key = (finding.code, finding.path, text)
-        occurrence = seen.get(key, 0)
-        seen[key] = occurrence + 1
-        material = "\0".join((finding.code, _posix(finding.path), text, str(occurrence)))
-        prints.append(hashlib.sha256(material.encode("utf-8")).hexdigest())
-    return prints
 
 
 def _rule_list(rules: Dict[str, RuleInfo], findings: Iterable[Finding]) -> List[RuleInfo]:
@@ -200,17 +182,13 @@ def _span_text(lines: List[str], start_line: int, start_col: int, end_line: int,
 
 def artifact_location(path: str) -> Dict[str, Any]:
     """A relative path becomes a `%SRCROOT%`-based URI; an absolute one a file:// URI."""
-    posix = _posix(path)
+    posix = posix_path(path)
     if posix.startswith("/") or PureWindowsPath(path).is_absolute():
         absolute = PurePosixPath(posix) if posix.startswith("/") else PureWindowsPath(path)
         return {"uri": absolute.as_uri()}
     if posix.startswith("./"):
         posix = posix[2:]
     return {"uri": quote(posix, safe="/"), "uriBaseId": SRCROOT}
-
-
-def _posix(path: str) -> str:
-    return path.replace("\\", "/")
 
 
 def _root_uri(context: ReportContext) -> str:
@@ -238,6 +216,17 @@ def _invocation(result: RunResult, findings: List[Finding], index: Dict[str, int
                 "level": "error",
                 "message": {"text": f"{missing}: no such file or directory"},
                 "locations": [{"physicalLocation": {"artifactLocation": artifact_location(missing)}}],
+            }
+        )
+    for notice in result.notices:  # not results: the project has no bug there, ffscan could not look
+        region = {"startLine": max(1, notice.line), "startColumn": max(1, notice.column)}
+        notifications.append(
+            {
+                "level": "note",
+                "message": {"text": f"{notice.path} was not analysed: {notice.message}"},
+                "locations": [{"physicalLocation": {"artifactLocation": artifact_location(notice.path), "region": region}}],
+                "descriptor": {"id": notice.kind},
+                "properties": {"requires": notice.requires},
             }
         )
     for finding in findings:
