@@ -9,7 +9,8 @@ from ffscan.model import Applicability, Fix, Impact
 from ffscan.rules import fixes
 from ffscan.rules.base import Rule
 from ffscan.semantic import flow
-from ffscan.semantic.tasks import is_looking_call, spawned_task
+from ffscan.semantic.coroutines import spelled
+from ffscan.semantic.tasks import is_looking_call, spawned_task, task_query
 
 # APIs that call a callback and throw its return value away.
 _CALLBACK_DROPPERS = frozenset(
@@ -109,6 +110,11 @@ class DanglingTask(Rule):
         if spawned is not None:
             spawn_call, callee = spawned
             self.report(spawn_call, fixes=self._fixes(spawn_call, callee), callee=callee)
+            return
+        query = task_query(self.semantic, call)
+        if query is not None:
+            callee = spelled(call.func)
+            self.report_if(call, query, fixes=self._fixes(call, callee), callee=callee)
 
     def _fixes(self, call: ast.Call, callee: str) -> List[Fix]:
         """Best first: the durable queue (when configured), the tracked queue, `track(...)`."""

@@ -129,6 +129,9 @@ class ProjectIndex:
             return [Value("tuple", items=ref[1])]
         if kind == "any":
             return [v for option in ref[1] for v in self.evaluate(option, depth + 1)]
+        if kind == "kept":
+            # a task the function keeps (in a set of running tasks) before handing it back
+            return [Value("tracked-task", v.name) if v.kind == "task" else v for v in self.evaluate(ref[1], depth + 1)]
         return [UNKNOWN]
 
     def _dotted(self, dotted: str, depth: int) -> List[Value]:
@@ -298,7 +301,8 @@ class ProjectIndex:
                 return [task_value(callee.name)]
             return [UNKNOWN]
         if kind == "async-callable":
-            return [Value("awaitable")]
+            # `Callable[..., Awaitable[T]]`: by convention an `async def` passed as a callback
+            return [coroutine_value("callback")]
         return [UNKNOWN]
 
     def call_result(self, function: str, depth: int = 0) -> Values:

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Dict, List, NamedTuple, Optional, Tuple
 
 from ffscan.model import Finding
 from ffscan.semantic.background import background_starts
-from ffscan.semantic.flow import Use, fate
+from ffscan.semantic.flow import Use, fate, name_loads
 from ffscan.semantic.names import FUNCTION_TYPES, Binding, Scope, contains_yield
+from ffscan.semantic.tasks import Hold, hold_of
 from ffscan.semantic.values import UNKNOWN_REF, Ref
 
 if TYPE_CHECKING:
@@ -113,7 +114,7 @@ def summarize_module(semantic: "SemanticModel", deep: bool = True) -> ModuleSumm
     for node, scope in names.scopes.items():
         if isinstance(node, FUNCTION_TYPES):
             calls = semantic.calls_by_function.get(node, ()) if deep else ()
-            facts = _function_facts(semantic, node, scope, calls, may_yield)
+            facts = _function_facts(semantic, node, scope, calls, may_yield, deep)
             functions[facts.name] = facts
         elif isinstance(node, ast.ClassDef):
             facts_c = _class_facts(semantic, node, scope)
@@ -140,7 +141,7 @@ def summarize_module(semantic: "SemanticModel", deep: bool = True) -> ModuleSumm
     )
 
 
-def _function_facts(semantic: "SemanticModel", node, scope: Scope, calls, may_yield: bool) -> FunctionFacts:
+def _function_facts(semantic: "SemanticModel", node, scope: Scope, calls, may_yield: bool, deep: bool) -> FunctionFacts:
     names = semantic.names
     refs = semantic.refs
     outer = scope.parent or names.module_scope
@@ -156,7 +157,7 @@ def _function_facts(semantic: "SemanticModel", node, scope: Scope, calls, may_yi
         elif ("global", "builtins.classmethod") in decorators:
             method = "class"
     params = tuple(a.arg for a in (*node.args.posonlyargs, *node.args.args))
-    returns = tuple(refs.ref_of(value, scope) for value in scope.returns) if not is_async else ()
+    returns = tuple(_return_ref(semantic, node, value, scope, deep) for value in scope.returns) if not is_async else ()
     handoffs: List[HandOff] = []
     entries: List[Entry] = []
     callees: List[Ref] = []
@@ -185,6 +186,26 @@ def _function_facts(semantic: "SemanticModel", node, scope: Scope, calls, may_yi
         entries=tuple(entries),
         calls=tuple(callees),
     )
+
+
+def _return_ref(semantic: "SemanticModel", function, value: ast.expr, scope: Scope, deep: bool) -> Ref:
+    """What a `return` gives its caller. A local name the function also keeps somewhere (a set
+    of running tasks, an attribute) is marked "kept": its caller need not hold it. Without the
+    pass's links, whether a returned local is kept elsewhere cannot be told: unknown."""
+    ref = semantic.refs.ref_of(value, scope)
+    if not isinstance(value, ast.Name) or ref[0] == "unknown":
+        return ref
+    binding = semantic.names.lookup(value.id, scope)
+    if not binding or binding[0].kind != Binding.VALUE:
+        return ref  # a parameter, an import, a def: returned as it came
+    if not deep:
+        return UNKNOWN_REF
+    for load in name_loads(semantic, function).get(value.id, ()):
+        if isinstance(semantic.parent(load), ast.Return):
+            continue
+        if hold_of(semantic, load)[0] is Hold.KEEPS:
+            return ("kept", ref)
+    return ref
 
 
 def _handoffs(semantic: "SemanticModel", call: ast.Call, callee: Ref, param_names: set):

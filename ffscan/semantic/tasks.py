@@ -62,6 +62,22 @@ def spawned_task(semantic: "SemanticModel", call: ast.Call) -> Optional[str]:
     return callee
 
 
+def task_query(semantic: "SemanticModel", call: ast.Call) -> Optional[tuple]:
+    """The question whose yes makes `call` certainly start a new task that it hands back
+    unkept, for spawn APIs the module alone cannot see: a `create_task` re-exported or
+    aliased elsewhere (`from ._compat import create_task`), a project helper that returns the
+    task it starts. Configured tracked spawners never are."""
+    func = call.func
+    if not isinstance(func, (ast.Name, ast.Attribute)) or not call.args:
+        return None
+    if semantic.names.qualified(func) in semantic.settings.tracked_spawners:
+        return None
+    ref = semantic.refs.ref_of(call, semantic.names.scope_of(call))
+    if ref[0] == "unknown":
+        return None
+    return ("task", ref)
+
+
 def _makes_coroutine(semantic: "SemanticModel", argument: Optional[ast.expr]) -> bool:
     if isinstance(argument, ast.Call):
         return task_spawner(semantic, argument) is None
