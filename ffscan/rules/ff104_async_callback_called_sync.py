@@ -8,7 +8,7 @@ from typing import Optional, Tuple
 from ffscan.model import Applicability, Fix, Impact
 from ffscan.rules import fixes
 from ffscan.rules.base import Rule
-from ffscan.semantic.coroutines import coroutine_call, coroutine_function
+from ffscan.semantic.coroutines import coroutine_call, coroutine_function, coroutine_function_query, spelled
 from ffscan.semantic.stdlib import COROUTINE_WORDS, EXECUTOR_CLASSES, is_loop_expression
 
 # Qualified API -> (position of the callback, its keyword name or "").
@@ -120,6 +120,11 @@ class AsyncCallbackCalledSync(Rule):
         callee = coroutine_function(self.semantic, argument)
         if callee is not None:
             self.report(argument, fixes=fixes.first(self._spawn_fix(node, argument)), callee=callee, api=api)
+            return
+        query = coroutine_function_query(self.semantic, argument)
+        if query is not None:
+            fix = fixes.first(self._spawn_fix(node, argument))
+            self.report_if(argument, query, fixes=fix, callee=spelled(argument), api=api)
             return
         if isinstance(argument, ast.Lambda) and isinstance(argument.body, ast.Call):
             callee = coroutine_call(self.semantic, argument.body)

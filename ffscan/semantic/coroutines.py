@@ -89,6 +89,19 @@ def coroutine_query(semantic: "SemanticModel", call: ast.Call) -> Optional[tuple
     return ("coroutine", ref)
 
 
+def coroutine_function_query(semantic: "SemanticModel", expr: ast.expr) -> Optional[tuple]:
+    """The question whose yes makes `expr` certainly a coroutine function, for functions of
+    other modules and methods the module alone cannot see."""
+    if not isinstance(expr, (ast.Name, ast.Attribute)):
+        return None
+    if isinstance(expr, ast.Attribute) and _attribute_assigned_on(semantic, expr.value, expr.attr):
+        return None
+    ref = semantic.refs.ref_of(expr, semantic.names.scope_of(expr))
+    if _root(ref) not in ("def", "global", "instance", "super", "call"):
+        return None
+    return ("coroutine-function", ref)
+
+
 def _root(ref: tuple) -> str:
     while ref[0] in ("attr", "call", "item"):
         ref = ref[1]

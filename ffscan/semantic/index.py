@@ -297,8 +297,10 @@ class ProjectIndex:
             fact = callee.items[0]
             if fact == "coroutine":
                 return [coroutine_value(callee.name)]
-            if fact in ("spawns-task", "tracked-spawn"):
+            if fact == "spawns-task":
                 return [task_value(callee.name)]
+            if fact == "tracked-spawn":
+                return [Value("tracked-task", callee.name)]  # the group awaits its tasks
             return [UNKNOWN]
         if kind == "async-callable":
             # `Callable[..., Awaitable[T]]`: by convention an `async def` passed as a callback
