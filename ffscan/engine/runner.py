@@ -266,14 +266,18 @@ class _Pass:
                 children.append(value)
         if node_type is ast.Call:
             semantic.calls_by_function.setdefault(self.functions[-1], []).append(node)
+        elif node_type is ast.Name and node.ctx.__class__ is ast.Load:  # type: ignore[attr-defined]
+            semantic.loads_by_function.setdefault(self.functions[-1], []).append(node)  # type: ignore[arg-type]
         handlers = self.enter.get(node_type)
         if handlers:
             self.dispatch(handlers, node)
         if node_type in _FUNCTION_LIKE:
+            semantic.function_parents[node] = self.functions[-1]
             self.functions.append(node)
             for child in children:
                 self.visit(child)
             self.functions.pop()
+            semantic.visited_functions.add(node)
         else:
             for child in children:
                 self.visit(child)

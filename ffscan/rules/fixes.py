@@ -8,6 +8,7 @@ shape cannot be rewritten without changing more than it should). Nothing here ed
 from __future__ import annotations
 
 import ast
+import re
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from ffscan.model import Edit, Fix
@@ -32,6 +33,8 @@ def runtime_name(semantic: SemanticModel, name: str) -> Optional[str]:
     module already uses `track` for something else (a function of its own, a loop variable),
     where the import would change what that name means.
     """
+    if not re.search(rf"\b{re.escape(name)}\b", semantic.text):
+        return name  # the word is nowhere in the module: free, and not imported yet
     used, imported = _module_names(semantic)
     if name in imported:
         return imported[name]

@@ -271,43 +271,24 @@ def _local_class(semantic: "SemanticModel", expr: ast.expr) -> Optional[ast.Clas
 
 def _attribute_assigned_on(semantic: "SemanticModel", receiver: ast.expr, attr: str) -> bool:
     """Whether the function around `receiver` assigns `<receiver name>.<attr>` (a mock or a
-    callback put on one instance), which hides the class's method."""
+    callback put on one instance), which hides the class's method. For a name of the module,
+    an assignment anywhere in the module counts."""
     if not isinstance(receiver, ast.Name):
         return False
-    function = semantic.names.enclosing_function(receiver)
-    scope = function if function is not None else semantic.tree
-    memo: Dict[int, Dict[str, frozenset]] = semantic.cache.setdefault("ff1_assigned_attrs", {})
-    assigned = memo.get(id(scope))
-    if assigned is None:
-        found: Dict[str, set] = {}
-        nodes = iter_own_nodes(scope) if function is not None else ast.walk(scope)
-        for node in nodes:
-            targets = []
-            if isinstance(node, ast.Assign):
-                targets = node.targets
-            elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
-                targets = [node.target]
-            for target in targets:
-                for item in ast.walk(target):
-                    if isinstance(item, ast.Attribute) and isinstance(item.value, ast.Name):
-                        found.setdefault(item.value.id, set()).add(item.attr)
-            if isinstance(node, ast.Call):
-                changed = _setattr_target(node)
-                if changed is not None:
-                    found.setdefault(changed, set()).add("*")
-        assigned = memo[id(scope)] = {name: frozenset(attrs) for name, attrs in found.items()}
-    attrs = assigned.get(receiver.id, frozenset())
+    names = semantic.names
+    function = names.enclosing_function(receiver)
+    if function is not None:
+        attrs = names.scopes[function].assigned_attrs.get(receiver.id, ())
+        return attr in attrs or "*" in attrs
+    everywhere = semantic.cache.get("assigned_attrs_anywhere")
+    if everywhere is None:
+        everywhere = {}
+        for scope in names.scopes.values():
+            for name, attrs in scope.assigned_attrs.items():
+                everywhere.setdefault(name, set()).update(attrs)
+        semantic.cache["assigned_attrs_anywhere"] = everywhere
+    attrs = everywhere.get(receiver.id, ())
     return attr in attrs or "*" in attrs
-
-
-def _setattr_target(call: ast.Call) -> Optional[str]:
-    """`obj` in `setattr(obj, ...)` or `patch.object(obj, ...)`: attributes of `obj` change."""
-    func = call.func
-    spelled = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
-    if spelled not in ("setattr", "object", "setitem"):
-        return None
-    first = call.args[0] if call.args else None
-    return first.id if isinstance(first, ast.Name) else None
 
 
 def spelled(expr: ast.expr) -> str:

@@ -129,13 +129,37 @@ def name_loads(semantic: "SemanticModel", scope: ast.AST) -> Dict[str, List[ast.
     cache = semantic.cache.setdefault("name_loads", {})
     found = cache.get(scope)
     if found is None:
-        found = {}
-        body = scope.body if isinstance(scope.body, list) else [scope.body]  # type: ignore[attr-defined]
-        for statement in body:
-            for node in ast.walk(statement):
-                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-                    found.setdefault(node.id, []).append(node)
+        if scope in semantic.visited_functions:
+            found = _recorded_loads(semantic, scope)
+        else:  # not fully visited yet (or no pass ran): read the tree itself
+            found = {}
+            body = scope.body if isinstance(scope.body, list) else [scope.body]  # type: ignore[attr-defined]
+            for statement in body:
+                for node in ast.walk(statement):
+                    if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                        found.setdefault(node.id, []).append(node)
         cache[scope] = found
+    return found
+
+
+def _recorded_loads(semantic: "SemanticModel", function: ast.AST) -> Dict[str, List[ast.Name]]:
+    """The loads the pass recorded in `function` and in every def or lambda nested in it."""
+    known = semantic.cache.get("nested_functions")
+    if known is None or known[0] != len(semantic.function_parents):  # the pass has gone on since
+        children: Dict[Optional[ast.AST], List[ast.AST]] = {}
+        for child, parent in semantic.function_parents.items():
+            children.setdefault(parent, []).append(child)
+        known = semantic.cache["nested_functions"] = (len(semantic.function_parents), children)
+    children = known[1]
+    found: Dict[str, List[ast.Name]] = {}
+    pending = [function]
+    while pending:
+        current = pending.pop()
+        for load in semantic.loads_by_function.get(current, ()):
+            found.setdefault(load.id, []).append(load)
+        pending.extend(children.get(current, ()))
+    for loads in found.values():
+        loads.sort(key=lambda n: (n.lineno, n.col_offset))
     return found
 
 

@@ -32,6 +32,11 @@ class SemanticModel:
         # The calls made directly in each def or lambda (None: at module or class level),
         # recorded by the engine's pass.
         self.calls_by_function: Dict[Optional[ast.AST], List[ast.Call]] = {}
+        # Likewise every `Name` read directly in each def or lambda; the def or lambda each
+        # one is nested in; and the ones the pass has left (their records are complete).
+        self.loads_by_function: Dict[Optional[ast.AST], List[ast.Name]] = {}
+        self.function_parents: Dict[ast.AST, Optional[ast.AST]] = {}
+        self.visited_functions: set = set()
         self.names = NameResolver(tree, module_name, self.parents, self.stack, is_package=is_package)
         self.refs = RefBuilder(self.names)
         # Per-file memo for semantic helpers (e.g. name loads per scope); dropped with the file.

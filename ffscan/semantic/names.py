@@ -57,7 +57,10 @@ class Binding:
 
 
 class Scope:
-    __slots__ = ("node", "parent", "bindings", "global_names", "self_attrs", "receiver", "returns", "self_assignments")
+    __slots__ = (
+        "node", "parent", "bindings", "global_names", "self_attrs", "receiver", "returns", "self_assignments",
+        "assigned_attrs",
+    )
 
     def __init__(self, node: ScopeNode, parent: Optional["Scope"]):
         self.node = node
@@ -73,6 +76,9 @@ class Scope:
         # For classes: every `self.x = v` / `self.x: T = v` / `self.x += v` in a method, as
         # (attribute, value or None, annotation or None, the method's scope).
         self.self_assignments: List[tuple] = []
+        # `obj.attr = ...` (and `setattr(obj, ...)`, `patch.object(obj, ...)`: "*") in this
+        # scope's own statements, by the name `obj`.
+        self.assigned_attrs: Dict[str, set] = {}
 
     @property
     def is_class(self) -> bool:
@@ -462,6 +468,16 @@ class _ScopeBuilder:
             self.statement(stmt, scope)
 
     def statement(self, stmt: ast.stmt, scope: Scope) -> None:
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            for target in stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]:
+                for item in ast.walk(target):
+                    if isinstance(item, ast.Attribute) and isinstance(item.value, ast.Name):
+                        scope.assigned_attrs.setdefault(item.value.id, set()).add(item.attr)
+        if isinstance(stmt, (ast.Expr, ast.Assign)):
+            self.record_setattr(stmt.value, scope)
+        elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+            for item in stmt.items:
+                self.record_setattr(item.context_expr, scope)
         if isinstance(stmt, FUNCTION_TYPES):
             scope.bind(stmt.name, Binding(Binding.FUNCTION, node=stmt))
             inner = self.new_scope(stmt, scope)
@@ -537,6 +553,16 @@ class _ScopeBuilder:
                     if isinstance(name, str):
                         scope.bind(name, Binding(Binding.OTHER))
                 self.statements(case.body, scope)
+
+    @staticmethod
+    def record_setattr(value: ast.expr, scope: Scope) -> None:
+        """`setattr(obj, ...)`, `patch.object(obj, ...)`: any attribute of `obj` may change."""
+        if not isinstance(value, ast.Call) or not value.args or not isinstance(value.args[0], ast.Name):
+            return
+        func = value.func
+        spelled = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+        if spelled in ("setattr", "object", "setitem"):
+            scope.assigned_attrs.setdefault(value.args[0].id, set()).add("*")
 
     def bind_target(self, target: ast.expr, scope: Scope, value: Optional[ast.expr]) -> None:
         if isinstance(target, ast.Name):
