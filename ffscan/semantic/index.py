@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import sys
 from dataclasses import replace
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from ffscan.model import Finding
+from ffscan.semantic.catalogue import shipped
 from ffscan.semantic.stdlib import (
     ASYNC_PRESERVING_DECORATORS,
     EXTERNAL_CLASSES,
@@ -64,20 +65,49 @@ _INERT_BASES = frozenset(
 
 
 class ProjectIndex:
-    def __init__(self, summaries: Iterable[ModuleSummary], final: bool = True) -> None:
+    def __init__(
+        self,
+        summaries: Iterable[ModuleSummary],
+        final: bool = True,
+        libraries: Optional[Callable[[str], Sequence[ModuleSummary]]] = None,
+    ) -> None:
         self.final = final
+        # Summaries of a third-party package by its top-level name (the shipped catalogue,
+        # the project's environment), loaded when a name leads there.
+        self.libraries = libraries if libraries is not None else shipped
         self.modules: Dict[str, ModuleSummary] = {}
         self.functions: Dict[str, FunctionFacts] = {}
         self.classes: Dict[str, ClassFacts] = {}
+        self._tops: Set[str] = set()
+        self._asked: Set[str] = set()
         for summary in summaries:
-            self.modules[summary.module] = summary
-            self.functions.update(summary.functions)
-            self.classes.update(summary.classes)
+            self._add(summary)
         self._memo: Dict[Ref, Values] = {}
         self._in_progress: Set[Ref] = set()
         self._calls: Dict[str, Values] = {}
         self._mros: Dict[str, Optional[Tuple[str, ...]]] = {}
         self._background: Optional[Dict[str, Tuple[Entry, Tuple[str, ...]]]] = None
+
+    def _add(self, summary: ModuleSummary) -> None:
+        self.modules[summary.module] = summary
+        self.functions.update(summary.functions)
+        self.classes.update(summary.classes)
+        self._tops.add(summary.module.split(".", 1)[0])
+
+    def _load_library(self, top: str) -> bool:
+        """Load the summaries of the third-party package `top`, once; True when there are any
+        (a package of the project's own is never replaced)."""
+        if top in self._asked or top in self._tops:
+            return False
+        self._asked.add(top)
+        loaded = self.libraries(top)
+        for summary in loaded:
+            self._add(summary)
+        if loaded:
+            self._memo.clear()  # answers given while the package was missing may change
+            self._calls.clear()
+            self._mros.clear()
+        return bool(loaded)
 
     # ---- evaluation ---------------------------------------------------------------------
 
@@ -145,6 +175,8 @@ class ProjectIndex:
                 for part in parts[cut:]:
                     values = _settle_candidates([v for base in values for v in self._attribute(base, part, depth)])
                 return list(values)
+        if self._load_library(parts[0]):
+            return self._dotted(dotted, depth)
         return [self._missing(dotted)]
 
     def _missing(self, dotted: str) -> Value:
