@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import List, Optional, Sequence
 
 from ffscan import __version__
-from ffscan.config import ConfigError, Settings, find_config, load_settings
+from ffscan.config import CACHE_DIR_NAME, ConfigError, Settings, find_config, load_settings
 from ffscan.report import FORMATS, NOTICES_IN_REPORT
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -64,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--quiet", "-q", action="store_true", help="print findings only, no summary or progress")
     check.add_argument("--verbose", "-v", action="store_true", help="print the configuration and files used")
     check.add_argument("--no-respect-gitignore", action="store_true", help="check files that .gitignore lists too")
+    check.add_argument("--no-cache", action="store_true", help="read and write no cache (.ffscan_cache)")
     check.add_argument("--fix", action="store_true", help="apply fixes, as `ffscan fix` does")
     check.add_argument("--unsafe-fixes", action="store_true", help="with --fix: also apply fixes that may change behaviour")
     check.add_argument("--diff", action="store_true", help="with --fix: print the diff, write nothing")
@@ -82,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     fix.add_argument("--diff", action="store_true", help="print a unified diff and write nothing (exit 1 if there is one)")
     fix.add_argument("--config", type=Path)
     fix.add_argument("--no-respect-gitignore", action="store_true", help="fix files that .gitignore lists too")
+    fix.add_argument("--no-cache", action="store_true", help="read and write no cache (.ffscan_cache)")
     fix.add_argument("--no-color", action="store_true")
     fix.add_argument("--quiet", "-q", action="store_true")
 
@@ -95,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     jobs.add_argument("journal", type=Path, metavar="PATH")
     jobs.add_argument("--format", choices=("text", "json"), default="text")
     jobs.add_argument("--no-color", action="store_true")
+
+    clean = commands.add_parser("clean", help="remove the cache (.ffscan_cache next to the configuration)")
+    clean.add_argument("path", nargs="?", default=".", metavar="PATH", help="where to look for the configuration (default: .)")
 
     rules = commands.add_parser("rules", help="list every rule")
     rules.add_argument("--format", choices=("text", "json"), default="text")
@@ -119,6 +124,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return run_fix_command(args)
         if args.command == "check":
             return run_check_command(args)
+        if args.command == "clean":
+            return run_clean_command(args)
         if args.command == "rules":
             return run_rules_command(args)
         if args.command == "vendor-runtime":
@@ -175,6 +182,7 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
                 )
     return settings.with_overrides(
         respect_gitignore=False if getattr(args, "no_respect_gitignore", False) else None,
+        cache_dir=None if getattr(args, "no_cache", False) or os.environ.get("FFSCAN_NO_CACHE") else settings.root / CACHE_DIR_NAME,
         select=tuple(args.select) if args.select is not None else None,
         extend_select=settings.extend_select + tuple(args.extend_select or ()),
         ignore=settings.ignore + tuple(args.ignore or ()),
@@ -268,6 +276,16 @@ def run_fix_command(args: argparse.Namespace) -> int:
     left = any(outcome.left for outcome in run.files if not outcome.error)
     errors = any(outcome.error for outcome in run.files)
     return EXIT_FINDINGS if left or errors else EXIT_CLEAN
+
+
+def run_clean_command(args: argparse.Namespace) -> int:
+    from ffscan.engine.cache import clean
+
+    config_path = find_config(Path(args.path))
+    root = config_path.resolve().parent if config_path is not None else Path.cwd()
+    removed = clean(root)
+    print(f"Removed {root / CACHE_DIR_NAME}" if removed else f"No cache at {root / CACHE_DIR_NAME}")
+    return EXIT_CLEAN
 
 
 def run_vendor_command(args: argparse.Namespace) -> int:

@@ -19,9 +19,11 @@ class ConfigError(Exception):
     """A configuration file that cannot be used; the CLI exits 2 with this message."""
 
 
+CACHE_DIR_NAME = ".ffscan_cache"
+
 DEFAULT_EXCLUDE = (
     ".bzr", ".direnv", ".eggs", ".git", ".hg", ".ipynb_checkpoints", ".mypy_cache", ".nox",
-    ".pants.d", ".pytest_cache", ".pytype", ".ruff_cache", ".svn", ".tox", ".venv", "__pycache__",
+    ".ffscan_cache", ".pants.d", ".pytest_cache", ".pytype", ".ruff_cache", ".svn", ".tox", ".venv", "__pycache__",
     "__pypackages__", "_build", "buck-out", "build", "dist", "node_modules", "site-packages",
     "venv",
 )
@@ -69,6 +71,8 @@ class Settings:
     # The oldest Python the project supports: `target-version`, else `requires-python`.
     target_version: Optional[Tuple[int, int]] = None
     target_source: str = ""  # where it came from, for messages: "`requires-python` in pyproject.toml"
+    # Where results are cached (`.ffscan_cache` next to the configuration); None: no cache.
+    cache_dir: Optional[Path] = None
 
     def with_overrides(self, **changes: Any) -> "Settings":
         return replace(self, **{k: v for k, v in changes.items() if v is not None})

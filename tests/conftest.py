@@ -1,6 +1,8 @@
 import sys
 from pathlib import Path
 
+import pytest
+
 # The helpers module sits beside the tests.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -11,3 +13,9 @@ def pytest_addoption(parser):
         action="store_true",
         help="rewrite snapshots (fixtures/FFnnn/fixed.py and report.txt, fixtures/fix_imports/*) from the current output",
     )
+
+
+@pytest.fixture(autouse=True)
+def no_cache_by_default(monkeypatch):
+    """Runs of the CLI in tests write no `.ffscan_cache` into the fixtures; cache tests unset it."""
+    monkeypatch.setenv("FFSCAN_NO_CACHE", "1")

@@ -57,6 +57,7 @@ def run_step(step_id: str, inputs: dict, outputs: dict, tmp_path: Path, path_pre
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "FFSCAN"))}
     env.update({key: expand(value, inputs, outputs) for key, value in step.get("env", {}).items()})
     env.update(GITHUB_OUTPUT=str(output_file), RUNNER_TEMP=str(tmp_path))
+    env["FFSCAN_NO_CACHE"] = "1"  # no `.ffscan_cache` in the checkout's fixtures
     if path_prefix:
         env["PATH"] = path_prefix + os.pathsep + env["PATH"]
     done = subprocess.run(["bash", "-c", step["run"]], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)

@@ -14,11 +14,14 @@ from typing import (
     FrozenSet,
     List,
     NamedTuple,
+    Iterator,
     Optional,
     Sequence,
+    Tuple,
 )
 
 from ffscan.config import Settings
+from ffscan.engine.cache import Cache, Stat, manifest_of, settings_key
 from ffscan.engine.discovery import discover, display_path, matches_glob, module_name
 from ffscan.engine.runner import FileResult, check_file
 from ffscan.model import Finding, RunResult
@@ -104,49 +107,131 @@ def analyse(
     settings: Settings,
     progress: Optional[Callable[[int, int], None]] = None,
     jobs: Optional[int] = None,
+    reuse_run: bool = True,
 ) -> Analysis:
-    """Discover, check every file once (in a pool when there are many), then settle across files."""
+    """Discover, check every file once (in a pool when there are many), then settle across files.
+
+    With a configuration file, the project's other files are read too (from the cache when
+    they are unchanged), so that checking one file finds what a run over the whole project
+    finds in it. With `reuse_run`, an unchanged tree is answered from the last run's result.
+    """
     selected = select_codes(settings.select, settings.extend_select, settings.ignore)
     discovered = discover(paths, settings)
-    work: List[WorkItem] = []
-    for fs_path, relative in discovered.files:
-        codes = codes_for(relative, settings, selected)
-        if codes:
-            work.append(WorkItem(fs_path, shown_path(fs_path), codes, module_name(fs_path)))
+    work = _work(discovered.files, settings, selected)
+    context = _project_context(work, settings, selected)
     result = RunResult(missing=discovered.missing, selected=selected, files_checked=len(work))
     analysis = Analysis(result, work)
-    workers = jobs or min(os.cpu_count() or 1, 8)
-    batches = [work[i : i + BATCH_SIZE] for i in range(0, len(work), BATCH_SIZE)]
-    done = 0
+    cache = Cache(settings.cache_dir, settings_key(settings)) if settings.cache_dir is not None else None
+    run_key = (tuple(item.fs_path for item in work), tuple(discovered.missing), tuple(item.fs_path for item in context))
+    manifest = manifest_of(item.fs_path for item in (*work, *context)) if cache is not None else {}
+    if cache is not None and reuse_run:
+        cached = cache.run_result(run_key, manifest)
+        if cached is not None:
+            analysis.result = cached
+            return analysis
+    targets = {item.fs_path for item in work}
     deferred: List[Deferred] = []
-    if workers > 1 and len(work) >= POOL_THRESHOLD:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for file_results in pool.map(_check_batch, batches, [settings] * len(batches)):
-                done += _collect(analysis, file_results, deferred)
-                if progress:
-                    progress(done, len(work))
-    else:
-        for batch in batches:
-            done += _collect(analysis, _check_batch(batch, settings), deferred)
-            if progress:
-                progress(done, len(work))
+    for item, file_result in _results([*work, *context], settings, cache, progress, jobs):
+        if item.fs_path in targets:
+            _collect(analysis, file_result, deferred)
+        elif file_result.summary is not None:
+            analysis.summaries.append(file_result.summary)  # only to answer questions about it
     result.cross_module = analysis.settle(deferred)
     result.findings.extend(result.cross_module)
     result.findings.sort(key=Finding.sort_key)
     result.notices.sort(key=lambda notice: (notice.path, notice.line, notice.column))
+    if cache is not None:
+        cache.store_run(run_key, manifest, result)
+        cache.save()
     return analysis
 
 
-def _collect(analysis: Analysis, file_results: List[FileResult], deferred: List[Deferred]) -> int:
+def _work(files, settings: Settings, selected: FrozenSet[str]) -> List[WorkItem]:
+    work: List[WorkItem] = []
+    for fs_path, relative in files:
+        codes = codes_for(relative, settings, selected)
+        if codes:
+            work.append(WorkItem(fs_path, shown_path(fs_path), codes, module_name(fs_path)))
+    return work
+
+
+def _project_context(work: List[WorkItem], settings: Settings, selected: FrozenSet[str]) -> List[WorkItem]:
+    """The project's files beyond the ones given, when a configuration marks the project's
+    root and the files given lie inside it."""
+    if settings.config_path is None or not work:
+        return []
+    root = Path(os.path.abspath(settings.root))
+    given = {os.path.abspath(item.fs_path) for item in work}
+    if not all(_inside(path, root) for path in given):
+        return []
+    project = discover([str(root)], settings)
+    return [item for item in _work(project.files, settings, selected) if os.path.abspath(item.fs_path) not in given]
+
+
+def _inside(path: str, root: Path) -> bool:
+    """Whether `path` lies under `root`, read as written (a symlink loop is not followed)."""
+    try:
+        return os.path.commonpath([os.path.abspath(path), str(root)]) == str(root)
+    except ValueError:  # another drive
+        return False
+
+
+def _results(
+    items: List[WorkItem],
+    settings: Settings,
+    cache: Optional[Cache],
+    progress: Optional[Callable[[int, int], None]],
+    jobs: Optional[int],
+) -> Iterator[Tuple[WorkItem, FileResult]]:
+    """Each file's result: from the cache when the file is unchanged, else checked (in a
+    process pool when there are many)."""
+    misses: List[Tuple[WorkItem, Optional[Stat]]] = []
+    done = 0
+    for item in items:
+        stat = Stat.of(item.fs_path) if cache is not None else None
+        cached = cache.lookup(item.fs_path, stat, _identity(item)) if cache is not None else None
+        if cached is not None:
+            done += 1
+            yield item, cached
+        else:
+            misses.append((item, stat))
+    if progress and done:
+        progress(done, len(items))
+    workers = jobs or min(os.cpu_count() or 1, 8)
+    batches = [misses[i : i + BATCH_SIZE] for i in range(0, len(misses), BATCH_SIZE)]
+    checked = _checked_batches(batches, settings, workers, len(misses))
+    for batch, file_results in zip(batches, checked):
+        for (item, stat), file_result in zip(batch, file_results):
+            if cache is not None:
+                cache.store(item.fs_path, stat, _identity(item), file_result)
+            yield item, file_result
+        done += len(batch)
+        if progress:
+            progress(done, len(items))
+
+
+def _checked_batches(batches, settings: Settings, workers: int, count: int) -> Iterator[List[FileResult]]:
+    plain = [[item for item, _ in batch] for batch in batches]
+    if workers > 1 and count >= POOL_THRESHOLD:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            yield from pool.map(_check_batch, plain, [settings] * len(plain))
+    else:
+        for batch in plain:
+            yield _check_batch(batch, settings)
+
+
+def _identity(item: WorkItem) -> tuple:
+    return (item.display, item.module, tuple(sorted(item.codes)))
+
+
+def _collect(analysis: Analysis, file_result: FileResult, deferred: List[Deferred]) -> None:
     result = analysis.result
-    for file_result in file_results:
-        result.findings.extend(file_result.findings)
-        result.errors.extend(file_result.errors)
-        result.notices.extend(file_result.notices)
-        result.suppressed += file_result.suppressed
-        if file_result.summary is not None:
-            analysis.summaries.append(file_result.summary)
-        if file_result.digest:
-            analysis.digests[file_result.path] = file_result.digest
-        deferred.extend(file_result.deferred)
-    return len(file_results)
+    result.findings.extend(file_result.findings)
+    result.errors.extend(file_result.errors)
+    result.notices.extend(file_result.notices)
+    result.suppressed += file_result.suppressed
+    if file_result.summary is not None:
+        analysis.summaries.append(file_result.summary)
+    if file_result.digest:
+        analysis.digests[file_result.path] = file_result.digest
+    deferred.extend(file_result.deferred)

@@ -36,7 +36,7 @@ def run_fix(paths: Sequence[str], settings: Settings, unsafe: bool, write: bool)
             f"write it with `ffscan vendor-runtime {runtime.replace('.', '/')}.py` or install ffscan"
         )
         write = False
-    analysis = analyse(paths, settings)
+    analysis = analyse(paths, settings, reuse_run=False)
     run.missing = analysis.result.missing
     by_path: Dict[str, List[Finding]] = {}
     for finding in analysis.result.findings:

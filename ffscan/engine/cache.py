@@ -1,0 +1,205 @@
+"""The cache that makes reruns nearly free: per-file results by content, and whole runs.
+
+`.ffscan_cache/` sits next to the configuration. Under a key made of ffscan's version, the
+Python that runs it and every setting that changes what a file's check finds, it keeps:
+
+- `files.pickle`: for each file, its size, modification time and content hash, and what
+  checking it gave (findings, the module summary, the questions left for the whole program).
+  A file whose size and time are unchanged is not read; one whose content is unchanged is not
+  parsed. Nothing about other files is stored with a file's entry: the whole-program answers
+  are settled again on every run, so a changed module never leaves a stale finding elsewhere.
+- `runs.pickle`: the final result of a run, with the size and time of every file it read. An
+  unchanged tree is answered from it without loading anything else.
+
+Writes go to a temporary file that is renamed into place, so two runs at once each leave a
+whole file; an entry that cannot be read is ignored and rebuilt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import shutil
+import sys
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+from typing import Dict, Iterable, Optional, Tuple
+
+from ffscan import __version__
+from ffscan.config import CACHE_DIR_NAME, Settings
+from ffscan.engine.runner import FileResult
+from ffscan.model import RunResult
+
+_FORMAT = 1
+_README = (
+    "This directory holds ffscan's cache (see `ffscan clean`). It is safe to delete.\n"
+)
+
+
+def settings_key(settings: Settings, extra: str = "") -> str:
+    """What every cached result depends on besides the file: ffscan, Python, settings."""
+    neutral = replace(settings, root=Path("."), config_path=None, cache_dir=None)
+    text = f"{_FORMAT}|{__version__}|{sys.version_info[:3]}|{neutral!r}|{extra}"
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
+
+
+class Stat:
+    """Size and modification time of a file, the fast test for "unchanged"."""
+
+    __slots__ = ("size", "mtime")
+
+    def __init__(self, size: int, mtime: int) -> None:
+        self.size = size
+        self.mtime = mtime
+
+    @classmethod
+    def of(cls, fs_path: str) -> Optional["Stat"]:
+        try:
+            info = os.stat(fs_path)
+        except OSError:  # gone or unreadable: the check reports it
+            return None
+        return cls(info.st_size, info.st_mtime_ns)
+
+    def key(self) -> Tuple[int, int]:
+        return (self.size, self.mtime)
+
+
+class Cache:
+    def __init__(self, directory: Path, key: str) -> None:
+        self.directory = directory
+        self.key = key
+        self.files: Dict[str, tuple] = {}  # fs path -> (size, mtime, bytes digest, (display, module, codes), FileResult)
+        self.runs: Dict[tuple, tuple] = {}  # run key -> (manifest, RunResult)
+        self._files_loaded = False
+        self._dirty = False
+
+    @property
+    def _folder(self) -> Path:
+        return self.directory / self.key
+
+    # ---- whole runs -------------------------------------------------------------------------
+
+    def run_result(self, run_key: tuple, manifest: Dict[str, Tuple[int, int]]) -> Optional[RunResult]:
+        """The result of a run of the same paths over files that all still have the sizes
+        and times `manifest` gives."""
+        if not self.runs:
+            self.runs = _load(self._folder / "runs.pickle") or {}
+        found = self.runs.get(run_key)
+        if found is None or found[0] != manifest:
+            return None
+        return found[1]
+
+    def store_run(self, run_key: tuple, manifest: Dict[str, Tuple[int, int]], result: RunResult) -> None:
+        self.runs[run_key] = (manifest, result)
+        self._dirty = True
+
+    # ---- files --------------------------------------------------------------------------------
+
+    def lookup(self, fs_path: str, stat: Optional[Stat], identity: tuple) -> Optional[FileResult]:
+        """The cached result for this file when its content and identity are unchanged."""
+        if stat is None:
+            return None
+        self._load_files()
+        entry = self.files.get(fs_path)
+        if entry is None or entry[3] != identity:
+            return None
+        if (entry[0], entry[1]) == stat.key():
+            return entry[4]
+        digest = _digest(fs_path)
+        if digest is not None and digest == entry[2]:
+            self.files[fs_path] = (stat.size, stat.mtime, digest, identity, entry[4])  # touched only
+            self._dirty = True
+            return entry[4]
+        return None
+
+    def store(self, fs_path: str, stat: Optional[Stat], identity: tuple, result: FileResult) -> None:
+        if stat is None or result.errors:
+            return  # a crash of ffscan itself is never remembered
+        digest = _digest(fs_path)
+        if digest is None:
+            return
+        self._load_files()
+        self.files[fs_path] = (stat.size, stat.mtime, digest, identity, result)
+        self._dirty = True
+
+    def _load_files(self) -> None:
+        if not self._files_loaded:
+            self._files_loaded = True
+            self.files = _load(self._folder / "files.pickle") or {}
+
+    def save(self) -> None:
+        """Write what changed; a cache that cannot be written is skipped, never an error."""
+        if not self._dirty:
+            return
+        try:
+            self._folder.mkdir(parents=True, exist_ok=True)
+            _mark(self.directory)
+            if self._files_loaded:
+                live = {path: entry for path, entry in self.files.items() if os.path.exists(path)}
+                _dump(self._folder / "files.pickle", live)
+            _dump(self._folder / "runs.pickle", self.runs)
+        except OSError:
+            pass  # a read-only checkout: run without a cache
+        self._dirty = False
+
+
+def clean(directory: Path) -> bool:
+    """Remove the cache directory; False when there was none."""
+    if not (directory / CACHE_DIR_NAME).is_dir():
+        return False
+    shutil.rmtree(directory / CACHE_DIR_NAME)
+    return True
+
+
+def _digest(fs_path: str) -> Optional[str]:
+    try:
+        with open(fs_path, "rb") as handle:
+            return hashlib.blake2b(handle.read(), digest_size=16).hexdigest()
+    except OSError:  # unreadable now: not cached
+        return None
+
+
+def _load(path: Path):
+    try:
+        with open(path, "rb") as handle:
+            return pickle.load(handle)
+    except FileNotFoundError:
+        return None
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError, TypeError, ValueError):
+        return None  # corrupt or from another version: rebuilt on this run
+
+
+def _dump(path: Path, value) -> None:
+    handle, temporary = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            pickle.dump(value, stream, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass  # already gone
+        raise
+
+
+def _mark(directory: Path) -> None:
+    """A .gitignore and a CACHEDIR.TAG, as Ruff and pytest leave in theirs."""
+    ignore = directory / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# Created by ffscan\n*\n", encoding="utf-8")
+        (directory / "CACHEDIR.TAG").write_text(
+            "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache directory tag created by ffscan.\n",
+            encoding="utf-8",
+        )
+        (directory / "README.md").write_text(_README, encoding="utf-8")
+
+
+def manifest_of(paths: Iterable[str]) -> Dict[str, Tuple[int, int]]:
+    found = {}
+    for path in paths:
+        stat = Stat.of(path)
+        found[path] = stat.key() if stat is not None else (-1, -1)
+    return found

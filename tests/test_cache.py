@@ -1,0 +1,124 @@
+"""The cache: an unchanged tree re-parses nothing, a changed file re-checks only that file,
+one file checked alone uses the rest of the project's summaries, bad entries are rebuilt."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from ffscan.cli import main
+from ffscan.engine import runner
+from helpers import FIXTURES
+
+DEMO = FIXTURES / "demo"
+
+
+@pytest.fixture
+def demo(tmp_path, monkeypatch):
+    """A copy of the demo project (it has a [tool.ffscan] table), with the cache on."""
+    target = tmp_path / "demo"
+    shutil.copytree(DEMO, target, ignore=shutil.ignore_patterns(".ffscan_cache"))
+    monkeypatch.chdir(target)
+    monkeypatch.delenv("FFSCAN_NO_CACHE", raising=False)
+    return target
+
+
+@pytest.fixture
+def parses(monkeypatch):
+    """The paths `ffscan check` parses, in order."""
+    seen = []
+    original = runner.parse_source
+
+    def counting(source, *args, **kwargs):
+        seen.append(source.path)
+        return original(source, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "parse_source", counting)
+    return seen
+
+
+def concise(capsys, *args) -> list:
+    code = main(["check", "--format", "concise", "-j", "1", *args])
+    assert code in (0, 1)
+    return capsys.readouterr().out.splitlines()
+
+
+def test_an_unchanged_tree_is_answered_without_parsing(demo, parses, capsys):
+    first = concise(capsys, ".")
+    assert len(parses) == 5
+    parses.clear()
+    assert concise(capsys, ".") == first
+    assert parses == []
+
+
+def test_a_changed_file_is_the_only_one_parsed_again(demo, parses, capsys):
+    first = concise(capsys, ".")
+    parses.clear()
+    reports = demo / "shop" / "reports.py"
+    reports.write_text(reports.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    assert concise(capsys, ".") == first
+    assert parses == ["shop/reports.py"]
+
+
+def test_a_file_touched_but_unchanged_is_not_parsed(demo, parses, capsys):
+    first = concise(capsys, ".")
+    parses.clear()
+    os.utime(demo / "shop" / "db.py", ns=(1, 1))
+    assert concise(capsys, ".") == first
+    assert parses == []
+
+
+def test_one_file_alone_gets_the_findings_a_full_run_gives_it(demo, capsys):
+    # What pre-commit does: only the changed file is named. `db.audit` is an `async def` in
+    # shop/db.py, so line 49 is a finding only with the rest of the project in view.
+    full = [line for line in concise(capsys, ".") if line.startswith("shop/orders.py:")]
+    alone = concise(capsys, "shop/orders.py")
+    assert [line for line in alone if line.startswith("shop/")] == full
+    assert any(line.startswith("shop/orders.py:49:5: FF101") for line in alone)
+
+
+def test_one_file_alone_with_a_cold_cache_reads_the_project_too(demo, capsys):
+    alone = concise(capsys, "--no-cache", "shop/orders.py")
+    assert any(line.startswith("shop/orders.py:49:5: FF101") for line in alone)
+    assert not (demo / ".ffscan_cache").exists()
+
+
+def test_other_settings_do_not_reuse_results(demo, capsys):
+    everything = concise(capsys, ".")
+    without_ff101 = concise(capsys, ".", "--ignore", "FF101")
+    assert {line.split()[1] for line in everything[:-1]} - {line.split()[1] for line in without_ff101[:-1]} == {"FF101"}
+
+
+def test_a_corrupt_cache_is_ignored_and_rebuilt(demo, parses, capsys):
+    first = concise(capsys, ".")
+    for path in (demo / ".ffscan_cache").rglob("*.pickle"):
+        path.write_bytes(b"not a pickle")
+    parses.clear()
+    assert concise(capsys, ".") == first
+    assert len(parses) == 5
+    parses.clear()
+    assert concise(capsys, ".") == first
+    assert parses == []
+
+
+def test_clean_removes_the_cache(demo, capsys):
+    concise(capsys, ".")
+    assert (demo / ".ffscan_cache" / "CACHEDIR.TAG").is_file()
+    assert main(["clean"]) == 0
+    assert not (demo / ".ffscan_cache").exists()
+    assert capsys.readouterr().out == f"Removed {demo / '.ffscan_cache'}\n"
+
+
+def test_two_runs_at_once_leave_a_readable_cache(demo, parses, capsys):
+    command = [sys.executable, "-m", "ffscan", "check", ".", "--format", "concise"]
+    env = {k: v for k, v in os.environ.items() if k != "FFSCAN_NO_CACHE"}
+    runs = [subprocess.Popen(command, cwd=demo, env=env, stdout=subprocess.PIPE, text=True) for _ in range(3)]
+    outputs = [run.communicate()[0] for run in runs]
+    assert len(set(outputs)) == 1
+    parses.clear()
+    assert "\n".join(concise(capsys, ".")) + "\n" == outputs[0]
+    assert parses == []
