@@ -107,6 +107,9 @@ class Finding:
     # Set where the run's whole set of findings was known (ffscan.report.fingerprint), so that
     # a subset of them, such as what a baseline leaves, keeps the same identities.
     fingerprint: Optional[str] = field(default=None, compare=False)
+    # The function or class the finding is in, named as its `__qualname__` would be
+    # (`create_order`, `Shop.checkout`, `main.<locals>.on_done`); "" at module level.
+    enclosing: str = field(default="", compare=False)
 
     @property
     def family(self) -> Family:
