@@ -190,6 +190,8 @@ class RuleInfo:
     off_reason: str
     fix_title: Optional[str]
     fix_applicability: Optional[Applicability]
+    subject: Tuple[str, str] = ("", "")  # one finding, singular and plural, for tickets
+    loss: str = ""  # what is lost for certain when it fires; "" when nothing is
 
     @property
     def family(self) -> Family:
@@ -214,6 +216,7 @@ class RuleInfo:
             off_reason="",
             fix_title=finding.fix_title,
             fix_applicability=finding.fix_applicability,
+            subject=(finding.name.replace("-", " "), finding.name.replace("-", " ")),
         )
 
 
