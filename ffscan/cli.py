@@ -220,6 +220,7 @@ def run_check_command(args: argparse.Namespace) -> int:
         version=__version__,
         color=args.output_file is None and use_color(args.no_color, sys.stdout),
         statistics=args.statistics,
+        paths=tuple(args.paths),
     )
     report = render(fmt, result, context)
     if args.quiet and fmt in ("text", "concise"):

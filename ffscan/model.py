@@ -40,7 +40,7 @@ _FAMILY_BY_DIGIT = {
 
 
 class Impact(str, enum.Enum):
-    """What goes wrong in production; the ticket report's numbered "Issues"."""
+    """What goes wrong in production; a ticket's summary names them."""
 
     NO_TRACKING = "no-tracking"
     NO_RETRY = "no-retry"
