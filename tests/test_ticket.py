@@ -1,5 +1,5 @@
 """The ticket report: one ticket per function, priority from evidence, the code's own fixes,
-ids that survive reruns, and the JSON grouping a tracker sync reads.
+ids that survive reruns, `--split`, and the JSON grouping a tracker sync reads.
 
 `docs/ticket-example.md` is the demo's ticket report; `pytest --update-fixtures` rewrites it.
 """
@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from ffscan.cli import main
-from ffscan.model import Edit, Fix, Location, RunResult
+from ffscan.model import Edit, Location, RunResult
 from ffscan.report import ReportContext, render
 from ffscan.report import sarif
+from ffscan.report.ticket import render_split, write_split
 from ffscan.report.ticket.edits import apply_edits
 from ffscan.report.ticket.frames import Sources, code_rows, render_rows
 from ffscan.report.ticket.grouping import group_tickets
@@ -323,7 +324,41 @@ def test_a_file_that_does_not_parse_is_a_p3_tooling_ticket_named_by_its_file(tmp
     assert "- Issue 1 (line 1, `def f(:`): see [FF001](https://github.com/ffscan/ffscan/blob/main/rules/FF001.md#fix)." in out.splitlines()
 
 
-# -- JSON --------------------------------------------------------------------------------------
+# -- one file per ticket, and JSON -----------------------------------------------------------
+
+
+def test_split_writes_one_file_per_ticket_and_an_index_and_drops_tickets_that_are_gone(tmp_path):
+    root = project(tmp_path / "repo")
+    files = render_split(result_of(ORDERS), context(root))
+    ids = [t.id for t in tickets_of(ORDERS)]
+    assert sorted(files) == sorted([f"{i}.md" for i in ids] + ["index.md"])
+    for ticket in tickets_of(ORDERS):
+        assert files[f"{ticket.id}.md"].startswith(f"# {ticket.id}: {ticket.title}\n")
+        assert f"[{ticket.id}]({ticket.id}.md)" in files["index.md"]
+    assert "## Remedies" in files["index.md"] and "durable` is under *Remedies* in [index.md](index.md#remedies)" in files[f"{ids[0]}.md"]
+    out = tmp_path / "tickets"
+    out.mkdir()
+    (out / "FFSCAN-0000beef.md").write_text("an old ticket", encoding="utf-8")
+    (out / "notes.md").write_text("not ours", encoding="utf-8")
+    assert write_split(out, files) == (3, ["FFSCAN-0000beef.md"])
+    assert sorted(p.name for p in out.iterdir()) == sorted([*files, "notes.md"])
+    assert (out / "index.md").read_text(encoding="utf-8") == files["index.md"]
+
+
+def test_cli_split_writes_the_files_and_refuses_other_formats(tmp_path, monkeypatch, capsys):
+    root = project(tmp_path)
+    (root / "pyproject.toml").write_text("[tool.ffscan]\nextend-select = ['FF5']\n", encoding="utf-8")
+    monkeypatch.chdir(root)
+    assert main(["check", "app", "--split", "tickets"]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and err == "ffscan: wrote 3 tickets and index.md to tickets\n"
+    assert len(list((root / "tickets").glob("FFSCAN-*.md"))) == 3
+    for flags, clash in ((["--format", "json"], "--format json"), (["-o", "report.md"], "-o")):
+        assert main(["check", "app", "--split", "tickets", *flags]) == 2
+        assert capsys.readouterr().err == (
+            f"ffscan: error: --split writes the ticket report, one file per ticket; it does not go with {clash}\n"
+        )
+    assert not (root / "report.md").exists()
 
 
 def test_json_carries_the_same_tickets_ids_and_fingerprints():

@@ -9,7 +9,8 @@ queue; Option B, Celery; the minimum fix), Risk if Not Fixed, and Found By (the 
 that shows the ticket again). The wording per rule comes from the rules (`RuleInfo`).
 
 Ticket ids come from `ffscan.report.fingerprint`: a rerun keeps the id of a ticket whose
-function is still there. The JSON report carries the same grouping and ids.
+function is still there. `render_split` gives one file per ticket and an index, for
+`--split DIR`; the JSON report carries the same grouping and ids.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from ffscan.report.ticket.frames import Sources
 from ffscan.report.ticket.grouping import group_tickets
 from ffscan.report.ticket.markdown import anchor, contents, found_by, heading, nothing_found, remedies, ticket_markdown
 from ffscan.report.ticket.options import options
+from ffscan.report.ticket.split import INDEX, render_split, write_split, write_tickets
 
-__all__ = ["anchor", "found_by", "heading", "render"]
+__all__ = ["INDEX", "anchor", "found_by", "heading", "render", "render_split", "write_split", "write_tickets"]
 
 
 def render(result: RunResult, context: ReportContext) -> str:
