@@ -56,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="output format (default: text)",
     )
     check.add_argument("--output-file", "-o", type=Path, help="write the report here instead of stdout")
+    check.add_argument(
+        "--split", type=Path, metavar="DIR", help="write the ticket report as one Markdown file per ticket, and an index.md, into DIR"
+    )
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     check.add_argument("--statistics", action="store_true", help="print counts per rule instead of findings")
     check.add_argument("--config", type=Path, help="pyproject.toml or ffscan.toml to use (default: found from the first path)")
@@ -197,7 +200,12 @@ def run_check_command(args: argparse.Namespace) -> int:
     from ffscan.rules import all_rule_infos
 
     settings = resolve_settings(args)
-    fmt = args.format or "text"
+    fmt = args.format or ("ticket" if args.split is not None else "text")
+    if args.split is not None:
+        clash = f"--format {fmt}" if fmt != "ticket" else "-o" if args.output_file is not None else "--statistics" if args.statistics else ""
+        if clash:
+            print(f"ffscan: error: --split writes the ticket report, one file per ticket; it does not go with {clash}", file=sys.stderr)
+            return EXIT_ERROR
     if args.verbose:
         where = settings.config_path or "defaults (no [tool.ffscan] found)"
         print(f"ffscan {__version__}: configuration from {where}; root {settings.root}", file=sys.stderr)
@@ -228,12 +236,21 @@ def run_check_command(args: argparse.Namespace) -> int:
         version=__version__,
         color=args.output_file is None and use_color(args.no_color, sys.stdout),
         statistics=args.statistics,
+        paths=tuple(args.paths),
     )
-    report = render(fmt, result, context)
-    if args.quiet and fmt in ("text", "concise"):
-        report = without_summary(report, result)
-    if not _write_report(report, args.output_file):
-        return EXIT_ERROR
+    if args.split is not None:
+        from ffscan.report.ticket import write_tickets
+
+        written, message = write_tickets(args.split, result, context)
+        print(message, file=sys.stderr)
+        if not written:
+            return EXIT_ERROR
+    else:
+        report = render(fmt, result, context)
+        if args.quiet and fmt in ("text", "concise"):
+            report = without_summary(report, result)
+        if not _write_report(report, args.output_file):
+            return EXIT_ERROR
     if result.missing or result.errors:
         return EXIT_ERROR
     if result.findings and not args.exit_zero:

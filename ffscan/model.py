@@ -40,7 +40,7 @@ _FAMILY_BY_DIGIT = {
 
 
 class Impact(str, enum.Enum):
-    """What goes wrong in production; the ticket report's numbered "Issues"."""
+    """What goes wrong in production; a ticket's summary names them."""
 
     NO_TRACKING = "no-tracking"
     NO_RETRY = "no-retry"
@@ -107,6 +107,9 @@ class Finding:
     # Set where the run's whole set of findings was known (ffscan.report.fingerprint), so that
     # a subset of them, such as what a baseline leaves, keeps the same identities.
     fingerprint: Optional[str] = field(default=None, compare=False)
+    # The function or class the finding is in, named as its `__qualname__` would be
+    # (`create_order`, `Shop.checkout`, `main.<locals>.on_done`); "" at module level.
+    enclosing: str = field(default="", compare=False)
 
     @property
     def family(self) -> Family:
@@ -187,6 +190,8 @@ class RuleInfo:
     off_reason: str
     fix_title: Optional[str]
     fix_applicability: Optional[Applicability]
+    subject: Tuple[str, str] = ("", "")  # one finding, singular and plural, for tickets
+    loss: str = ""  # what is lost for certain when it fires; "" when nothing is
 
     @property
     def family(self) -> Family:
@@ -211,6 +216,7 @@ class RuleInfo:
             off_reason="",
             fix_title=finding.fix_title,
             fix_applicability=finding.fix_applicability,
+            subject=(finding.name.replace("-", " "), finding.name.replace("-", " ")),
         )
 
 

@@ -60,3 +60,39 @@ def test_a_coroutine_iterated_inside_a_list_is_not_tested_for_truth_but_one_in_a
         "        pass\n"
     )
     assert [(f.start.line, f.code) for f in check_text(text).findings] == [(7, "FF102")]
+
+
+ENCLOSING = """\
+import asyncio
+
+asyncio.ensure_future(tick())
+
+
+class Shop:
+    asyncio.ensure_future(tick())
+
+    async def checkout(self):
+        asyncio.create_task(tick())
+
+        def on_done():
+            asyncio.ensure_future(tick())
+
+        return lambda: asyncio.ensure_future(tick())
+
+
+async def main():
+    class Local:
+        def ping(self):
+            asyncio.ensure_future(tick())
+"""
+
+
+def test_findings_name_the_function_they_are_in_as_its_qualname():
+    found = [(f.start.line, f.enclosing) for f in check_text(ENCLOSING, codes={"FF201"}).findings]
+    assert found == [
+        (3, ""),  # module level
+        (7, "Shop"),  # a class body
+        (10, "Shop.checkout"),
+        (13, "Shop.checkout.<locals>.on_done"),
+        (21, "main.<locals>.Local.ping"),
+    ]

@@ -70,6 +70,19 @@ def test_rule_identity_follows_the_conventions(rule):
         assert rule.off_reason, f"{rule.code} is off by default: say why (measured precision)"
 
 
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.code)
+def test_every_rule_carries_its_ticket_wording(rule):
+    # The ticket report words every issue from these; it keeps no table of its own.
+    one, many = rule.subject
+    assert one and many and one != many, rule.subject
+    for phrase in (one, many, rule.loss):
+        assert phrase == phrase.strip() and not phrase.endswith(".") and phrase[:1] == phrase[:1].lower(), phrase
+    assert rule.risk
+    assert bool(rule.impacts) is not rule.code.startswith("FF0")  # a file not analysed has no production impact
+    info = all_rule_infos()[rule.code]
+    assert (info.subject, info.loss, info.impacts, info.risk) == (rule.subject, rule.loss, rule.impacts, rule.risk)
+
+
 def test_importing_ffscan_pulls_in_no_heavy_dependency():
     code = (
         "import sys, ffscan, ffscan.engine, ffscan.rules, ffscan.config, ffscan.cli;"
@@ -78,3 +91,10 @@ def test_importing_ffscan_pulls_in_no_heavy_dependency():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_the_ticket_report_keeps_no_wording_of_its_own_per_rule():
+    # Its per-rule table drifted once (a rule went missing); the wording now lives on the rules.
+    sources = sorted((ROOT / "ffscan" / "report" / "ticket").glob("*.py"))
+    assert [p.name for p in sources] == ["__init__.py", "edits.py", "frames.py", "grouping.py", "markdown.py", "options.py", "split.py"]
+    assert [p.name for p in sources if re.search(r"\bFF\d{3}\b", p.read_text(encoding="utf-8"))] == []

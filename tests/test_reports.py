@@ -1,16 +1,16 @@
-"""The report formats: SARIF, GitHub annotations, JSON, text, concise and the ticket."""
+"""The report formats: SARIF, GitHub annotations, JSON, text, concise, GitLab and JUnit (the
+ticket: test_ticket.py)."""
 
 from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 
 from ffscan.model import Finding, Impact, Location, Notice, RunError, RunResult, Severity
 from ffscan.report import ReportContext, render
-from ffscan.report import github, sarif, ticket
+from ffscan.report import github, sarif
 from ffscan.report.json_format import finding_to_dict
 from ffscan.rules import all_rule_infos
 from helpers import ROOT, check_text
@@ -250,8 +250,23 @@ FINDING_SCHEMA = {
     "impacts": list,
     "risk": str,
     "fix": (type(None), dict),
+    "enclosing": str,
+    "fingerprint": str,
+    "ticket": str,
 }
-DOCUMENT_KEYS = {"schema_version", "tool", "summary", "findings", "errors", "missing_paths", "notices"}
+TICKET_SCHEMA = {
+    "id": str,
+    "title": str,
+    "priority": int,
+    "priority_reason": str,
+    "category": str,
+    "path": str,
+    "enclosing": str,
+    "codes": list,
+    "findings": list,
+    "found_by": str,
+}
+DOCUMENT_KEYS = {"schema_version", "tool", "summary", "findings", "tickets", "errors", "missing_paths", "notices"}
 SUMMARY_KEYS = {"findings", "files_checked", "suppressed", "errors", "by_code", "baselined", "baseline_stale", "notices"}
 NOTICE_KEYS = {"path", "line", "column", "kind", "requires", "message"}
 ERROR_KEYS = {"path", "code", "line", "message"}
@@ -270,7 +285,7 @@ def _check_shape(value, shape, where):
 def test_json_finding_schema_is_pinned():
     document = json.loads(render("json", mixed_result(), context()))
     assert set(document) == DOCUMENT_KEYS
-    assert document["schema_version"] == 1
+    assert document["schema_version"] == 2
     assert document["tool"] == {"name": "ffscan", "version": "9.9.9"}
     assert set(document["summary"]) == SUMMARY_KEYS
     assert document["summary"]["by_code"] == {"FF001": 1, "FF201": 2}
@@ -285,12 +300,15 @@ def test_json_finding_schema_is_pinned():
     assert task["start"] == {"line": 9, "column": 5} and task["end"] == {"line": 9, "column": 40}
     assert task["source"] == ["    asyncio.create_task(publish(event))"]
     assert set(finding_to_dict(make_finding())) == set(FINDING_SCHEMA)
+    assert [t["codes"] for t in document["tickets"]] == [["FF201"], ["FF001"]]
+    for ticket_dict in document["tickets"]:
+        _check_shape(ticket_dict, TICKET_SCHEMA, "ticket")
 
 
 def test_json_schema_doc_names_every_key():
     doc = (ROOT / "docs" / "json-schema.md").read_text(encoding="utf-8")
     documented = set(re.findall(r"`([a-z_]+)`", doc))
-    keys = DOCUMENT_KEYS | SUMMARY_KEYS | ERROR_KEYS | NOTICE_KEYS | set(FINDING_SCHEMA) | {"line", "column", "title", "applicability", "name", "version"}
+    keys = DOCUMENT_KEYS | SUMMARY_KEYS | ERROR_KEYS | NOTICE_KEYS | set(FINDING_SCHEMA) | set(TICKET_SCHEMA) | {"line", "column", "title", "applicability", "name", "version"}
     assert not keys - documented, f"undocumented keys: {sorted(keys - documented)}"
 
 
@@ -346,112 +364,6 @@ def test_concise_lines_are_exact():
     ]
     stats = render("concise", mixed_result(), context(statistics=True)).splitlines()
     assert stats[:2] == ["2\tFF201\tdangling-task", "1\tFF001\tsyntax-error"]
-
-
-# -- ticket ---------------------------------------------------------------------------------------
-
-
-def _ticket_sections(markdown: str):
-    """Heading lines of each `# FFSCAN-` ticket, outside code fences."""
-    tickets, fenced = {}, False
-    current = None
-    for line in markdown.splitlines():
-        if line.startswith("```"):
-            fenced = not fenced
-            continue
-        if fenced:
-            continue
-        if line.startswith("# FFSCAN-"):
-            current = line.split(":", 1)[0][len("# FFSCAN-") :]
-            tickets[current] = [line]
-        elif current and line.startswith("#"):
-            tickets[current].append(line)
-    return tickets
-
-
-TICKET_HEADINGS = [
-    "## Priority: CRITICAL (P1)",
-    "## Status: Open",
-    "## Category: Reliability",
-    "## Summary",
-    "## Affected Files",
-    "## Problematic Code",
-    "## Issues",
-    "## Fix Required",
-    "### Option A: Tracked background queue (recommended)",
-    "### Option B: Durable job queue (work that must survive restarts)",
-    "### Minimum fix",
-    "## Risk if Not Fixed",
-    "## Found By",
-]
-
-
-def test_ticket_has_every_section_in_order(tmp_path):
-    (tmp_path / "app").mkdir()
-    (tmp_path / "app" / "jobs.py").write_text(DROPPED_TASKS, encoding="utf-8")
-    fan_out = make_finding(code="FF501", name="unbounded-fan-out", message="Loop starts `notify` for every item", path="app/jobs.py", start=Location(11, 5), end=Location(11, 40), impacts=(Impact.NO_BACKPRESSURE,))
-    result = RunResult(findings=[*result_of(DROPPED_TASKS).findings, fan_out, syntax_finding()], files_checked=2)
-    out = ticket.render(result, context(root=tmp_path))
-    assert out.startswith("# ffscan report: fire-and-forget findings\n")
-    assert "| CRITICAL (P1) | 1 | 2 |" in out and "| HIGH (P2) | 1 | 1 |" in out and "| MEDIUM (P3) | 1 | 1 |" in out
-    sections = _ticket_sections(out)
-    assert list(sections) == ["FF201", "FF501", "FF001"]  # by priority
-    assert sections["FF201"] == ["# FFSCAN-FF201: 2 asyncio tasks are started without keeping a reference", *TICKET_HEADINGS]
-    p2 = [h.replace("CRITICAL (P1)", "HIGH (P2)").replace("Category: Reliability", "Category: Performance/Reliability") for h in TICKET_HEADINGS]
-    assert sections["FF501"][1:] == p2
-    assert sections["FF001"][1] == "## Priority: MEDIUM (P3)"
-    # Contents link to the tickets by their GitHub anchors.
-    assert "1. [FFSCAN-FF201: 2 asyncio tasks are started without keeping a reference](#ffscan-ff201-2-asyncio-tasks-are-started-without-keeping-a-reference) (P1)" in out
-
-
-def test_ticket_snippets_mark_the_offending_lines_with_context(tmp_path):
-    (tmp_path / "app").mkdir()
-    (tmp_path / "app" / "jobs.py").write_text(DROPPED_TASKS, encoding="utf-8")
-    out = ticket.render(result_of(DROPPED_TASKS), context(root=tmp_path))
-    code = out.split("## Problematic Code\n", 1)[1].split("\n## Issues", 1)[0]
-    assert code.splitlines()[:8] == [
-        "`app/jobs.py`, lines 8-11:",
-        "```python",
-        "async def handler(event):",
-        "    asyncio.create_task(publish(event))  # <- FF201",
-        "    await publish(event)",
-        "    asyncio.create_task(publish(event))  # <- FF201",
-        "```",
-    ][:8]
-    assert "- `app/jobs.py` (lines 9, 11)" in out
-    assert "2 asyncio tasks are started without keeping a reference. They are in 1 file: `app/jobs.py` (2)." in out
-    assert "1. **No job tracking** - " in out and "2. **No alerting** - " in out and "3. **No retry mechanism** - " in out
-    assert "background.spawn(" in out and "from ffscan.runtime import" in out
-    assert "from arq import create_pool" in out
-    assert "ffscan 9.9.9, rule `FF201` (dangling-task): `ffscan check --select FF201 app/jobs.py`" in out
-    assert "https://github.com/ffscan/ffscan/blob/main/rules/FF201.md" in out
-
-
-def test_ticket_without_the_files_uses_the_finding_lines_and_caps_snippets():
-    findings = [make_finding(path=f"pkg/m{i}.py") for i in range(7)]
-    out = ticket.render(RunResult(findings=findings, files_checked=7), context(root=Path("/nonexistent-root")))
-    assert out.count("    asyncio.create_task(publish(event))  # <- FF201") == 0  # dedented
-    assert out.count("asyncio.create_task(publish(event))  # <- FF201") == 5
-    assert "...and 2 more findings in 2 files not shown here; `ffscan check --select FF201` lists every one." in out
-    assert "They are in 7 files: `pkg/m0.py` (1), `pkg/m1.py` (1), `pkg/m2.py` (1) and 4 other files." in out
-
-
-def test_ticket_thread_family_recommends_submit_and_celery():
-    finding = make_finding(code="FF302", name="dropped-executor-future", message="Future of `resize` from `pool.submit` is dropped")
-    out = ticket.render(RunResult(findings=[finding]), context(root=Path("/nonexistent-root")))
-    assert "## Priority: CRITICAL (P1)" in out
-    assert "background.submit(" in out and "from celery import Celery" in out
-    assert "Code involved: `resize` (1)." in out
-
-
-def test_ticket_without_findings_is_one_line():
-    assert ticket.render(RunResult(files_checked=3), context()) == (
-        "No fire-and-forget findings: ffscan 9.9.9 checked 3 files and found nothing to file.\n"
-    )
-
-
-def test_ticket_anchor_matches_github():
-    assert ticket.anchor("FFSCAN-FF201: 3 tasks (`x.y`)!") == "ffscan-ff201-3-tasks-xy"
 
 
 # -- GitLab Code Quality ----------------------------------------------------------------------

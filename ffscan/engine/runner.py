@@ -73,6 +73,7 @@ class FileContext:
             fix_title=rule.fix_title,
             fixes=tuple(fixes),
             source_lines=tuple(self.source.line(n) for n in range(start.line, end.line + 1)),
+            enclosing=self.enclosing_name(node),
         )
         span = _header_span(statement, start.line)
         if query is None:
@@ -84,6 +85,19 @@ class FileContext:
 
     def location(self, line: int, byte_column: int) -> Location:
         return self.semantic.location(line, byte_column)
+
+    def enclosing_name(self, node: ast.AST) -> str:
+        """The `__qualname__` of the function or class `node` is in (lambdas skipped), or ""."""
+        names: List[str] = []
+        scope = self.semantic.names.scope_of(node)
+        while scope is not None:
+            inner = scope.node
+            if isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                if names and names[-1] != "<locals>" and isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    names.append("<locals>")  # what is defined in a function is local to it
+                names.append(inner.name)
+            scope = scope.parent
+        return ".".join(reversed(names))
 
 
 def is_package(path: str) -> bool:

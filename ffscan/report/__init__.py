@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict
+from typing import Dict, Tuple
 
 from ffscan.model import RuleInfo, RunResult
 
@@ -40,6 +40,7 @@ class ReportContext:
     color: bool = False
     show_source: bool = True
     statistics: bool = False
+    paths: Tuple[str, ...] = ()  # the paths the run was given, for commands that repeat it
 
 
 def render(fmt: str, result: RunResult, context: ReportContext) -> str:

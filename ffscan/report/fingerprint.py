@@ -1,9 +1,14 @@
-"""Fingerprints: one stable identity per finding, shared by SARIF, GitLab and the baseline.
+"""Fingerprints: one stable identity per finding, shared by SARIF, GitLab, the baseline, the
+JSON report and the tickets; and the id of the ticket a finding is filed in.
 
 A fingerprint is a SHA-256 of the rule code, the path (with `/` separators), the finding's
 first source line with all whitespace removed, and how many identical (code, path, line text)
 findings come before it in the file. Line numbers are left out on purpose: inserting lines
 above a finding, or re-indenting it, does not make it "new"; editing its line does.
+
+A ticket is the function (or the module level of a file) its findings are in, so its id is a
+hash of the path and that function's qualified name: fixing some of its findings, or moving
+the function down the file, keeps the id of what is left.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from typing import Dict, Iterable, List, Tuple
 from ffscan.model import Finding
 
 FINGERPRINT_KEY = "ffscan/v1"  # the scheme; SARIF's partialFingerprints key
+TICKET_PREFIX = "FFSCAN-"
+TICKET_DIGITS = 8  # hex digits: 32 bits, enough to tell one project's tickets apart
 
 _WHITESPACE = re.compile(r"\s+")
 
@@ -42,3 +49,9 @@ def fingerprints_for(findings: Iterable[Finding]) -> List[str]:
 
 def posix_path(path: str) -> str:
     return path.replace("\\", "/")
+
+
+def ticket_id(path: str, enclosing: str) -> str:
+    """`FFSCAN-` and 8 hex digits, from the file and the function the ticket is about."""
+    material = "\0".join(("ticket", posix_path(path), enclosing))
+    return TICKET_PREFIX + hashlib.sha256(material.encode("utf-8")).hexdigest()[:TICKET_DIGITS]

@@ -1,15 +1,19 @@
 """The JSON report: a stable, versioned schema documented in docs/json-schema.md.
 
 {
-  "schema_version": 1,
+  "schema_version": 2,
   "tool": {"name": "ffscan", "version": "0.1.0"},
   "summary": {"findings": 2, "files_checked": 10, "suppressed": 0, "errors": 0,
               "by_code": {"FF201": 2}},
   "findings": [ {finding}, ... ],
+  "tickets": [ {ticket}, ... ],
   "errors": [ {"path": ..., "code": ..., "line": ..., "message": ...}, ... ],
   "missing_paths": [ ... ],
   "notices": [ {"path": ..., "line": ..., "column": ..., "kind": ..., "requires": ..., "message": ...}, ... ]
 }
+
+Tickets are those of `--format ticket`, with the same ids; each lists its findings by
+fingerprint, so a script can sync a tracker from it.
 """
 
 from __future__ import annotations
@@ -19,11 +23,13 @@ from typing import Any, Dict
 
 from ffscan.model import Finding, RunResult
 from ffscan.report import ReportContext
+from ffscan.report.ticket import found_by
+from ffscan.report.ticket.grouping import Ticket, group_tickets
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
-def finding_to_dict(finding: Finding) -> Dict[str, Any]:
+def finding_to_dict(finding: Finding, fingerprint: str = "", ticket: str = "") -> Dict[str, Any]:
     return {
         "code": finding.code,
         "name": finding.name,
@@ -41,6 +47,24 @@ def finding_to_dict(finding: Finding) -> Dict[str, Any]:
             if finding.fix_applicability is not None
             else None
         ),
+        "enclosing": finding.enclosing,
+        "fingerprint": fingerprint,
+        "ticket": ticket,
+    }
+
+
+def ticket_to_dict(ticket: Ticket, result: RunResult, context: ReportContext) -> Dict[str, Any]:
+    return {
+        "id": ticket.id,
+        "title": ticket.title,
+        "priority": ticket.priority,
+        "priority_reason": ticket.reason,
+        "category": ticket.category,
+        "path": ticket.path,
+        "enclosing": ticket.enclosing,
+        "codes": list(ticket.codes),
+        "findings": [issue.fingerprint for issue in ticket.issues],
+        "found_by": found_by(ticket, result, context),
     }
 
 
@@ -48,6 +72,8 @@ def render(result: RunResult, context: ReportContext) -> str:
     by_code: Dict[str, int] = {}
     for finding in result.findings:
         by_code[finding.code] = by_code.get(finding.code, 0) + 1
+    tickets = group_tickets(result.findings, context.rules)
+    filed = {id(issue.finding): (issue.fingerprint, ticket.id) for ticket in tickets for issue in ticket.issues}
     document = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "ffscan", "version": context.version},
@@ -61,7 +87,8 @@ def render(result: RunResult, context: ReportContext) -> str:
             "baseline_stale": result.baseline_stale,
             "notices": len(result.notices),
         },
-        "findings": [finding_to_dict(f) for f in result.findings],
+        "findings": [finding_to_dict(f, *filed[id(f)]) for f in result.findings],
+        "tickets": [ticket_to_dict(ticket, result, context) for ticket in tickets],
         "errors": [
             {"path": e.path, "code": e.code, "line": e.line, "message": e.message} for e in result.errors
         ],

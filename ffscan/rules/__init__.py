@@ -96,6 +96,8 @@ def rule_info(rule: Type[Rule]) -> RuleInfo:
         off_reason=rule.off_reason,
         fix_title=rule.fix_title,
         fix_applicability=rule.fix_applicability,
+        subject=rule.subject,
+        loss=rule.loss,
     )
 
 

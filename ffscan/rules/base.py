@@ -41,6 +41,13 @@ class Rule:
     impacts: ClassVar[Tuple[Impact, ...]] = ()
     severity: ClassVar[Severity] = Severity.ERROR
     risk: ClassVar[str] = ""  # "Risk if not fixed", one or two sentences for reports
+    # What one finding is, singular and plural, as a ticket's title and issues name it:
+    # ("dropped task", "dropped tasks").
+    subject: ClassVar[Tuple[str, str]] = ("", "")
+    # What is lost for certain wherever the rule fires, as a clause ("coroutine work never
+    # runs"); "" when nothing is (a bound missing, a file not analysed). Only a rule with a
+    # loss that is on by default (precise) makes a ticket P1.
+    loss: ClassVar[str] = ""
     default_on: ClassVar[bool] = True
     off_reason: ClassVar[str] = ""  # why a rule ships off by default (measured precision)
     # Comment `# ffscan: detached` marks work left running on purpose; rules about dropped

@@ -31,6 +31,7 @@ class UnparsableFile(Rule):
 
     code = "FF001"
     name = "syntax-error"
+    subject = ("file that does not parse", "files that do not parse")
     message = "File does not parse: {detail}"
     severity = Severity.ERROR
     risk = "Nothing in this file is checked for fire-and-forget bugs until it can be analysed."

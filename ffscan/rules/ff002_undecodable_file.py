@@ -31,6 +31,7 @@ class UndecodableFile(Rule):
 
     code = "FF002"
     name = "undecodable-file"
+    subject = ("file that cannot be decoded", "files that cannot be decoded")
     message = "File cannot be decoded as Python source: {detail}"
     severity = Severity.ERROR
     risk = "Nothing in this file is checked for fire-and-forget bugs until it can be analysed."

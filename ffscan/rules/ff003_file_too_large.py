@@ -30,6 +30,7 @@ class FileTooLarge(Rule):
 
     code = "FF003"
     name = "file-too-large"
+    subject = ("file too large to analyse", "files too large to analyse")
     message = "File is too large to analyse: {detail}"
     severity = Severity.ERROR
     risk = "Nothing in this file is checked for fire-and-forget bugs until it can be analysed."

@@ -29,6 +29,7 @@ class TooDeeplyNested(Rule):
 
     code = "FF004"
     name = "too-deeply-nested"
+    subject = ("file nested too deeply to analyse", "files nested too deeply to analyse")
     message = "File is nested too deeply to analyse: {detail}"
     severity = Severity.ERROR
     risk = "Nothing in this file is checked for fire-and-forget bugs until it can be analysed."

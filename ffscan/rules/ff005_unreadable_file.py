@@ -29,6 +29,7 @@ class UnreadableFile(Rule):
 
     code = "FF005"
     name = "unreadable-file"
+    subject = ("unreadable file", "unreadable files")
     message = "File cannot be read: {detail}"
     severity = Severity.ERROR
     risk = "Nothing in this file is checked for fire-and-forget bugs until it can be analysed."

@@ -87,6 +87,8 @@ class UnawaitedCoroutine(Rule):
 
     code = "FF101"
     name = "unawaited-coroutine"
+    subject = ("unawaited coroutine", "unawaited coroutines")
+    loss = "coroutine work never runs"
     triggers = COROUTINE_WORDS
     message = "Coroutine from `{callee}` is never awaited; its body never runs"
     fix_title = "Await the coroutine"

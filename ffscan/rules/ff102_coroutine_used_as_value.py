@@ -81,6 +81,8 @@ class CoroutineUsedAsValue(Rule):
 
     code = "FF102"
     name = "coroutine-used-as-value"
+    subject = ("coroutine used as a value", "coroutines used as values")
+    loss = "coroutine work never runs"
     triggers = COROUTINE_WORDS
     message = "Coroutine from `{callee}` is used in {where} without `await`; its body never runs"
     fix_title = "Await the coroutine before using its result"

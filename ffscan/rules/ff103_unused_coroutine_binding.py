@@ -71,6 +71,8 @@ class UnusedCoroutineBinding(Rule):
 
     code = "FF103"
     name = "unused-coroutine-binding"
+    subject = ("coroutine bound but never awaited", "coroutines bound but never awaited")
+    loss = "coroutine work never runs"
     triggers = COROUTINE_WORDS
     message = "Coroutine from `{callee}` is bound to `{name}` but never awaited; its body never runs"
     fix_title = "Await the coroutine"

@@ -102,6 +102,8 @@ class AsyncCallbackCalledSync(Rule):
 
     code = "FF104"
     name = "async-callback-called-sync"
+    subject = ("async callback called as a plain function", "async callbacks called as plain functions")
+    loss = "callback work never runs"
     triggers = COROUTINE_WORDS
     message = "Coroutine function `{callee}` is called by `{api}`, which drops the coroutine; its body never runs"
     fix_title = "Run the coroutine on an event loop instead of calling it as a plain callback"

@@ -72,6 +72,8 @@ class DanglingTask(Rule):
 
     code = "FF201"
     name = "dangling-task"
+    subject = ("dropped task", "dropped tasks")
+    loss = "task failures are never seen"
     message = "Task from `{callee}` is dropped; it can be garbage-collected mid-flight and its error is never seen"
     fix_title = "Keep a reference to the task and report its failure"
     fix_applicability = Applicability.SAFE

@@ -69,6 +69,8 @@ class UnusedTaskBinding(Rule):
 
     code = "FF202"
     name = "unused-task-binding"
+    subject = ("task bound and forgotten", "tasks bound and forgotten")
+    loss = "task failures are never seen"
     triggers = ("create_task", "ensure_future")
     message = "Task from `{callee}` is bound to `{name}` and never kept; it can be garbage-collected mid-flight and its error is never seen"
     fix_title = "Keep the task alive and its failure reported with `track(...)`"

@@ -66,6 +66,8 @@ class WeaklyHeldTask(Rule):
 
     code = "FF203"
     name = "weakly-held-task"
+    subject = ("weakly held task", "weakly held tasks")
+    loss = "task failures are never seen"
     triggers = ("weakref", "WeakSet", "WeakValueDictionary", "WeakKeyDictionary")
     message = "Task from `{callee}` is held only by `{holder}`; it can be garbage-collected mid-flight and its error is never seen"
     fix_title = "Hold the task strongly with `track(...)`"

@@ -58,6 +58,8 @@ class DroppedFutureCombinator(Rule):
 
     code = "FF204"
     name = "dropped-future-combinator"
+    subject = ("dropped gather or shield future", "dropped gather or shield futures")
+    loss = "failures of the combined tasks are never seen"
     triggers = ("gather", "shield")
     message = "Future from `{callee}` is dropped; its inner tasks can be garbage-collected and their errors are never retrieved"
     fix_title = "Keep the future and report its failure with `track(...)`"

@@ -62,6 +62,8 @@ class DroppedThreadsafeFuture(Rule):
 
     code = "FF205"
     name = "dropped-threadsafe-future"
+    subject = ("dropped threadsafe future", "dropped threadsafe futures")
+    loss = "failures of the coroutine sent to the loop are never seen"
     triggers = ("run_coroutine_threadsafe",)
     message = "Future from `{callee}` is dropped; the coroutine's exception is lost without a trace"
     fix_title = "Keep the future and report its failure with `track(...)`"

@@ -76,6 +76,7 @@ class UnjoinedThread(Rule):
 
     code = "FF301"
     name = "unjoined-thread"
+    subject = ("daemon thread never joined", "daemon threads never joined")
     triggers = ("Thread", "Timer")
     message = "Daemon thread running `{target}` is never joined; exit kills it mid-write"
     fix_title = "Make it a non-daemon thread, which the interpreter joins at exit"

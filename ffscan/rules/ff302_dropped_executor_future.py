@@ -73,6 +73,8 @@ class DroppedExecutorFuture(Rule):
 
     code = "FF302"
     name = "dropped-executor-future"
+    subject = ("dropped executor future", "dropped executor futures")
+    loss = "executor job failures are never seen"
     triggers = ("submit", "run_in_executor")
     message = "Future of `{callee}` from `{api}` is dropped; an exception raised by `{callee}` is never seen"
     fix_title = "Keep the future and report its failure with `track(...)`"

@@ -46,6 +46,8 @@ class UnconsumedExecutorMap(Rule):
 
     code = "FF303"
     name = "unconsumed-executor-map"
+    subject = ("executor map never consumed", "executor maps never consumed")
+    loss = "failures of the mapped function are never seen"
     triggers = ("map",)
     message = "Results of `{receiver}.map` are never iterated; exceptions raised by `{callee}` are never seen"
     fix_title = "Iterate the results of `map` so failures are raised"

@@ -53,6 +53,7 @@ class ExecutorShutdownWithoutWait(Rule):
 
     code = "FF304"
     name = "executor-shutdown-without-wait"
+    subject = ("executor shut down without waiting", "executors shut down without waiting")
     triggers = ("shutdown",)
     message = "`{receiver}.shutdown(wait=False)` abandons the work submitted to it; its failures are never seen"
     fix_title = "Shut the executor down with `wait=True`, or cancel queued work explicitly"

@@ -52,6 +52,8 @@ class UntrackedProcess(Rule):
 
     code = "FF305"
     name = "untracked-process"
+    subject = ("process started without a handle", "processes started without a handle")
+    loss = "process failures are never seen"
     triggers = ("Process", "start_new")
     message = "{kind} running `{target}` is started with no handle kept; how it ends is never known"
     fix_title = "Keep the process handle, join it and check its exit code"

@@ -101,6 +101,8 @@ class SwallowedBackgroundError(Rule):
 
     code = "FF401"
     name = "swallowed-background-error"
+    subject = ("swallowed background error", "swallowed background errors")
+    loss = "background failures are swallowed"
     triggers = SPAWN_WORDS
     message = (
         "Broad `{construct}` in background function `{function}` only {action}; "

@@ -59,6 +59,8 @@ class UncheckedDoneCallback(Rule):
 
     code = "FF402"
     name = "unchecked-done-callback"
+    subject = ("done-callback that ignores failure", "done-callbacks that ignore failure")
+    loss = "failures pass for success"
     triggers = ("add_done_callback",)
     message = "Done-callback `{callback}` never reads its future's result or exception; the failure passes for success"
     fix_title = "Read `future.exception()` in the callback and report it"

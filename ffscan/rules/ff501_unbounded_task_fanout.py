@@ -102,6 +102,7 @@ class UnboundedTaskFanout(Rule):
 
     code = "FF501"
     name = "unbounded-task-fanout"
+    subject = ("unbounded task fan-out", "unbounded task fan-outs")
     triggers = SPAWN_WORDS
     message = "`{spawner}` starts one concurrent job per item of `{iterable}` with no limit on how many run at once"
     fix_title = "Bound the concurrency: the tracked queue, a semaphore or a fixed pool of workers"

@@ -67,6 +67,7 @@ class UnboundedGather(Rule):
 
     code = "FF502"
     name = "unbounded-gather"
+    subject = ("unbounded gather", "unbounded gathers")
     triggers = ("gather",)
     message = "`asyncio.gather` runs one job per item of `{iterable}` at once, with no limit"
     fix_title = "Bound the concurrency with a semaphore around each job"
