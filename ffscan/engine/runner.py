@@ -152,10 +152,13 @@ def check_source(source: SourceFile, settings: Settings, codes: FrozenSet[str], 
     ]
     ctx = FileContext(source, tree, settings, module_name)
     result = FileResult(source.path, digest=text_digest(source.text))
+    # Rules that follow background work across modules need every module traversed, so that
+    # its summary holds the work it starts and the calls it makes, even where no rule fires.
+    deep = bool(rule_classes) or _follows_background(codes)
     try:
-        if rule_classes:
+        if deep:
             _Pass(ctx, rule_classes, result.errors).run(tree)
-        result.summary = summarize_module(ctx.semantic, deep=bool(rule_classes))
+        result.summary = summarize_module(ctx.semantic, deep=deep, path=source.path)
     except RecursionError:
         problem = Unanalysable("FF004", "ffscan's analysis recursed past Python's limit")
         return _unanalysable(source.path, problem, source, codes)
@@ -187,6 +190,11 @@ def link_parents(semantic: SemanticModel) -> None:
 
 def text_digest(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def _follows_background(codes: FrozenSet[str]) -> bool:
+    rules = all_rules()
+    return any(rules[code].follows_background for code in codes if code in rules)
 
 
 def _may_fire(rule_cls: Type[Rule], settings: Settings, text: str) -> bool:

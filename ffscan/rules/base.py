@@ -57,6 +57,9 @@ class Rule:
     # there; files without any are not traversed for this rule (most files, in most trees).
     # None: always run.
     triggers: ClassVar[Optional[Tuple[str, ...]]] = None
+    # Whether the rule asks where background work runs across modules: then every module that
+    # may start work is traversed for its summary, whether or not a rule fires there.
+    follows_background: ClassVar[bool] = False
 
     @classmethod
     def triggers_for(cls, settings) -> Optional[Tuple[str, ...]]:
@@ -79,7 +82,14 @@ class Rule:
         the ways to fix it, best first."""
         self.sink.add_finding(self, node, end_node or node, self.message.format(**fields), fixes=fixes)
 
-    def report_if(self, node: ast.AST, query: tuple, fixes: Sequence[Fix] = (), **fields: Any) -> None:
+    def report_if(
+        self,
+        node: ast.AST,
+        query: tuple,
+        fixes: Sequence[Fix] = (),
+        end_node: Optional[ast.AST] = None,
+        **fields: Any,
+    ) -> None:
         """Report `node` if the semantic model answers `query` with yes (see
         ffscan.semantic.index.ProjectIndex.answer): at the end of this file when the module
         alone can tell, after every file is checked when another module must.
@@ -88,7 +98,7 @@ class Rule:
         which a function runs in the background).
         """
         template = string.Formatter().vformat(self.message, (), _Partial(fields))
-        self.sink.add_finding(self, node, node, template, fixes=fixes, query=query, template=template)
+        self.sink.add_finding(self, node, end_node or node, template, fixes=fixes, query=query, template=template)
 
 
 class _Partial(dict):

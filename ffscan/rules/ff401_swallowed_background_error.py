@@ -9,7 +9,6 @@ from ffscan.model import Impact
 from ffscan.rules.base import Rule
 from ffscan.semantic.background import background_functions
 from ffscan.semantic.names import FunctionNode, iter_own_nodes
-from ffscan.semantic.stdlib import SPAWN_WORDS
 
 _BROAD = frozenset({"builtins.Exception", "builtins.BaseException"})
 _SUPPRESS = frozenset({"contextlib.suppress"})
@@ -103,10 +102,12 @@ class SwallowedBackgroundError(Rule):
     name = "swallowed-background-error"
     subject = ("swallowed background error", "swallowed background errors")
     loss = "background failures are swallowed"
-    triggers = SPAWN_WORDS
+    # A handler in any module may run in the background: a thread two modules away may call it.
+    triggers = ("except", "suppress")
+    follows_background = True
     message = (
         "Broad `{construct}` in background function `{function}` only {action}; "
-        "the failure never reaches a caller, a retry or an alert"
+        "the failure never reaches a caller, a retry or an alert ({how})"
     )
     fix_title = "Report the exception to the error tracker or re-raise it"
     impacts = (Impact.NO_ALERTING, Impact.NO_RETRY, Impact.NO_TRACKING)
@@ -142,23 +143,32 @@ class SwallowedBackgroundError(Rule):
         if not self.handlers and not self.suppressors:
             return
         background = background_functions(self.semantic)
-        if not background:
-            return
         for handler in self.handlers:
             function = self.names.enclosing_function(handler)
-            if function is None or function not in background or _is_teardown(function):
-                continue
-            if self._is_deliberate(handler, function):
+            if function is None or _is_teardown(function) or self._is_deliberate(handler, function):
                 continue
             action = self._console_only(handler.body, function, handler)
             if action is not None:
                 construct = "except" if handler.type is None else f"except {_text(handler.type)}"
-                self.report(handler, end_node=handler.type or handler, construct=construct,
-                            function=function.name, action=action)
+                self._report_in_background(handler, handler.type or handler, function, background,
+                                           construct=construct, action=action)
         for call in self.suppressors:
             function = self.names.enclosing_function(call)
-            if function is not None and function in background and not _is_teardown(function):
-                self.report(call, construct=_text(call), function=function.name, action="discards it")
+            if function is not None and not _is_teardown(function):
+                self._report_in_background(call, call, function, background, construct=_text(call), action="discards it")
+
+    def _report_in_background(self, node, end_node, function: FunctionNode, background, **fields) -> None:
+        """Report where `function` runs in the background: started in this module, or, as the
+        whole program shows, started elsewhere or called by such a function (with the path)."""
+        spawn = background.get(function)
+        if spawn is not None:
+            start = " ".join(self.semantic.segment(spawn.call).split())
+            start = start if len(start) <= 60 else start[:57] + "..."
+            how = f"runs in the background via `{start}` at line {spawn.call.lineno}"
+            self.report(node, end_node=end_node, function=function.name, how=how, **fields)
+        else:
+            query = ("background", self.names.qualified_def(function))
+            self.report_if(node, query, end_node=end_node, function=function.name, **fields)
 
     # ---- shapes where dropping the error is the point ---------------------------------------
 

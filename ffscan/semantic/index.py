@@ -80,17 +80,20 @@ class ProjectIndex:
         self.classes: Dict[str, ClassFacts] = {}
         self._tops: Set[str] = set()
         self._asked: Set[str] = set()
+        self._function_module: Dict[str, str] = {}
         for summary in summaries:
             self._add(summary)
         self._memo: Dict[Ref, Values] = {}
         self._in_progress: Set[Ref] = set()
         self._calls: Dict[str, Values] = {}
         self._mros: Dict[str, Optional[Tuple[str, ...]]] = {}
-        self._background: Optional[Dict[str, Tuple[Entry, Tuple[str, ...]]]] = None
+        self._background: Optional[Dict[str, Tuple[Entry, str, Tuple[str, ...]]]] = None
 
     def _add(self, summary: ModuleSummary) -> None:
         self.modules[summary.module] = summary
         self.functions.update(summary.functions)
+        for name in summary.functions:
+            self._function_module[name] = summary.module
         self.classes.update(summary.classes)
         self._tops.add(summary.module.split(".", 1)[0])
 
@@ -420,33 +423,36 @@ class ProjectIndex:
 
     # ---- background work --------------------------------------------------------------------
 
-    def background(self) -> Dict[str, Tuple[Entry, Tuple[str, ...]]]:
-        """Function -> (the start that runs it in the background, the path of functions from
-        the start's target to it), for every function reached from a background start
-        through calls, up to a few calls deep."""
+    def background(self) -> Dict[str, Tuple[Entry, str, Tuple[str, ...]]]:
+        """Function -> (the start that runs it in the background, the function that holds the
+        start, the path of functions from the start's target to it), for every function
+        reached from a background start through calls, up to a few calls deep."""
         if self._background is not None:
             return self._background
-        found: Dict[str, Tuple[Entry, Tuple[str, ...]]] = {}
-        frontier: List[Tuple[str, Entry, Tuple[str, ...]]] = []
-        for facts in self.functions.values():
+        found: Dict[str, Tuple[Entry, str, Tuple[str, ...]]] = {}
+        frontier: List[str] = []
+        for starter, facts in list(self.functions.items()):
             for entry in facts.entries:
                 for value in self.evaluate(entry.target):
                     if value.kind == "function" and value.name not in found:
                         target = self.functions.get(value.name)
                         if target is not None and (target.kind == "coroutine") == entry.coroutine:
-                            found[value.name] = (entry, (value.name,))
-                            frontier.append((value.name, entry, (value.name,)))
+                            found[value.name] = (entry, starter, (value.name,))
+                            frontier.append(value.name)
         while frontier:
-            function, entry, path = frontier.pop(0)
+            function = frontier.pop(0)
+            entry, starter, path = found[function]
             if len(path) > MAX_BACKGROUND_DEPTH:
                 continue
             for callee in self.functions[function].calls:
                 for value in self.evaluate(callee):
-                    if value.kind == "function" and value.name not in found and value.name in self.functions:
-                        if self.functions[value.name].kind == "coroutine" and self.functions[function].kind != "coroutine":
-                            continue  # a sync function calling an async def only makes a coroutine
-                        found[value.name] = (entry, path + (value.name,))
-                        frontier.append((value.name, entry, path + (value.name,)))
+                    if value.kind != "function" or value.name not in self.functions:
+                        continue
+                    if self.functions[value.name].kind == "coroutine" and self.functions[function].kind != "coroutine":
+                        continue  # a sync function calling an async def only makes a coroutine
+                    if value.name not in found:
+                        found[value.name] = (entry, starter, path + (value.name,))
+                        frontier.append(value.name)
         self._background = found
         return found
 
@@ -454,8 +460,11 @@ class ProjectIndex:
         reached = self.background().get(function)
         if reached is None:
             return None if self.final else DEFERRED_ANSWER
-        entry, path = reached
-        return {"start": entry.text, "api": entry.api, "path": path, "line": entry.line}
+        entry, starter, path = reached
+        module = self.modules.get(self._function_module.get(starter, ""))
+        where = f"{module.path}:{entry.line}" if module is not None and module.path else f"line {entry.line}"
+        chain = " -> ".join(f"`{name.rsplit('.', 1)[-1]}`" for name in path)
+        return {"how": f"runs in the background via `{entry.text}` at {where} -> {chain}"}
 
     # ---- settling deferred findings ----------------------------------------------------------
 

@@ -82,6 +82,7 @@ class ModuleSummary(NamedTuple):
     star_imports: Tuple[str, ...] = ()  # modules imported with `*`
     exports: Optional[Tuple[str, ...]] = None  # `__all__`, when a literal
     dynamic: bool = False  # a module-level `__getattr__`: any name may exist
+    path: str = ""  # the file, as reports show it
 
 
 class Deferred(NamedTuple):
@@ -98,7 +99,7 @@ class Deferred(NamedTuple):
 # ---- making a summary -----------------------------------------------------------------------
 
 
-def summarize_module(semantic: "SemanticModel", deep: bool = True) -> ModuleSummary:
+def summarize_module(semantic: "SemanticModel", deep: bool = True, path: str = "") -> ModuleSummary:
     """The facts of the module `semantic` holds.
 
     Shallow facts (names, classes, functions, what they return) come from the resolver's
@@ -138,6 +139,7 @@ def summarize_module(semantic: "SemanticModel", deep: bool = True) -> ModuleSumm
         star_imports=stars,
         exports=exports,
         dynamic="__getattr__" in module_scope.bindings,
+        path=path,
     )
 
 
