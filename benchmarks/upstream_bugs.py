@@ -58,6 +58,7 @@ TOOLS = ("ffscan", "ffscan-all", "mypy", "pyright", "ruff")
 FAMILIES = ("FF1", "FF2", "FF3", "FF4", "FF5")
 SIDES = ("before", "after")
 TOOL_TIMEOUT = 1800.0
+INVOCATION = 2  # part of every cache key: bump it when a tool's command line changes
 MYPY_CODES = {"unused-awaitable", "unused-coroutine"}
 PYRIGHT_RULES = {"reportUnusedCoroutine"}
 MYPY_LINE = re.compile(r"^(?P<path>[^:\n]+):(?P<line>\d+):(?:\d+:)? error: .*\[(?P<code>[a-z-]+)\]$")
@@ -312,18 +313,20 @@ def check(tool: Tool, tree: Path, case: Case, scratch: Path, timeout: float) -> 
                    "--no-error-summary", "--no-pretty", "--hide-error-context",
                    "--cache-dir", str(scratch / "mypy-cache"), target]
         code, out, err, seconds = run(command, cwd, timeout)
-        if code not in (0, 1):
-            return {"ok": False, "error": (err or out)[-1500:], "seconds": seconds, "findings": []}
+        if code not in (0, 1):  # 2: a blocking error (a syntax error, a duplicate module)
+            blocking = [t for t in out.splitlines() if "error:" in t][-1:] or [(err or out)[-1500:]]
+            return {"ok": False, "error": blocking[0], "seconds": seconds, "findings": []}
         for text in out.splitlines():
             match = MYPY_LINE.match(text.strip())
             if match and match["code"] in MYPY_CODES:
                 findings.append((str((cwd / match["path"]).resolve()), int(match["line"]), match["code"]))
     elif tool.name == "pyright":
         cwd, target = import_root(tree, case.path)
+        # pyright ignores absolute paths in "include"; they are relative to the config file.
         config = scratch / f"pyrightconfig-{tree.name}.json"
         config.write_text(json.dumps({
-            "include": [str((cwd / target).resolve())],
-            "extraPaths": [str(cwd.resolve())],
+            "include": [os.path.relpath(cwd / target, scratch)],
+            "extraPaths": [os.path.relpath(cwd, scratch)],
             "typeCheckingMode": "standard",
             "reportUnusedCoroutine": "error",
         }))
@@ -395,7 +398,7 @@ def evaluate(case: Case, tools: Dict[str, Tool], mirror_root: Path, work: Path, 
         failed = ""
         for side in SIDES:
             cache = outputs / f"{side}.{name}.json"
-            key = hashlib.sha256(f"{tool.identity}|{tool.path}|{case.path}".encode()).hexdigest()
+            key = hashlib.sha256(f"{INVOCATION}|{tool.identity}|{tool.path}|{case.path}".encode()).hexdigest()
             record = None
             if cache.is_file() and not refresh:
                 record = json.loads(cache.read_text())
