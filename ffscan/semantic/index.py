@@ -165,6 +165,12 @@ class ProjectIndex:
         if kind == "kept":
             # a task the function keeps (in a set of running tasks) before handing it back
             return [Value("tracked-task", v.name) if v.kind == "task" else v for v in self.evaluate(ref[1], depth + 1)]
+        if kind == "kept-if":
+            # handed to functions before it is returned: kept if any of them may keep it
+            answers = [self._may_keep(callee, position) for callee, position in ref[2]]
+            if None in answers:
+                return [DEFERRED]
+            return self._evaluate(("kept", ref[1]) if any(answers) else ref[1], depth)
         return [UNKNOWN]
 
     def _dotted(self, dotted: str, depth: int) -> List[Value]:
@@ -354,16 +360,33 @@ class ProjectIndex:
             result = (coroutine_value(function),) if self.keeps_async(facts) else (UNKNOWN,)
         elif facts.kind != "function" or facts.decorators:
             result = (UNKNOWN,)
-        elif facts.annotation != ("unknown",):
-            result = self.evaluate(facts.annotation, depth + 1)
-        elif facts.returns and not facts.falls_through:
-            result = _settle_candidates([v for ref in facts.returns for v in self.evaluate(ref, depth + 1)])
-            if any(v.kind == "coroutine" for v in result):
-                result = (coroutine_value(function),) if all(v.kind == "coroutine" for v in result) else (UNKNOWN,)
         else:
+            # What the body returns says more than an annotation (`-> asyncio.Task` does not
+            # say whether the function also keeps the task); the annotation is the fallback.
             result = (UNKNOWN,)
+            if facts.returns and not facts.falls_through:
+                result = _settle_candidates([v for ref in facts.returns for v in self.evaluate(ref, depth + 1)])
+                if any(v.kind == "coroutine" for v in result):
+                    result = (coroutine_value(function),) if all(v.kind == "coroutine" for v in result) else (UNKNOWN,)
+            if result == (UNKNOWN,) and facts.annotation != ("unknown",):
+                result = self.evaluate(facts.annotation, depth + 1)
         self._calls[function] = result
         return result
+
+    def _may_keep(self, callee: Ref, position: int) -> Optional[bool]:
+        """Whether calling `callee` with a value at `position` may keep that value (None:
+        another module must tell)."""
+        values = self.evaluate(callee)
+        if any(v.kind == "deferred" for v in values):
+            return None
+        for value in values:
+            facts = self.functions.get(value.name) if value.kind == "function" else None
+            if facts is None or facts.keeps is None:
+                return True
+            index = position + (1 if value.bound and facts.method in ("instance", "class") else 0)
+            if index >= len(facts.params) or facts.params[index] in facts.keeps:
+                return True
+        return False
 
     def keeps_async(self, facts: FunctionFacts) -> bool:
         """Whether every decorator of the `async def` leaves calling it making a coroutine."""

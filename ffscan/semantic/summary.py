@@ -61,6 +61,9 @@ class FunctionFacts(NamedTuple):
     handoffs: Tuple[HandOff, ...]
     entries: Tuple[Entry, ...]
     calls: Tuple[Ref, ...]  # every callee, once
+    # The parameters the function may keep past the call (stored, returned, handed on to
+    # code that may keep them); None when unknown (no pass ran): any of them may be kept.
+    keeps: Optional[Tuple[str, ...]] = None
 
 
 class ClassFacts(NamedTuple):
@@ -187,6 +190,7 @@ def _function_facts(semantic: "SemanticModel", node, scope: Scope, calls, may_yi
         handoffs=tuple(handoffs),
         entries=tuple(entries),
         calls=tuple(callees),
+        keeps=_kept_params(semantic, node, param_names) if deep else None,
     )
 
 
@@ -202,12 +206,46 @@ def _return_ref(semantic: "SemanticModel", function, value: ast.expr, scope: Sco
         return ref  # a parameter, an import, a def: returned as it came
     if not deep:
         return UNKNOWN_REF
+    handed: List[Tuple[Ref, int]] = []
     for load in name_loads(semantic, function).get(value.id, ()):
         if isinstance(semantic.parent(load), ast.Return):
             continue
-        if hold_of(semantic, load)[0] is Hold.KEEPS:
+        passed = _passed_to(semantic, load, scope)
+        if passed is not None:
+            handed.append(passed)
+        elif _keeps(semantic, load):
             return ("kept", ref)
-    return ref
+    # Handed to functions it knows: kept only if one of them keeps its argument.
+    return ("kept-if", ref, tuple(handed)) if handed else ref
+
+
+def _keeps(semantic: "SemanticModel", load: ast.Name) -> bool:
+    """Whether this read of a local may keep its value past the call: setting an attribute on
+    it (`task.created = now`) does not."""
+    parent = semantic.parent(load)
+    if isinstance(parent, ast.Attribute) and isinstance(parent.ctx, ast.Store):
+        return False
+    return hold_of(semantic, load)[0] is Hold.KEEPS
+
+
+def _passed_to(semantic: "SemanticModel", load: ast.Name, scope: Scope) -> Optional[Tuple[Ref, int]]:
+    """(callee, position) when `load` is a positional argument of a call to a name the
+    references can follow (a project function may tell whether it keeps it)."""
+    call = semantic.parent(load)
+    if not isinstance(call, ast.Call) or load not in call.args:
+        return None
+    if any(isinstance(a, ast.Starred) for a in call.args[: call.args.index(load)]):
+        return None
+    callee = semantic.refs.ref_of(call.func, scope)
+    if callee[0] == "unknown" or hold_of(semantic, load)[0] is not Hold.KEEPS:
+        return None  # unknown: `_keeps` decides; a logging call keeps nothing
+    return callee, call.args.index(load)
+
+
+def _kept_params(semantic: "SemanticModel", function, params: set) -> Tuple[str, ...]:
+    """The parameters a read of which may keep them (see `_keeps`)."""
+    loads = name_loads(semantic, function)
+    return tuple(sorted(p for p in params if any(_keeps(semantic, load) for load in loads.get(p, ()))))
 
 
 def _handoffs(semantic: "SemanticModel", call: ast.Call, callee: Ref, param_names: set):
