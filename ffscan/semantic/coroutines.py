@@ -84,7 +84,7 @@ def coroutine_query(semantic: "SemanticModel", call: ast.Call) -> Optional[tuple
     if isinstance(func, ast.Attribute) and _attribute_assigned_on(semantic, func.value, func.attr):
         return None  # `client.send = Mock()`: the class's method is not what runs
     ref = semantic.refs.ref_of(call, semantic.names.scope_of(call))
-    if _root(ref) not in ("def", "global", "instance", "super", "call"):
+    if _root(ref) not in _FOLLOWED:
         return None
     return ("coroutine", ref)
 
@@ -97,13 +97,17 @@ def coroutine_function_query(semantic: "SemanticModel", expr: ast.expr) -> Optio
     if isinstance(expr, ast.Attribute) and _attribute_assigned_on(semantic, expr.value, expr.attr):
         return None
     ref = semantic.refs.ref_of(expr, semantic.names.scope_of(expr))
-    if _root(ref) not in ("def", "global", "instance", "super", "call"):
+    if _root(ref) not in _FOLLOWED:
         return None
     return ("coroutine-function", ref)
 
 
+_FOLLOWED = frozenset({"def", "global", "instance", "super", "any"})
+
+
 def _root(ref: tuple) -> str:
-    while ref[0] in ("attr", "call", "item"):
+    """What a reference starts from ("any": one of several candidates, each evaluated)."""
+    while ref[0] in ("attr", "call", "item", "await"):
         ref = ref[1]
     return ref[0]
 

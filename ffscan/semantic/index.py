@@ -85,7 +85,7 @@ class ProjectIndex:
             self._add(summary)
         self._memo: Dict[Ref, Values] = {}
         self._in_progress: Set[Ref] = set()
-        self._calls: Dict[str, Values] = {}
+        self._calls: Dict[Tuple[str, bool], Values] = {}
         self._mros: Dict[str, Optional[Tuple[str, ...]]] = {}
         self._background: Optional[Dict[str, Tuple[Entry, str, Tuple[str, ...]]]] = None
 
@@ -155,6 +155,15 @@ class ProjectIndex:
                     found.extend(self.evaluate(base.items[ref[2]], depth + 1))
                 else:
                     found.append(base if not base.certain else UNKNOWN)
+            return found
+        if kind == "await":
+            found = []
+            for awaited in self.evaluate(ref[1], depth + 1):
+                facts = self.functions.get(awaited.name) if awaited.kind == "coroutine" else None
+                if facts is not None and facts.annotation != ("unknown",):
+                    found.extend(self.evaluate(facts.annotation, depth + 1))
+                else:
+                    found.append(awaited if not awaited.certain else UNKNOWN)
             return found
         if kind == "type":
             return [Value(ref[1])]
@@ -298,6 +307,8 @@ class ProjectIndex:
                 return [self._holder(v) for ref in facts.attributes[name] for v in self.evaluate(ref, depth + 1)]
             if name in facts.methods:
                 function = self.functions.get(facts.methods[name])
+                if instance and function is not None and _is_property(function):
+                    return list(self.call_result(function.name, depth + 1, getter=True))
                 bound = instance or (function is not None and function.method == "class")
                 return [function_value(facts.methods[name], bound)]
             if name in facts.class_vars:
@@ -348,17 +359,20 @@ class ProjectIndex:
             return [coroutine_value("callback")]
         return [UNKNOWN]
 
-    def call_result(self, function: str, depth: int = 0) -> Values:
-        """What calling the summarised `function` returns."""
-        cached = self._calls.get(function)
+    def call_result(self, function: str, depth: int = 0, getter: bool = False) -> Values:
+        """What calling the summarised `function` returns (for a property's `getter`, what
+        reading it gives)."""
+        key = (function, getter)
+        cached = self._calls.get(key)
         if cached is not None:
             return cached
-        self._calls[function] = (UNKNOWN,)  # recursion: unknown
+        self._calls[key] = (UNKNOWN,)  # recursion: unknown
         facts = self.functions[function]
         result: Values
+        decorated = [d for d in facts.decorators if not (getter and d in _PROPERTIES)]
         if facts.kind == "coroutine":
             result = (coroutine_value(function),) if self.keeps_async(facts) else (UNKNOWN,)
-        elif facts.kind != "function" or facts.decorators:
+        elif facts.kind != "function" or decorated:
             result = (UNKNOWN,)
         else:
             # What the body returns says more than an annotation (`-> asyncio.Task` does not
@@ -370,7 +384,7 @@ class ProjectIndex:
                     result = (coroutine_value(function),) if all(v.kind == "coroutine" for v in result) else (UNKNOWN,)
             if result == (UNKNOWN,) and facts.annotation != ("unknown",):
                 result = self.evaluate(facts.annotation, depth + 1)
-        self._calls[function] = result
+        self._calls[key] = result
         return result
 
     def _may_keep(self, callee: Ref, position: int) -> Optional[bool]:
@@ -508,6 +522,14 @@ class ProjectIndex:
 
 
 DEFERRED_ANSWER: dict = {"deferred": True}
+
+_PROPERTIES = frozenset(
+    {("global", "builtins.property"), ("global", "functools.cached_property"), ("global", "abc.abstractproperty")}
+)
+
+
+def _is_property(facts: FunctionFacts) -> bool:
+    return any(d in _PROPERTIES for d in facts.decorators)
 
 
 class _Fields(dict):

@@ -72,6 +72,9 @@ class RefBuilder:
             return call_ref(callee)
         if isinstance(expr, ast.NamedExpr):
             return self.ref_of(expr.value, scope, depth + 1)
+        if isinstance(expr, ast.Await):
+            inner = self.ref_of(expr.value, scope, depth + 1)
+            return UNKNOWN_REF if inner == UNKNOWN_REF else ("await", inner)
         return UNKNOWN_REF
 
     def name_ref(self, name: str, scope: Scope, depth: int = 0) -> Ref:

@@ -14,6 +14,7 @@ References are plain tuples of strings, so module summaries pickle and cache che
     ("instance", cls)          an instance of the class `cls` is (annotations, `self`)
     ("super", qualified)       `super()` in a method of the class `qualified`
     ("item", base, index)      element `index` of the tuple `base` is
+    ("await", awaitable)       what awaiting it gives (an `async def`'s return annotation)
     ("type", kind)             a typing construct: "awaitable", "coroutine", "async-callable"
     ("unknown",)               anything else
 
