@@ -101,6 +101,15 @@ def build_parser() -> argparse.ArgumentParser:
     jobs.add_argument("--format", choices=("text", "json"), default="text")
     jobs.add_argument("--no-color", action="store_true")
 
+    spawners = commands.add_parser(
+        "spawners", help="list the project functions that start tasks, and whether they keep, return or drop them"
+    )
+    spawners.add_argument("paths", nargs="*", default=["."], metavar="PATH")
+    spawners.add_argument("--format", choices=("text", "json"), default="text")
+    spawners.add_argument("--config", type=Path)
+    for option in ("select", "extend_select", "ignore"):
+        spawners.set_defaults(**{option: None})
+
     clean = commands.add_parser("clean", help="remove the cache (.ffscan_cache next to the configuration)")
     clean.add_argument("path", nargs="?", default=".", metavar="PATH", help="where to look for the configuration (default: .)")
 
@@ -127,6 +136,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return run_fix_command(args)
         if args.command == "check":
             return run_check_command(args)
+        if args.command == "spawners":
+            return run_spawners_command(args)
         if args.command == "clean":
             return run_clean_command(args)
         if args.command == "rules":
@@ -293,6 +304,20 @@ def run_fix_command(args: argparse.Namespace) -> int:
     left = any(outcome.left for outcome in run.files if not outcome.error)
     errors = any(outcome.error for outcome in run.files)
     return EXIT_FINDINGS if left or errors else EXIT_CLEAN
+
+
+def run_spawners_command(args: argparse.Namespace) -> int:
+    from ffscan.engine import analyse, project_index
+    from ffscan.report.console import spawners_json, spawners_text
+    from ffscan.semantic.spawners import infer_spawners
+
+    settings = resolve_settings(args).with_overrides(select=("ALL",))  # every module traversed: its full summary
+    analysis = analyse(args.paths, settings, reuse_run=False)
+    for missing in analysis.result.missing:
+        print(f"ffscan: error: {missing}: no such file or directory", file=sys.stderr)
+    found = infer_spawners(project_index(analysis), settings.tracked_spawners)
+    sys.stdout.write(spawners_json(found) if args.format == "json" else spawners_text(found))
+    return EXIT_ERROR if analysis.result.missing else EXIT_CLEAN
 
 
 def run_clean_command(args: argparse.Namespace) -> int:

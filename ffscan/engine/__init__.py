@@ -93,6 +93,13 @@ class Analysis:
         return confirmed
 
 
+def project_index(analysis: Analysis) -> "ProjectIndex":
+    """The whole-program index of an analysis (for `ffscan spawners` and other questions)."""
+    from ffscan.semantic.index import ProjectIndex
+
+    return ProjectIndex(analysis.summaries)
+
+
 def run_check(
     paths: Sequence[str],
     settings: Settings,

@@ -84,3 +84,30 @@ def rules_json(rules: Iterable[RuleInfo]) -> str:
 def rule_json(rule: RuleInfo) -> str:
     """`ffscan rule CODE --format json`."""
     return json.dumps({"code": rule.code, "name": rule.name, "doc": rule.doc}, indent=2) + "\n"
+
+
+def spawners_text(spawners) -> str:
+    """`ffscan spawners`: one line per project function that starts a task from a parameter."""
+    if not spawners:
+        return "No project function starts a task from a parameter.\n"
+    lines = []
+    for spawner in spawners:
+        how = {
+            "drops": "drops the task it starts (the task can vanish; reported there)",
+            "returns": "returns the task it starts: callers must keep it",
+            "keeps": "keeps the task it starts: callers need not",
+        }[spawner.behaviour]
+        origin = "configured in `tracked-spawners`" if spawner.configured else f"{spawner.path}:{spawner.line}, via `{spawner.via}`"
+        lines.append(f"{spawner.function}({spawner.param}) {how} [{origin}]")
+    return "\n".join(lines) + "\n"
+
+
+def spawners_json(spawners) -> str:
+    rows = [
+        {
+            "function": s.function, "parameter": s.param, "behaviour": s.behaviour, "path": s.path,
+            "line": s.line, "via": s.via, "configured": s.configured,
+        }
+        for s in spawners
+    ]
+    return json.dumps(rows, indent=2) + "\n"

@@ -97,6 +97,10 @@ class ProjectIndex:
         self.classes.update(summary.classes)
         self._tops.add(summary.module.split(".", 1)[0])
 
+    def module_of(self, function: str) -> str:
+        """The module that defines `function`."""
+        return self._function_module.get(function, "")
+
     def _load_library(self, top: str) -> bool:
         """Load the summaries of the third-party package `top`, once; True when there are any
         (a package of the project's own is never replaced)."""

@@ -59,6 +59,8 @@ def infer_spawners(index: ProjectIndex, tracked: Tuple[str, ...] = ()) -> List[S
             api = _spawn_api(index, value, handoff.position)
             if api is not None:
                 behaviour = _compose(api[0], handoff.fate)
+                if behaviour == "keeps" and _returns_unkept_task(index, name):
+                    behaviour = "returns"  # bound to a local, then handed back unkept
                 direct.setdefault(node, (behaviour, handoff.line, api[1]))
                 graph.add_node(node)
             elif value.kind == "function" and value.name in index.functions and not value.bound:
@@ -91,6 +93,11 @@ def infer_spawners(index: ProjectIndex, tracked: Tuple[str, ...] = ()) -> List[S
             Spawner(function, param, "keeps" if configured else behaviour, module.path if module else "", line, via, configured)
         )
     return found
+
+
+def _returns_unkept_task(index: ProjectIndex, function: str) -> bool:
+    result = index.call_result(function)
+    return bool(result) and all(v.kind == "task" for v in result)
 
 
 def _spawn_api(index: ProjectIndex, value, position: int) -> Optional[Tuple[str, str]]:
