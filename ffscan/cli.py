@@ -307,17 +307,14 @@ def run_fix_command(args: argparse.Namespace) -> int:
 
 
 def run_spawners_command(args: argparse.Namespace) -> int:
-    from ffscan.engine import analyse, project_index
+    from ffscan.engine import find_spawners
     from ffscan.report.console import spawners_json, spawners_text
-    from ffscan.semantic.spawners import infer_spawners
 
-    settings = resolve_settings(args).with_overrides(select=("ALL",))  # every module traversed: its full summary
-    analysis = analyse(args.paths, settings, reuse_run=False)
-    for missing in analysis.result.missing:
+    result, found = find_spawners(args.paths, resolve_settings(args))
+    for missing in result.missing:
         print(f"ffscan: error: {missing}: no such file or directory", file=sys.stderr)
-    found = infer_spawners(project_index(analysis), settings.tracked_spawners)
     sys.stdout.write(spawners_json(found) if args.format == "json" else spawners_text(found))
-    return EXIT_ERROR if analysis.result.missing else EXIT_CLEAN
+    return EXIT_ERROR if result.missing else EXIT_CLEAN
 
 
 def run_clean_command(args: argparse.Namespace) -> int:

@@ -14,7 +14,6 @@ import ast
 import os
 import stat
 import sys
-from pathlib import Path
 
 import pytest
 

@@ -93,11 +93,14 @@ class Analysis:
         return confirmed
 
 
-def project_index(analysis: Analysis) -> "ProjectIndex":
-    """The whole-program index of an analysis (for `ffscan spawners` and other questions)."""
+def find_spawners(paths: Sequence[str], settings: Settings) -> Tuple[RunResult, list]:
+    """`ffscan spawners`: the project functions that start tasks from a parameter. Every
+    module is traversed, so that each summary holds what its functions hand on."""
     from ffscan.semantic.index import ProjectIndex
+    from ffscan.semantic.spawners import infer_spawners
 
-    return ProjectIndex(analysis.summaries)
+    analysis = analyse(paths, settings.with_overrides(select=("ALL",)), reuse_run=False)
+    return analysis.result, infer_spawners(ProjectIndex(analysis.summaries), settings.tracked_spawners)
 
 
 def run_check(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 from typing import TYPE_CHECKING, Dict, Optional
 
-from ffscan.semantic.names import FUNCTION_TYPES, Binding, FunctionNode, iter_own_nodes
+from ffscan.semantic.names import FUNCTION_TYPES, Binding, FunctionNode
 from ffscan.semantic.stdlib import coroutine_callee
 
 if TYPE_CHECKING:
