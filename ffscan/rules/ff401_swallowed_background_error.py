@@ -8,13 +8,11 @@ from typing import List, Optional, Set
 from ffscan.model import Impact
 from ffscan.rules.base import Rule
 from ffscan.semantic.background import background_functions
+from ffscan.semantic.stdlib import LOG_METHODS, is_logger
 from ffscan.semantic.names import FunctionNode, iter_own_nodes
 
 _BROAD = frozenset({"builtins.Exception", "builtins.BaseException"})
 _SUPPRESS = frozenset({"contextlib.suppress"})
-_LOG_METHODS = frozenset(
-    {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log", "trace", "msg"}
-)
 # Calls that only write to a console or a log file.
 _CONSOLE_CALLS = frozenset(
     {
@@ -277,7 +275,7 @@ class SwallowedBackgroundError(Rule):
         if isinstance(func, ast.Name):
             return func.id in ("print", "log")
         if isinstance(func, ast.Attribute):
-            if func.attr in _LOG_METHODS and _is_logger(func.value):
+            if func.attr in LOG_METHODS and is_logger(self.semantic, func.value):
                 return True
             if func.attr == "write" and _text(func.value) in ("sys.stderr", "sys.stdout"):
                 return True
@@ -362,14 +360,6 @@ def _has_call(expr: ast.expr, rule: SwallowedBackgroundError) -> bool:
                 continue
             return True
     return False
-
-
-def _is_logger(expr: ast.expr) -> bool:
-    """`logger`, `log`, `self.logger`, `logging`, `LOG`, `app.log`: spelled like a logger."""
-    last = expr.attr if isinstance(expr, ast.Attribute) else expr.id if isinstance(expr, ast.Name) else ""
-    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute):
-        return expr.func.attr == "getLogger"
-    return "log" in last.lower()
 
 
 def _text(expr: ast.AST) -> str:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Dict, Iterator, NamedTuple, Optional
 
 from ffscan.semantic.flow import Use, fate
+from ffscan.semantic.threads import executor_kind
 from ffscan.semantic.names import FunctionNode
 from ffscan.semantic.stdlib import THREAD_CLASSES, is_loop_expression, task_spawner
 
@@ -126,7 +127,7 @@ def background_starts(semantic: "SemanticModel", call: ast.Call) -> Iterator[Sta
     elif func.attr == "run_in_executor" and len(call.args) >= 2 and is_loop_expression(semantic, func.value):
         if fate(semantic, call).use is Use.DROPPED:
             yield from _callable_start(semantic, call.args[1], "loop.run_in_executor")
-    elif func.attr == "submit" and call.args and _is_executor(semantic, func.value):
+    elif func.attr == "submit" and call.args and executor_kind(semantic, func.value) is not None:
         if not is_observed(semantic, call):
             yield from _callable_start(semantic, call.args[0], "executor.submit")
 
@@ -159,7 +160,7 @@ def is_spawn(semantic: "SemanticModel", call: ast.Call) -> bool:
     if semantic.names.qualified(call.func) == "asyncio.run_coroutine_threadsafe":
         return True
     func = call.func
-    return isinstance(func, ast.Attribute) and func.attr == "submit" and _is_executor(semantic, func.value)
+    return isinstance(func, ast.Attribute) and func.attr == "submit" and executor_kind(semantic, func.value) is not None
 
 
 def _keyword(call: ast.Call, name: str) -> Optional[ast.expr]:
@@ -167,15 +168,6 @@ def _keyword(call: ast.Call, name: str) -> Optional[ast.expr]:
         if keyword.arg == name:
             return keyword.value
     return None
-
-
-def _is_executor(semantic: "SemanticModel", expr: ast.expr) -> bool:
-    kind = semantic.names.instance_type(expr) if isinstance(expr, (ast.Name, ast.Attribute, ast.Call)) else None
-    if kind is not None:
-        return kind.rsplit(".", 1)[-1] in ("ThreadPoolExecutor", "ProcessPoolExecutor")
-    last = expr.attr if isinstance(expr, ast.Attribute) else expr.id if isinstance(expr, ast.Name) else ""
-    bare = last.lstrip("_").lower()
-    return bare in ("executor", "pool", "thread_pool", "threadpool") or bare.endswith("_executor")
 
 
 def _is_thread_subclass(semantic: "SemanticModel", cls: ast.ClassDef, _depth: int = 0) -> bool:

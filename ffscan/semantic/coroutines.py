@@ -18,20 +18,7 @@ from ffscan.semantic.stdlib import coroutine_callee
 if TYPE_CHECKING:
     from ffscan.semantic.model import SemanticModel
 
-# Bases that never define an application method, so they may precede a local base.
-_INERT_BASES = frozenset(
-    {
-        "builtins.object",
-        "abc.ABC",
-        "typing.Generic",
-        "typing.Protocol",
-        "typing_extensions.Protocol",
-        "typing.NamedTuple",
-        "enum.Enum",
-    }
-)
 
-_UNCERTAIN = object()
 
 # Coroutine methods of asyncio's synchronisation primitives and queues, recognised on an
 # instance the module builds itself (`self._queue = asyncio.Queue()`). Tornado's and
@@ -66,7 +53,7 @@ def coroutine_call(semantic: "SemanticModel", call: ast.Call) -> Optional[str]:
     elif callee is None and isinstance(func, ast.Attribute):
         owner = _annotated_class(semantic, func.value)
         if owner is not None and not _attribute_assigned_on(semantic, func.value, func.attr):
-            found = _lookup(semantic, owner, func.attr, set())
+            found = semantic.names.method(owner, func.attr)
             if isinstance(found, FUNCTION_TYPES) and semantic.names.is_coroutine_function(found):
                 callee = spelled(func)
     memo[call] = callee
@@ -220,57 +207,11 @@ def _method_def(semantic: "SemanticModel", func: ast.Attribute) -> Optional[Func
     receiver = func.value
     if isinstance(receiver, ast.Call) and isinstance(receiver.func, ast.Name) and receiver.func.id == "super":
         own = names.enclosing_class(receiver)
-        if own is None:
-            return None
-        found = _lookup_in_bases(semantic, own, func.attr, set())
-    else:
-        owner = names.class_of_receiver(receiver)
-        if owner is None or _attribute_assigned_on(semantic, receiver, func.attr):
-            return None
-        found = _lookup(semantic, owner, func.attr, set())
-    if found is _UNCERTAIN or not isinstance(found, FUNCTION_TYPES):
+        return names.method(own, func.attr, bases_only=True) if own is not None else None
+    owner = names.class_of_receiver(receiver)
+    if owner is None or _attribute_assigned_on(semantic, receiver, func.attr):
         return None
-    return found
-
-
-def _lookup(semantic: "SemanticModel", cls: ast.ClassDef, attr: str, seen: set):
-    """`attr` on `cls` in (depth-first) method resolution order: the def, None, or _UNCERTAIN."""
-    if id(cls) in seen:
-        return None
-    seen.add(id(cls))
-    scope = semantic.names.scopes.get(cls)
-    if scope is None or attr in scope.self_attrs:
-        return _UNCERTAIN  # an instance attribute of that name hides the method
-    bindings = scope.bindings.get(attr)
-    if bindings:
-        nodes = {id(b.node) for b in bindings}
-        if len(nodes) == 1 and bindings[0].kind == Binding.FUNCTION:
-            return bindings[0].node
-        return _UNCERTAIN
-    return _lookup_in_bases(semantic, cls, attr, seen)
-
-
-def _lookup_in_bases(semantic: "SemanticModel", cls: ast.ClassDef, attr: str, seen: set):
-    names = semantic.names
-    for base in cls.bases:
-        local = _local_class(semantic, base)
-        if local is None:
-            target = base.value if isinstance(base, ast.Subscript) else base
-            if names.qualified(target) in _INERT_BASES:
-                continue
-            return _UNCERTAIN  # an unseen base before any local one may define `attr`
-        found = _lookup(semantic, local, attr, seen)
-        if found is not None:
-            return found
-    return None
-
-
-def _local_class(semantic: "SemanticModel", expr: ast.expr) -> Optional[ast.ClassDef]:
-    if isinstance(expr, ast.Name):
-        found = semantic.names.binding(expr.id, expr)
-        if found is not None and found.kind == Binding.CLASS:
-            return found.node  # type: ignore[return-value]
-    return None
+    return names.method(owner, func.attr)
 
 
 def _attribute_assigned_on(semantic: "SemanticModel", receiver: ast.expr, attr: str) -> bool:

@@ -26,6 +26,7 @@ from ffscan.model import Finding
 from ffscan.semantic.catalogue import shipped
 from ffscan.semantic.stdlib import (
     ASYNC_PRESERVING_DECORATORS,
+    INERT_BASES,
     EXTERNAL_CLASSES,
     EXTERNAL_FUNCTIONS,
 )
@@ -55,13 +56,6 @@ MAX_DEPTH = 24
 MAX_BACKGROUND_DEPTH = 4
 
 _STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | {"builtins", "__future__"}
-# Bases that define no application method: an attribute not found before them is not there.
-_INERT_BASES = frozenset(
-    {
-        "builtins.object", "abc.ABC", "typing.Generic", "typing.Protocol", "typing_extensions.Protocol",
-        "typing.NamedTuple", "enum.Enum", "builtins.Exception", "builtins.BaseException",
-    }
-)
 
 
 class ProjectIndex:
@@ -277,7 +271,7 @@ class ProjectIndex:
             if value.kind == "class":
                 order = self.mro(value.name)
                 base_orders.append(list(order) if order is not None else [f"?{number}"])
-            elif value.kind == "external" and value.name in _INERT_BASES:
+            elif value.kind == "external" and value.name in INERT_BASES:
                 continue
             elif value.kind == "external" and value.name in EXTERNAL_CLASSES:
                 base_orders.append([f"external:{value.name}"])

@@ -11,30 +11,14 @@ import ast
 import builtins
 from typing import Dict, Iterator, List, Optional, Sequence, Union
 
+from ffscan.semantic.stdlib import ASYNC_PRESERVING_DECORATORS, INERT_BASES
+
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 ScopeNode = Union[ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda]
 SCOPE_TYPES = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 FUNCTION_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef)
 _BUILTIN_NAMES = frozenset(dir(builtins))
-
-# Decorators that leave an `async def` returning a coroutine when called.
-ASYNC_PRESERVING_DECORATORS = frozenset(
-    {
-        "builtins.staticmethod",
-        "builtins.classmethod",
-        "abc.abstractmethod",
-        "typing.override",
-        "typing_extensions.override",
-        "typing.final",
-        "typing_extensions.final",
-        "functools.wraps",
-        "tenacity.retry",
-        "backoff.on_exception",
-        "backoff.on_predicate",
-        "async_timeout.timeout",
-    }
-)
-
+_UNCERTAIN = object()
 
 class Binding:
     """One way a name gets bound in a scope."""
@@ -330,24 +314,42 @@ class NameResolver:
         parent = scope.parent if scope is not None else None
         return parent.node if parent is not None and parent.is_class else None  # type: ignore[return-value]
 
-    def method(self, cls: ast.ClassDef, name: str, _seen: Optional[set] = None) -> Optional[FunctionNode]:
-        """Method `name` of `cls` or of its bases defined in this module (MRO by depth first)."""
-        seen = _seen if _seen is not None else set()
+    def method(self, cls: ast.ClassDef, name: str, bases_only: bool = False) -> Optional[FunctionNode]:
+        """The def that attribute `name` of `cls` (or, with `bases_only`, of its bases: what
+        `super()` sees) certainly is, in depth-first method resolution order over this
+        module's classes. None when absent or uncertain: bound another way, hidden by an
+        instance attribute of that name, or possibly defined by a base this module cannot see
+        that comes first."""
+        found = self._lookup_in_bases(cls, name, set()) if bases_only else self._lookup(cls, name, set())
+        return found if isinstance(found, FUNCTION_TYPES) else None
+
+    def _lookup(self, cls: ast.ClassDef, name: str, seen: set):
+        """The def, None (absent) or _UNCERTAIN."""
         if id(cls) in seen:
             return None
         seen.add(id(cls))
-        found = self.scopes[cls].bindings.get(name)
-        if found:
-            kinds = {(b.kind, id(b.node)) for b in found}
-            if len(kinds) == 1 and found[0].kind == Binding.FUNCTION:
-                return found[0].node  # type: ignore[return-value]
-            return None
+        scope = self.scopes.get(cls)
+        if scope is None or name in scope.self_attrs:
+            return _UNCERTAIN  # an instance attribute of that name hides the method
+        bindings = scope.bindings.get(name)
+        if bindings:
+            nodes = {id(b.node) for b in bindings}
+            if len(nodes) == 1 and bindings[0].kind == Binding.FUNCTION:
+                return bindings[0].node
+            return _UNCERTAIN
+        return self._lookup_in_bases(cls, name, seen)
+
+    def _lookup_in_bases(self, cls: ast.ClassDef, name: str, seen: set):
         for base in cls.bases:
-            base_cls = self._local_class(base)
-            if base_cls is not None:
-                result = self.method(base_cls, name, seen)
-                if result is not None:
-                    return result
+            local = self._local_class(base)
+            if local is None:
+                target = base.value if isinstance(base, ast.Subscript) else base
+                if self.qualified(target) in INERT_BASES:
+                    continue
+                return _UNCERTAIN  # an unseen base before any local one may define `name`
+            found = self._lookup(local, name, seen)
+            if found is not None:
+                return found
         return None
 
     def _local_class(self, expr: ast.expr) -> Optional[ast.ClassDef]:

@@ -107,6 +107,38 @@ EXECUTOR_CLASSES = frozenset(
 # Structured-concurrency owners: tasks they create are awaited by the group.
 TASK_GROUP_CLASSES = frozenset({"asyncio.TaskGroup", "asyncio.taskgroups.TaskGroup"})
 
+# Bases that define no application method: an attribute not found before them is not there.
+INERT_BASES = frozenset(
+    {
+        "builtins.object", "abc.ABC", "typing.Generic", "typing.Protocol", "typing_extensions.Protocol",
+        "typing.NamedTuple", "enum.Enum", "builtins.Exception", "builtins.BaseException",
+    }
+)
+
+# Methods of a logger that write a record.
+LOG_METHODS = frozenset(
+    {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log", "trace", "msg"}
+)
+
+
+def is_logger(semantic: "SemanticModel", expr: ast.expr) -> bool:
+    """Whether `expr` is a logger: `logging`, `logging.getLogger(...)`, a `logging.Logger`, or
+    a name spelled like one (`log`, `logger`, `self._log`, `access_logger`, `LOG`), not a
+    `catalog` or a `dialog`."""
+    names = semantic.names
+    if isinstance(expr, ast.Call):
+        return isinstance(expr.func, (ast.Attribute, ast.Name)) and (
+            (expr.func.attr if isinstance(expr.func, ast.Attribute) else expr.func.id) == "getLogger"
+        )
+    if isinstance(expr, ast.Name) and names.qualified(expr) in ("logging", "loguru.logger", "structlog"):
+        return True
+    if isinstance(expr, (ast.Name, ast.Attribute)) and names.instance_type(expr) in ("logging.Logger", "logging.getLogger"):
+        return True
+    spelled = expr.attr if isinstance(expr, ast.Attribute) else expr.id if isinstance(expr, ast.Name) else ""
+    bare = spelled.lstrip("_").lower()
+    return bare in ("log", "logger", "logging") or bare.endswith(("_log", "logger")) or bare.startswith("log_")
+
+
 # Decorators that leave an `async def` returning a coroutine when called.
 ASYNC_PRESERVING_DECORATORS = frozenset(
     {

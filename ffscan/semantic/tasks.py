@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 from ffscan.semantic import flow
 from ffscan.semantic.flow import Use
 from ffscan.semantic.names import FUNCTION_TYPES
-from ffscan.semantic.stdlib import coroutine_callee, task_spawner
+from ffscan.semantic.stdlib import LOG_METHODS, coroutine_callee, is_logger, task_spawner
 
 if TYPE_CHECKING:
     from ffscan.semantic.model import SemanticModel
@@ -32,8 +32,6 @@ _LOOKING_BUILTINS = frozenset(
     {"builtins.print", "builtins.repr", "builtins.str", "builtins.id", "builtins.type", "builtins.hash",
      "builtins.isinstance", "builtins.bool"}
 )
-_LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log"})
-_LOGGER_SPELLINGS = frozenset({"log", "logger", "logging", "_log", "_logger", "access_logger", "server_logger"})
 
 WEAK_CONTAINERS = frozenset({"weakref.WeakSet", "_weakrefset.WeakSet"})
 WEAK_VALUE_MAPS = frozenset({"weakref.WeakValueDictionary"})
@@ -141,14 +139,7 @@ def is_looking_call(semantic: "SemanticModel", call: ast.Call) -> bool:
     if semantic.names.qualified(call.func) in _LOOKING_BUILTINS:
         return True
     func = call.func
-    if isinstance(func, ast.Attribute) and func.attr in _LOG_METHODS:
-        receiver = func.value
-        spelled = receiver.id if isinstance(receiver, ast.Name) else receiver.attr if isinstance(receiver, ast.Attribute) else ""
-        if spelled.lower() in _LOGGER_SPELLINGS:
-            return True
-        if isinstance(receiver, ast.Name) and semantic.names.qualified(receiver) == "logging":
-            return True
-    return False
+    return isinstance(func, ast.Attribute) and func.attr in LOG_METHODS and is_logger(semantic, func.value)
 
 
 def name_holds(
