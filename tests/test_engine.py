@@ -96,3 +96,10 @@ def test_findings_name_the_function_they_are_in_as_its_qualname():
         (13, "Shop.checkout.<locals>.on_done"),
         (21, "main.<locals>.Local.ping"),
     ]
+
+
+def test_a_lambda_returned_by_a_method_is_summarised_without_error():
+    # Its scope is made on first use, while the module is being summarised.
+    text = "class Bar:\n    def bind(self, name):\n        return lambda: self.text.event_generate(name)\n"
+    result = check_text(text)
+    assert (result.errors, result.summary.functions["example.Bar.bind"].returns) == ([], (("unknown",),))

@@ -115,7 +115,7 @@ def summarize_module(semantic: "SemanticModel", deep: bool = True, path: str = "
     functions: Dict[str, FunctionFacts] = {}
     classes: Dict[str, ClassFacts] = {}
     may_yield = "yield" in semantic.text
-    for node, scope in names.scopes.items():
+    for node, scope in list(names.scopes.items()):  # lambdas get their scopes on first use
         if isinstance(node, FUNCTION_TYPES):
             calls = semantic.calls_by_function.get(node, ()) if deep else ()
             facts = _function_facts(semantic, node, scope, calls, may_yield, deep)
