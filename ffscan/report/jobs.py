@@ -1,0 +1,85 @@
+"""`ffscan jobs`: rich tables of a job journal, one frame at a time or live with --watch."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+
+def jobs_table(rows: list[dict[str, Any]], title: str | None = None) -> Table:
+    """Return a table of journal rows (plain Text cells: brackets in names are not markup)."""
+    table = Table(title=title)
+    for column in ("id", "name", "status", "attempts", "created", "took", "last error"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        cells = (
+            row["id"],
+            row["name"],
+            row["status"],
+            str(row["attempts"]),
+            _clock(row["created"]),
+            _duration(row["started"], row["finished"]),
+            row["last_error"] or "",
+        )
+        table.add_row(*(Text(cell) for cell in cells))
+    return table
+
+
+def queues_table(overview: dict[str, Any]) -> Table:
+    """Return one row per queue: counts per status and finished jobs per minute."""
+    table = Table(title=f"{overview['path']} at {_clock(overview['now'])}")
+    for column in ("queue", "pending", "running", "retrying", "succeeded", "failed", "interrupted", "dropped", "per minute"):
+        table.add_column(column, justify="left" if column == "queue" else "right")
+    for name, queue in overview["queues"].items():
+        counts = queue["by_status"]
+        table.add_row(
+            Text(name),
+            *(str(counts[status]) for status in ("pending", "running", "retrying", "succeeded", "failed", "interrupted", "dropped")),
+            f"{queue['per_minute']:.1f}",
+        )
+    return table
+
+
+def failures_table(overview: dict[str, Any]) -> Table:
+    table = Table(title="recent failures")
+    for column in ("when", "queue", "job", "attempts", "error"):
+        table.add_column(column, overflow="fold")
+    for row in overview["failures"]:
+        table.add_row(
+            Text(_clock(row["finished"])),
+            Text(row["queue"]),
+            Text(f"{row['name']}[{row['id']}]"),
+            str(row["attempts"]),
+            Text(row["last_error"] or ""),
+        )
+    return table
+
+
+def overview_view(overview: dict[str, Any]) -> Group:
+    """The whole screen: queues, then recent failures if there are any."""
+    parts: list[Any] = [queues_table(overview)]
+    if overview["failures"]:
+        parts.append(failures_table(overview))
+    return Group(*parts)
+
+
+def watch(read: Callable[[], dict[str, Any]], console: Any, interval: float = 1.0) -> None:
+    """Redraw the overview every `interval` seconds until interrupted (Ctrl-C ends it cleanly)."""
+    from rich.live import Live
+
+    with Live(overview_view(read()), console=console, refresh_per_second=4, transient=False) as live:
+        while True:
+            time.sleep(interval)
+            live.update(overview_view(read()))
+
+
+def _clock(timestamp: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(timestamp)) if timestamp else ""
+
+
+def _duration(started: float | None, finished: float | None) -> str:
+    return f"{finished - started:.2f}s" if started and finished else ""

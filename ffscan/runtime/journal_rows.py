@@ -1,0 +1,144 @@
+"""Journal rows: what one job looks like on disk, and reading a journal without writing to it."""
+
+from __future__ import annotations
+
+import json
+import os
+import reprlib
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from .job import CANCELLED, Job, describe_error
+
+INTERRUPTED = "interrupted"
+JOURNAL_STATUSES = ("pending", "running", "retrying", "succeeded", "failed", INTERRUPTED, "dropped")
+UNFINISHED = ("pending", "running", "retrying")
+TEXT_LIMIT = 500  # characters kept of a payload or error repr
+
+COLUMNS = (
+    "id",
+    "queue",
+    "name",
+    "kind",
+    "job_key",
+    "priority",
+    "payload",
+    "replay_args",
+    "status",
+    "attempts",
+    "last_error",
+    "created",
+    "started",
+    "finished",
+)
+_SELECT = f"SELECT {', '.join(COLUMNS)} FROM jobs ORDER BY created, id"
+
+_payload_repr = reprlib.Repr()
+_payload_repr.maxstring = 120
+_payload_repr.maxother = 120
+
+
+def row_of(job: Job, owner: str) -> tuple[Any, ...]:
+    """Return the job's row, as the journal's upsert takes it (the owner last)."""
+    status = INTERRUPTED if job.status == CANCELLED else job.status
+    error = describe_error(job.last_error) if job.last_error is not None else None
+    if job.status == CANCELLED and error is None:
+        error = "cancelled before it finished"
+    return (
+        job.id,
+        job.queue_name,
+        job.name,
+        job.kind,
+        json_or_none(job.key),
+        job.priority,
+        _payload_repr.repr((job.args, job.kwargs))[:TEXT_LIMIT],
+        _replay_arguments(job),
+        status,
+        job.attempts,
+        error[:TEXT_LIMIT] if error else None,
+        job.created,
+        job.started,
+        job.finished,
+        owner,
+    )
+
+
+def _replay_arguments(job: Job) -> str | None:
+    if job.registered_name is None or job.fn is None:
+        return None
+    return json_or_none({"args": list(job.args), "kwargs": job.kwargs})
+
+
+def json_or_none(value: Any) -> str | None:
+    if value is None:
+        return None
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError):  # not JSON: kept out of replay, still shown as payload
+        return None
+
+
+def key_from_json(text: str | None) -> Any:
+    return _hashable(json.loads(text)) if text is not None else None
+
+
+def _hashable(value: Any) -> Any:
+    # JSON turns tuple keys into lists; turn them back so the key can be hashed again.
+    if isinstance(value, list):
+        return tuple(_hashable(item) for item in value)
+    return value
+
+
+def public_row(row: tuple[Any, ...]) -> dict[str, Any]:
+    data = dict(zip(COLUMNS, row))
+    data["key"] = key_from_json(data.pop("job_key"))
+    data["replayable"] = data.pop("replay_args") is not None
+    return data
+
+
+def read_journal(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """Return every job recorded in the journal at `path`, oldest first, without changing it.
+
+    Rows of a process that is still running, or that was killed and whose journal was not
+    reopened since, still show `running`: only opening a `SQLiteJournal` marks them.
+    """
+    source = Path(path)
+    if not source.is_file():
+        raise FileNotFoundError(f"no job journal at {source}")
+    try:
+        conn = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as error:  # unreadable file: say which path, keep the cause
+        raise ValueError(f"cannot open job journal {source}: {error}") from error
+    try:
+        return [public_row(row) for row in conn.execute(_SELECT).fetchall()]
+    except sqlite3.DatabaseError as error:  # not SQLite, or SQLite without our table
+        raise ValueError(f"{source} is not an ffscan job journal: {error}") from error
+    finally:
+        conn.close()
+
+
+def summarize(path: str | os.PathLike[str], recent: int = 10) -> dict[str, Any]:
+    """Count the journal's jobs per status and list its most recent failures, newest first."""
+    rows = read_journal(path)
+    by_status = {status: 0 for status in JOURNAL_STATUSES}
+    for row in rows:
+        by_status[row["status"]] = by_status.get(row["status"], 0) + 1
+    failed = [row for row in rows if row["status"] == "failed"]
+    failed.sort(key=lambda row: row["finished"] or 0.0, reverse=True)
+    return {
+        "path": os.fspath(path),
+        "total": len(rows),
+        "by_status": by_status,
+        "replayable": sum(1 for row in rows if row["status"] == INTERRUPTED and row["replayable"]),
+        "failures": failed[:recent],
+    }
+
+
+def render_jobs_table(rows: list[dict[str, Any]], title: str | None = None) -> Any:
+    """Return a rich Table of journal rows; kept here for compatibility, drawn by ffscan.report.jobs."""
+    try:
+        from ffscan.report.jobs import jobs_table  # display lives with the reporters, not the runtime
+    except ImportError as error:  # a vendored runtime without ffscan: say what is missing
+        raise ImportError("render_jobs_table() needs ffscan (and rich) installed; the runtime itself does not") from error
+    return jobs_table(rows, title=title)
