@@ -75,7 +75,7 @@ def parse_queue_table(name: str, table: Any, where: str) -> QueueConfig:
         raise ValueError(f"{where} must be a table of queue settings")
     changes: dict[str, Any] = {}
     for key, value in table.items():
-        inner = f"{where}.{key}"
+        inner = f"{where[:-1]}.{key}`" if where.endswith("`") else f"{where}.{key}"
         if key not in _TOML_KEYS:
             hint = f"; did you mean `{key.replace('_', '-')}`?" if key.replace("_", "-") in _TOML_KEYS else ""
             raise ValueError(f"{inner} is not a queue setting{hint} (known: {', '.join(sorted(_TOML_KEYS))})")
