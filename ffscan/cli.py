@@ -85,9 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
     vendor.add_argument("destination", type=Path, metavar="PATH", help="a package directory, e.g. myapp/_tracked")
     vendor.add_argument("--force", action="store_true", help="replace an existing copy")
 
-    jobs = commands.add_parser("jobs", help="show the jobs recorded in a runtime journal (SQLiteJournal)")
+    jobs = commands.add_parser("jobs", help="show the queues and jobs recorded in a runtime journal (SQLiteJournal)")
     jobs.add_argument("journal", type=Path, metavar="PATH")
     jobs.add_argument("--format", choices=("text", "json"), default="text")
+    jobs.add_argument("--watch", action="store_true", help="redraw the per-queue view live until interrupted")
+    jobs.add_argument("--interval", type=float, default=1.0, help="seconds between redraws with --watch")
     jobs.add_argument("--no-color", action="store_true")
 
     rules = commands.add_parser("rules", help="list every rule")
@@ -290,26 +292,30 @@ def run_vendor_command(args: argparse.Namespace) -> int:
 
 
 def run_jobs_command(args: argparse.Namespace) -> int:
-    """Print the jobs a SQLiteJournal recorded, and counts per status."""
-    from ffscan.runtime.journal import read_journal, render_jobs_table, summarize
+    """Print a SQLiteJournal's queues, failures and jobs (or watch them live)."""
+    from ffscan.report import jobs as report
+    from ffscan.runtime.journal_rows import overview
 
+    if args.watch and args.format == "json":
+        print("ffscan: error: --watch draws tables; use it without --format json", file=sys.stderr)
+        return EXIT_ERROR
     try:
-        rows = read_journal(args.journal)
-        summary = summarize(args.journal)
+        if args.format == "json":
+            sys.stdout.write(report.json_report(args.journal))
+            return EXIT_CLEAN
+        from rich.console import Console
+
+        console = Console(no_color=not use_color(args.no_color, sys.stdout), highlight=False)
+        if args.watch:
+            overview(args.journal)  # a missing or foreign file fails here, before the live view
+            try:
+                report.watch(lambda: overview(args.journal), console, interval=args.interval)
+            except KeyboardInterrupt:  # --watch runs until interrupted: that is its normal end
+                return EXIT_CLEAN
+        report.print_report(args.journal, console)
     except (FileNotFoundError, ValueError) as error:
         print(f"ffscan: error: {error}", file=sys.stderr)
         return EXIT_ERROR
-    if args.format == "json":
-        import json
-
-        sys.stdout.write(json.dumps({"summary": summary, "jobs": rows}, indent=2, default=str) + "\n")
-        return EXIT_CLEAN
-    from rich.console import Console
-
-    console = Console(no_color=not use_color(args.no_color, sys.stdout), highlight=False)
-    console.print(render_jobs_table(rows, title=str(args.journal)))
-    counts = ", ".join(f"{status} {count}" for status, count in summary["by_status"].items() if count)
-    console.print(f"{summary['total']} jobs: {counts or 'none'}")
     return EXIT_CLEAN
 
 

@@ -1,7 +1,8 @@
-"""`ffscan jobs`: rich tables of a job journal, one frame at a time or live with --watch."""
+"""`ffscan jobs`: a job journal as rich tables (once, or live with --watch) or as JSON."""
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any, Callable
 
@@ -67,14 +68,36 @@ def overview_view(overview: dict[str, Any]) -> Group:
     return Group(*parts)
 
 
-def watch(read: Callable[[], dict[str, Any]], console: Any, interval: float = 1.0) -> None:
-    """Redraw the overview every `interval` seconds until interrupted (Ctrl-C ends it cleanly)."""
+def print_report(path: Any, console: Any) -> None:
+    """Print the queues, the recent failures, every job, and the counts per status."""
+    from ffscan.runtime.journal_rows import overview, read_journal, summarize
+
+    rows = read_journal(path)
+    console.print(overview_view(overview(path)))
+    console.print(jobs_table(rows, title=str(path)))
+    summary = summarize(path)
+    counts = ", ".join(f"{status} {count}" for status, count in summary["by_status"].items() if count)
+    console.print(f"{summary['total']} jobs: {counts or 'none'}")
+
+
+def json_report(path: Any) -> str:
+    """The same as plain data: summary, queues (counts, per_minute), failures and jobs."""
+    from ffscan.runtime.journal_rows import overview, read_journal, summarize
+
+    data = {"summary": summarize(path), "queues": overview(path)["queues"], "jobs": read_journal(path)}
+    return json.dumps(data, indent=2, default=str) + "\n"
+
+
+def watch(read: Callable[[], dict[str, Any]], console: Any, interval: float = 1.0, frames: int | None = None) -> None:
+    """Redraw the overview every `interval` seconds until interrupted, or after `frames` redraws."""
     from rich.live import Live
 
+    drawn = 0
     with Live(overview_view(read()), console=console, refresh_per_second=4, transient=False) as live:
-        while True:
+        while frames is None or drawn < frames:
             time.sleep(interval)
             live.update(overview_view(read()))
+            drawn += 1
 
 
 def _clock(timestamp: float | None) -> str:

@@ -142,3 +142,25 @@ def render_jobs_table(rows: list[dict[str, Any]], title: str | None = None) -> A
     except ImportError as error:  # a vendored runtime without ffscan: say what is missing
         raise ImportError("render_jobs_table() needs ffscan (and rich) installed; the runtime itself does not") from error
     return jobs_table(rows, title=title)
+
+
+def overview(path: str | os.PathLike[str], *, recent: int = 10, window: float = 60.0, now: float | None = None) -> dict[str, Any]:
+    """Per-queue counts, throughput and the latest failures of the journal at `path`.
+
+    `per_minute` is how many jobs of the queue finished (any final status) in the last
+    `window` seconds, scaled to one minute. Reads only; changes nothing.
+    """
+    import time
+
+    rows = read_journal(path)
+    now = time.time() if now is None else now
+    queues: dict[str, Any] = {}
+    for row in rows:
+        queue = queues.setdefault(row["queue"], {"by_status": {status: 0 for status in JOURNAL_STATUSES}, "finished_recently": 0})
+        queue["by_status"][row["status"]] = queue["by_status"].get(row["status"], 0) + 1
+        if row["finished"] is not None and now - window <= row["finished"] <= now and row["status"] not in UNFINISHED:
+            queue["finished_recently"] += 1
+    for queue in queues.values():
+        queue["per_minute"] = queue.pop("finished_recently") * 60.0 / window
+    failed = sorted((row for row in rows if row["status"] == "failed"), key=lambda row: row["finished"] or 0.0, reverse=True)
+    return {"path": os.fspath(path), "now": now, "window": window, "queues": dict(sorted(queues.items())), "failures": failed[:recent]}
