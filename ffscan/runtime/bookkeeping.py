@@ -163,20 +163,25 @@ class Bookkeeping:
 
     def _finish(self, job: Job, status: str, value: Any = None, error: BaseException | None = None) -> None:
         """Settle a job once: record it, report a failure, free its key and slot, wake its awaiters."""
-        failure = status is FAILED or status is DROPPED
-        if failure:
+        failure = status == FAILED or status == DROPPED
+        early = failure or self.on_event is not None  # report and emit before any awaiter wakes
+        if early:
             with self._lock:
                 if job.status in FINAL_STATUSES:
                     return
                 job._settle(status, error)
                 self._counts[status] += 1
-                self._recent.append(FailureRecord(job.label, describe_error(error), job.finished))
-            if self.journal is not None:
-                self.journal.record(job)
-            self._report(job, error)  # before any awaiter wakes up to the failure
+                if failure:
+                    self._recent.append(FailureRecord(job.label, describe_error(error), job.finished))
+            if failure:
+                if self.journal is not None:
+                    self.journal.record(job)
+                self._report(job, error)
+            if self.on_event is not None:
+                self._emit(status, job)
         starting = None
         with self._lock:
-            if not failure:
+            if not early:
                 if job.status in FINAL_STATUSES:
                     return
                 job.status = status
@@ -187,7 +192,7 @@ class Bookkeeping:
                 del self._by_key[job.key]
             if job in self._running:
                 del self._running[job]
-                if job.kind is COROUTINE:
+                if job.kind == COROUTINE:
                     self._coroutine_slots -= 1
                     if self._waiting:
                         starting = self._take_startable_locked()
@@ -208,8 +213,6 @@ class Bookkeeping:
                 self._notify_idle_locked()
         if not failure and self.journal is not None:
             self.journal.record(job)
-        if self.on_event is not None:
-            self._emit(status, job)
         if starting:
             self._start_coroutines(starting)
 

@@ -26,6 +26,7 @@ HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parents[1]
 DEFAULT_URL = "redis://127.0.0.1:6390/15"  # database 15 of the server .ci/run starts; flushed by each test
 BOUND = 60.0  # seconds any one wait may take before the test fails
+VISIBILITY_TIMEOUT = 3  # as celery_app.py sets it
 
 
 @pytest.fixture
@@ -141,6 +142,11 @@ def test_a_job_on_a_killed_worker_is_redelivered_and_finished_once_by_a_new_work
     assert events(client_app) == [f"started:7:{first.pid}"]
     os.kill(first.pid, signal.SIGKILL)  # mid-job: the message was never acknowledged
     first.wait(10)
+    unacked = client_app.events.zrange("unacked_index", 0, -1, withscores=True)
+    assert len(unacked) == 1  # the broker still holds it, delivered but not acknowledged
+    # A starting worker hands out again what has been unacknowledged longer than the
+    # visibility timeout (3 s here); start the new one once that is so.
+    wait_for(lambda: time.time() - unacked[0][1] > VISIBILITY_TIMEOUT + 0.5, "the visibility timeout passing")
     second = workers.start()
     wait_for(lambda: any(e.startswith("finished") for e in events(client_app)), "the job finishing on the new worker", workers)
     assert client_app.app.AsyncResult(job.id).get(timeout=BOUND) == "receipt 7"
