@@ -14,11 +14,12 @@ import heapq
 import inspect
 import logging
 import sys
+from time import time
 from types import CoroutineType
 from typing import Any
 
 from .errors import JobTimeout, NotAwaitable, SkipRetry
-from .job import CANCELLED, FAILED, SUCCEEDED, THREAD, Job
+from .job import CANCELLED, FAILED, RUNNING, SUCCEEDED, THREAD, Job
 
 logger = logging.getLogger("ffscan.runtime")
 WORKER_IDLE_SECONDS = 2.0  # an idle worker thread waits this long for work, then exits
@@ -31,7 +32,12 @@ class Execution:
     async def _run_coroutine(self, job: Job) -> None:
         try:
             while True:
-                self._begin_attempt(job)
+                if job.attempts or self.journal is not None or self.on_event is not None:
+                    self._begin_attempt(job)
+                else:  # the first attempt, unobserved: the same steps, without the call
+                    job.attempts = 1
+                    job.status = RUNNING
+                    job.started = time()
                 expired = self._arm_timeout(job) if job.timeout is not None else None
                 try:
                     if job._coro is not None:
@@ -76,7 +82,7 @@ class Execution:
             self._finish(job, FAILED, error=error)
             raise
         finally:
-            job._lane.tasks.pop(job, None)
+            job._task = None
 
     def _arm_timeout(self, job: Job) -> list:
         """Cancel this attempt when its timeout passes; the returned cell becomes truthy if it did."""

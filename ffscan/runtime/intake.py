@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import heapq
 import logging
+from asyncio import get_running_loop
+from logging import DEBUG
+from types import FunctionType
 from typing import Any, Callable
 
 from .errors import QueueClosed, QueueFull
@@ -28,7 +30,10 @@ class Intake:
         `fn` again with the same arguments. `fn` may be a name given to `register()`.
         Every other per-job setting goes through `options(...)`, so no keyword of `fn` is taken.
         """
-        loop = _running_loop_or_explain("spawn")
+        try:
+            loop = get_running_loop()
+        except RuntimeError:  # no loop here: replace asyncio's terse message with what to do
+            raise RuntimeError("spawn needs a running event loop in this thread; use submit() for blocking work") from None
         return self._spawn(loop, fn, args, kwargs, key, priority, NO_OPTIONS)
 
     def spawn_coro(self, coro: Any, *, key: Any = None, priority: int | None = None, name: str | None = None) -> Job:
@@ -88,14 +93,17 @@ class Intake:
     # -- building jobs --------------------------------------------------------------------
 
     def _spawn(self, loop, fn, args, kwargs, key, priority, options: JobOptions, job_id=None, created=None) -> Job:
-        fn, registered_name = self._resolve(fn)
-        if asyncio.iscoroutine(fn):
-            raise TypeError(
-                "spawn() takes a coroutine function and its arguments, so a retry can call it "
-                "again; use spawn_coro() for a coroutine object"
-            )
-        if not callable(fn):
-            raise TypeError(f"spawn() needs a coroutine function, not {type(fn).__name__}")
+        if fn.__class__ is FunctionType and not self._names_by_function:
+            registered_name = None  # the common case, checked cheaply: a plain function, no names
+        else:
+            fn, registered_name = self._resolve(fn)
+            if asyncio.iscoroutine(fn):
+                raise TypeError(
+                    "spawn() takes a coroutine function and its arguments, so a retry can call it "
+                    "again; use spawn_coro() for a coroutine object"
+                )
+            if not callable(fn):
+                raise TypeError(f"spawn() needs a coroutine function, not {type(fn).__name__}")
         job = Job(
             self.name,
             options.name or registered_name,  # None: named after the function when first asked
@@ -191,6 +199,26 @@ class Intake:
     # -- admission ------------------------------------------------------------------------
 
     def _accept(self, job: Job, loop: asyncio.AbstractEventLoop | None) -> Job:
+        if loop is not None and job.key is None and not job.delay and job.rate_key is None and self._limiter is None:
+            # The fast path: one loop, nothing waiting, a free slot. Same steps, fewer checks.
+            lane = self._lanes.get(loop)
+            if lane is not None and not self._lanes_may_be_closed and len(self._lanes) == 1:
+                with self._lock:
+                    fast = not self._closed and not lane.pending and self._coroutine_slots < self.max_concurrency
+                    if fast:
+                        job._lane = lane
+                        job._loop = loop
+                        lane.paused = False
+                        self._coroutine_slots += 1
+                        self._running[job] = None
+                        self._live[job] = None
+                        if self.journal is not None:
+                            self.journal.record(job)
+                if fast:
+                    if self.on_event is not None or _is_enabled_for(DEBUG):
+                        self._announce(job)
+                    self._create_task(lane, job)
+                    return job
         if self._lanes_may_be_closed or (loop is not None and self._lanes and loop not in self._lanes):
             self._abandon_closed_loops()  # a loop that ended may have left jobs behind
         with self._lock:
@@ -208,7 +236,8 @@ class Intake:
                 duplicate = None
             if duplicate is None:
                 if loop is not None:
-                    job._lane = self._lane_locked(loop)
+                    lane = self._lanes.get(loop)
+                    job._lane = lane if lane is not None else self._lane_locked(loop)
                     job._loop = loop
                 full = self._waiting >= self.max_pending and not self._starts_now_locked(job)
                 if full and not self._wait_for_room_locked(job):
@@ -221,7 +250,7 @@ class Intake:
             return duplicate
         if refused:
             return self._refuse(job)
-        if self.on_event is not None or _debug_enabled():
+        if self.on_event is not None or _is_enabled_for(DEBUG):
             self._announce(job)
         if starting:
             if starting is job:  # the fast path: it starts here, on this loop, now
@@ -346,7 +375,11 @@ class BoundOptions:
         return f"<{self.queue!r} with {self.job_options}>"
 
 
-_debug_enabled = functools.partial(logger.isEnabledFor, logging.DEBUG)
+def _debug_enabled() -> bool:
+    return _is_enabled_for(logging.DEBUG)
+
+
+_is_enabled_for = logger.isEnabledFor
 
 
 def _running_loop_or_explain(what: str) -> asyncio.AbstractEventLoop:

@@ -93,6 +93,7 @@ class Job:
     _ending: tuple[Any, BaseException | None] | None = None  # (value, error) once resolved
     _future: concurrent.futures.Future | None = None
     _timer: Any = None  # a pending delay, rate-limit wait or timeout
+    _task: Any = None  # the running task of a coroutine job
     _journaled = False  # waiting in a journal's write buffer
 
     def __init__(

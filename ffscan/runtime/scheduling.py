@@ -22,14 +22,13 @@ TASK_CONTEXT = sys.version_info >= (3, 11)  # create_task(context=...) arrived i
 
 
 class Lane:
-    """One event loop's share of the queue: its waiting jobs and its running tasks."""
+    """One event loop's share of the queue: its waiting jobs, and the ones about to start."""
 
-    __slots__ = ("loop", "pending", "tasks", "to_start", "starting", "paused")
+    __slots__ = ("loop", "pending", "to_start", "starting", "paused")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self.pending: list[tuple[int, int, Job]] = []
-        self.tasks: dict[Job, asyncio.Task] = {}  # touched only on the loop's thread
         self.to_start: list[Job] = []
         self.starting = False
         self.paused = False  # the loop cancelled our jobs from outside (it is closing)
@@ -58,6 +57,17 @@ class Scheduling:
     def _take_startable_locked(self) -> list[Job]:
         """Pop coroutine jobs into free slots, best priority first across lanes."""
         starting: list[Job] = []
+        if len(self._lanes) == 1 and self._limiter is None and self._key_limiter is None:
+            # One loop and no rate limit (the common case): pop its heap straight into the slots.
+            for lane in self._lanes.values():
+                pending = lane.pending
+                while pending and not lane.paused and self._coroutine_slots < self.max_concurrency:
+                    job = heapq.heappop(pending)[2]
+                    self._waiting -= 1
+                    self._coroutine_slots += 1
+                    self._running[job] = None
+                    starting.append(job)
+            return starting
         while self._coroutine_slots < self.max_concurrency:
             best = None
             for lane in self._lanes.values():
@@ -121,12 +131,19 @@ class Scheduling:
         if add_worker:
             self._start_worker_thread()
 
-    def _start_coroutines(self, jobs: Iterable[Job]) -> None:
+    def _start_coroutines(self, jobs: list[Job]) -> None:
         """Start each job as a task on its own loop: here if it is this thread's, else by message."""
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:  # a worker or timer thread: every start goes by message
             running = None
+        if len(jobs) == 1 and not self._emit_later:
+            job = jobs[0]
+            lane = job._lane
+            if lane.loop is running:  # the common case: one slot freed, one job starts here
+                lane.to_start.append(job)
+                self._drain_lane(lane)
+                return
         elsewhere: dict[Lane, list[Job]] = {}
         for job in jobs:
             lane = job._lane
@@ -179,7 +196,7 @@ class Scheduling:
             self._finish(job, CANCELLED)
             return
         if not task.done():
-            lane.tasks[job] = task
+            job._task = task  # for shutdown to cancel; the loop itself holds tasks only weakly
 
     def _wake_or_add_worker_locked(self) -> bool:
         """Hand new thread work to an idle worker; return True if another worker is needed."""

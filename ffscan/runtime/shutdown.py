@@ -141,8 +141,7 @@ class Shutdown:
                 found.update((entry[2].id, entry[2]) for entry in lane.pending)
                 found.update((job.id, job) for job in self._running if job._lane is lane)
                 found.update((job.id, job) for job in self._live if job._lane is lane)
-                lane.pending.clear()
-                lane.tasks.clear()  # their loop will never run them again
+                lane.pending.clear()  # their loop will never run them again
                 del self._lanes[lane.loop]
             self._held = [job for job in self._held if job.id not in found]
             self._lanes_may_be_closed = len(self._lanes) > 1
@@ -188,8 +187,9 @@ class Shutdown:
         backing_off = [job for job in running if job.kind == THREAD and job.status == RETRYING]
         threads = [job for job in running if job.kind == THREAD and job.status != RETRYING]
         for lane in lanes:
-            if any(job._lane is lane for job in coroutines):
-                self._cancel_tasks_on(lane)
+            tasks = [job._task for job in coroutines if job._lane is lane and job._task is not None]
+            if tasks:
+                self._cancel_tasks_on(lane, tasks)
         logger.warning(
             "queue %r shutting down with work left after %ss: cancelled %d pending job(s) [%s] and "
             "%d running coroutine job(s) [%s]; %d thread job(s) still running [%s] (threads cannot be cancelled)",
@@ -204,16 +204,16 @@ class Shutdown:
         )
         return pending + backing_off + coroutines
 
-    def _cancel_tasks_on(self, lane: Any) -> None:
+    def _cancel_tasks_on(self, lane: Any, tasks: list) -> None:
         try:
             on_loop = asyncio.get_running_loop() is lane.loop
         except RuntimeError:  # called from a thread without a loop
             on_loop = False
         if on_loop:
-            _cancel_tasks(lane)
+            _cancel_tasks(tasks)
             return
         try:
-            lane.loop.call_soon_threadsafe(_cancel_tasks, lane)
+            lane.loop.call_soon_threadsafe(_cancel_tasks, tasks)
         except RuntimeError:  # the loop closed meanwhile; _abandon_closed_loops settles its jobs
             self._abandon_closed_loops()
 
@@ -237,8 +237,8 @@ class Shutdown:
         return ShutdownReport(cancelled=cancelled, still_running=tuple(still))
 
 
-def _cancel_tasks(lane: Any) -> None:
-    for task in list(lane.tasks.values()):
+def _cancel_tasks(tasks: list) -> None:
+    for task in tasks:
         task.cancel()
 
 
