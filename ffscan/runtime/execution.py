@@ -143,6 +143,11 @@ class Execution:
                         job = heapq.heappop(heap)[2]
                         self._waiting -= 1
                         if not self._may_start_locked(job):
+                            self._lock.release()
+                            try:
+                                self._flush_events()  # "rate_limited", never emitted under the lock
+                            finally:
+                                self._lock.acquire()
                             continue
                         self._running[job] = None
                         self._busy_workers += 1

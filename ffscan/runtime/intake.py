@@ -250,6 +250,8 @@ class Intake:
             return duplicate
         if refused:
             return self._refuse(job)
+        if self._emit_later:
+            self._flush_events()  # e.g. "rate_limited", noted under the lock
         if self.on_event is not None or _is_enabled_for(DEBUG):
             self._announce(job)
         if starting:

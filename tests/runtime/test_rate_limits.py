@@ -9,6 +9,8 @@ import pytest
 from ffscan.runtime import FakeClock, RateLimit, TrackedQueue
 from ffscan.runtime.ratelimit import RateLimiter
 
+from .helpers import wait_until
+
 
 def test_rate_limits_parse_count_per_unit():
     assert [RateLimit.parse(text) for text in ("10/s", "100/m", "1/h", "5/30s", " 3 / 1.5s ")] == [
@@ -99,3 +101,25 @@ def test_a_rate_key_on_a_queue_without_a_per_key_limit_is_refused():
     queue = TrackedQueue("no-key-limit")
     with pytest.raises(ValueError, match="rate_limit_per_key"):
         queue.options(rate_key="ann").submit(print)
+
+
+def test_on_event_reports_jobs_held_by_a_rate_limit_and_duplicates():
+    clock = FakeClock()
+    seen = []
+    queue = TrackedQueue("observed", rate_limit="1/s", clock=clock, on_event=lambda event, job: seen.append((event, job.name)))
+
+    def first():
+        return 1
+
+    def second():
+        return 2
+
+    queue.submit(first).result(timeout=5)
+    held = queue.options(key="only-one").submit(second)
+    wait_until(lambda: ("rate_limited", held.name) in seen)
+    assert queue.options(key="only-one").submit(second) is held
+    clock.advance(1.0)
+    assert held.result(timeout=5) == 2
+    assert queue.drain_sync(timeout=5)
+    assert [event for event in seen if event[1].endswith("first")] == [("accepted", seen[0][1]), ("started", seen[0][1]), ("succeeded", seen[0][1])]
+    assert [event for event, name in seen if name.endswith("second")] == ["accepted", "rate_limited", "deduplicated", "started", "succeeded"]
