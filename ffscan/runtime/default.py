@@ -34,6 +34,11 @@ def default_queue() -> TrackedQueue:
             if not options:
                 config = _pyproject_configs().get(DEFAULT_NAME)
                 if config is not None:
+                    if config.engine != "local":
+                        raise ValueError(
+                            f"[tool.ffscan.queues.{DEFAULT_NAME}]: the default queue runs in process; "
+                            f'put work for engine = "{config.engine}" on a named queue'
+                        )
                     _queue = TrackedQueue.from_config(DEFAULT_NAME, config)
             if _queue is None:
                 _queue = TrackedQueue(**options)

@@ -132,8 +132,7 @@ def message_options(queue_name: str, config: QueueConfig, options: JobOptions, a
     if options.delay:
         message["countdown"] = options.delay
     priority = options.priority if options.priority is not None else config.priority
-    if priority:
-        message["priority"] = celery_priority(priority, app)
+    message["priority"] = celery_priority(priority, app)  # always: on Redis, "none" would rank first
     return message
 
 
