@@ -113,6 +113,19 @@ class Job:
         created: float | None = None,
         context: contextvars.Context | None = None,
     ) -> None:
+        # The attributes every job sets during its life come first, in one order, so all jobs
+        # share one attribute layout (a job that adds attributes later gets a dict of its own).
+        self._id = job_id
+        self._name = name
+        self.status = PENDING
+        self.attempts = 0
+        self.started = None
+        self.finished = None
+        self._lane = None
+        self._loop = None
+        self._task = None
+        self._journaled = False
+        self._ending = None
         self.queue_name = queue_name
         self.kind = kind
         self.fn = fn
@@ -122,16 +135,12 @@ class Job:
         self.created = time.time() if created is None else created
         # The context the job runs in, copied at spawn as create_task copies it.
         self.context = context if context is not None else contextvars.copy_context()
-        if name is not None:
-            self._name = name
         if key is not None:
             self.key = key
         if priority:
             self.priority = priority
         if registered_name is not None:
             self.registered_name = registered_name
-        if job_id is not None:
-            self._id = job_id
         if coro is not None:
             self._coro = coro
 

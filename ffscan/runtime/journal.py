@@ -88,7 +88,7 @@ class SQLiteJournal:
         path: str | os.PathLike[str],
         *,
         lease: float = DEFAULT_LEASE,
-        batch_interval: float = 0.0,
+        batch_interval: float = 0.02,
         max_buffered: int = 200_000,
     ) -> None:
         if lease <= 0:

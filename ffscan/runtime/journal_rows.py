@@ -50,10 +50,10 @@ def row_of(job: Job, owner: str) -> tuple[Any, ...]:
         job.queue_name,
         job.name,
         job.kind,
-        json_or_none(job.key),
+        json_or_none(job.key) if job.key is not None else None,
         job.priority,
-        _payload_repr.repr((job.args, job.kwargs))[:TEXT_LIMIT],
-        _replay_arguments(job),
+        _payload(job.args, job.kwargs),
+        _replay_arguments(job) if job.registered_name is not None else None,
         status,
         job.attempts,
         error[:TEXT_LIMIT] if error else None,
@@ -62,6 +62,20 @@ def row_of(job: Job, owner: str) -> tuple[Any, ...]:
         job.finished,
         owner,
     )
+
+
+_SMALL = (int, float, bool, type(None))
+
+
+def _payload(args: tuple, kwargs: dict) -> str:
+    """A bounded repr of the arguments; the plain repr when every one is small (the usual case)."""
+    if not args and not kwargs:
+        return "((), {})"
+    if all(type(a) in _SMALL or (type(a) is str and len(a) <= 100) for a in args) and all(
+        type(v) in _SMALL or (type(v) is str and len(v) <= 100) for v in kwargs.values()
+    ):
+        return repr((args, kwargs))[:TEXT_LIMIT]
+    return _payload_repr.repr((args, kwargs))[:TEXT_LIMIT]  # reprlib: never huge, never raising
 
 
 def _replay_arguments(job: Job) -> str | None:

@@ -3,8 +3,9 @@
 `record()` is a deque append (no lock, no I/O), so a journaled job costs the event loop
 almost nothing, and a job already in the buffer is not added again: the writer reads each
 job's latest state when it writes it. The thread wakes on the first record after a quiet
-spell and commits everything buffered in one transaction, each job once; records that
-arrive while it writes form the next batch, so batches grow with the load. It also renews
+spell, waits `batch_interval` seconds for more (a job that ends within it is written once,
+in its final state), and commits everything buffered in one transaction, each job once;
+records that arrive while it writes form the next batch, so batches grow with the load. It also renews
 the owner's lease. The buffer holds at most one entry per job and is bounded: past
 `max_buffered` jobs waiting (the disk, or another process's write lock, held the writer up
 that long) new records are dropped, counted in `write_errors` and logged once, and the
@@ -36,6 +37,7 @@ class JournalWriter:
         self.batch_interval = batch_interval
         self.max_buffered = max_buffered
         self.write_errors = 0
+        self.rows_written = 0  # row writes committed (a job changed twice between batches counts once)
         self._buffer: collections.deque[Any] = collections.deque()
         self._wake = threading.Event()
         self._signalled = False
@@ -116,6 +118,7 @@ class JournalWriter:
             if batch:
                 try:
                     self.journal._write_batch(list(batch.values()))
+                    self.rows_written += len(batch)
                 except sqlite3.Error as error:  # the journal is a record, not the work: log it and go on
                     self._failed(len(batch), f"cannot record {len(batch)} job(s): {error}", exc_info=True)
             self._overflowing = False
