@@ -7,7 +7,7 @@ Waiting jobs are ordered by priority, then arrival. A job waiting out a retry ba
 its slot: a struggling dependency then slows intake instead of receiving more calls.
 
 The class is assembled from one mixin per concern: intake (spawn, submit, options,
-admission), scheduling (slots, loops, rate limits), execution (attempts, timeouts,
+registration), admission (dedup, room, delays), scheduling (slots, loops, rate limits), execution (attempts, timeouts,
 retries), bookkeeping (status, counters, events, stats) and shutdown (drain, cancel).
 """
 
@@ -19,6 +19,7 @@ import random
 import threading
 from typing import Any, Callable
 
+from .admission import Admission
 from .backoff import Backoff
 from .bookkeeping import HISTORY, Bookkeeping, log_job_failure
 from .clock import REAL_CLOCK, Clock
@@ -39,7 +40,7 @@ RECENT_FAILURES = 50
 __all__ = ["NotAwaitable", "TrackedQueue", "log_job_failure"]
 
 
-class TrackedQueue(Intake, Scheduling, Execution, Bookkeeping, Shutdown):
+class TrackedQueue(Intake, Admission, Scheduling, Execution, Bookkeeping, Shutdown):
     """Run background jobs with bounded concurrency, retries, dedup, priority, rate limits and shutdown.
 
     `spawn()` takes coroutine functions, `submit()` blocking callables; both return a `Job`
