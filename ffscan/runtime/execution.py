@@ -142,7 +142,8 @@ class Execution:
                     if heap:
                         job = heapq.heappop(heap)[2]
                         self._waiting -= 1
-                        if not self._may_start_locked(job):
+                        limited = self._limiter is not None or job.rate_key is not None
+                        if limited and not self._may_start_locked(job):
                             self._lock.release()
                             try:
                                 self._flush_events()  # "rate_limited", never emitted under the lock
@@ -153,7 +154,8 @@ class Execution:
                         self._busy_workers += 1
                         self._lock.release()
                         try:
-                            self._flush_events()
+                            if self._emit_later:
+                                self._flush_events()
                             self._attempt_in_thread(job)  # ends in _finish, which frees the slot
                         finally:
                             self._lock.acquire()
@@ -176,7 +178,8 @@ class Execution:
             try:
                 value = job.context.run(job.fn, *job.args, **job.kwargs)
             except Exception as error:  # any ordinary failure may be retried
-                self._disarm(job)
+                if job._timer is not None:
+                    self._disarm(job)
                 if not self._may_retry(job, error):
                     self._finish(job, FAILED, error=error)
                     return
@@ -188,8 +191,9 @@ class Execution:
                 self._finish(job, FAILED, error=error)  # re-raising would only end this worker
                 return
             else:
-                self._disarm(job)
-                self._finish(job, SUCCEEDED, value=value)
+                if job._timer is not None:
+                    self._disarm(job)
+                self._finish(job, SUCCEEDED, value)
                 return
 
     def _late_thread(self, job: Job, attempt: int) -> None:

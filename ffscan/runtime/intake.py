@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 from asyncio import get_running_loop
 from types import FunctionType
 from typing import Any, Callable
@@ -11,6 +12,7 @@ from .job import COROUTINE, THREAD, Job
 from .options import JobOptions
 
 NO_OPTIONS = JobOptions()
+CO_ASYNC = inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR | inspect.CO_ITERABLE_COROUTINE
 
 
 class Intake:
@@ -134,11 +136,14 @@ class Intake:
         return self._accept(job, loop)
 
     def _submit(self, fn, args, kwargs, key, priority, options: JobOptions, job_id=None, created=None) -> Job:
-        fn, registered_name = self._resolve(fn)
-        if asyncio.iscoroutinefunction(fn) or asyncio.iscoroutine(fn):
-            raise TypeError("submit() runs blocking callables on threads; use spawn() for coroutines")
-        if not callable(fn):
-            raise TypeError(f"submit() needs a callable, not {type(fn).__name__}")
+        if fn.__class__ is FunctionType and not self._names_by_function and not fn.__code__.co_flags & CO_ASYNC:
+            registered_name = None  # the common case, checked cheaply: a plain blocking function
+        else:
+            fn, registered_name = self._resolve(fn)
+            if asyncio.iscoroutinefunction(fn) or asyncio.iscoroutine(fn):
+                raise TypeError("submit() runs blocking callables on threads; use spawn() for coroutines")
+            if not callable(fn):
+                raise TypeError(f"submit() needs a callable, not {type(fn).__name__}")
         job = Job(
             self.name,
             options.name or registered_name,
