@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import logging
+from contextvars import copy_context
 from logging import DEBUG
 
 from .errors import QueueClosed, QueueFull
@@ -42,10 +43,12 @@ class Admission:
                 if fast:
                     if self.on_event is not None or _is_enabled_for(DEBUG):
                         self._announce(job)
-                    self._create_task(lane, job)
+                    self._create_task(lane, job)  # in the caller's context: the task copies it
                     return job
         if self._lanes_may_be_closed or (loop is not None and self._lanes and loop not in self._lanes):
             self._abandon_closed_loops()  # a loop that ended may have left jobs behind
+        if job.context is None:
+            job.context = copy_context()  # it may start later, elsewhere: copy the caller's now
         with self._lock:
             if self._closed:
                 close_unstarted(job)

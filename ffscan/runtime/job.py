@@ -133,8 +133,9 @@ class Job:
         self.kwargs = kwargs if kwargs is not None else {}
         self.retries = retries
         self.created = time.time() if created is None else created
-        # The context the job runs in, copied at spawn as create_task copies it.
-        self.context = context if context is not None else contextvars.copy_context()
+        # The context the job runs in, copied at spawn as create_task copies it. None until
+        # admission decides: a job that starts at once lets its task take the copy itself.
+        self.context = context
         if key is not None:
             self.key = key
         if priority:

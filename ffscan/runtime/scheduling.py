@@ -19,6 +19,7 @@ from .job import CANCELLED, FAILED, Job
 
 logger = logging.getLogger("ffscan.runtime")
 TASK_CONTEXT = sys.version_info >= (3, 11)  # create_task(context=...) arrived in 3.11
+TASK_CONTEXT_VISIBLE = sys.version_info >= (3, 12)  # Task.get_context() arrived in 3.12
 
 
 class Lane:
@@ -187,7 +188,11 @@ class Scheduling:
     def _create_task(self, lane: Lane, job: Job) -> None:
         """Start the job as a task on its lane's loop (this thread's), in the job's own context."""
         try:
-            if TASK_CONTEXT:
+            if job.context is None:  # started at once, from the spawning code: the task copies its context
+                task = lane.loop.create_task(self._run_coroutine(job))
+                if TASK_CONTEXT_VISIBLE:
+                    job.context = task.get_context()
+            elif TASK_CONTEXT:
                 task = lane.loop.create_task(self._run_coroutine(job), context=job.context)
             else:
                 task = job.context.run(lane.loop.create_task, self._run_coroutine(job))
