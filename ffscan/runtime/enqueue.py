@@ -41,12 +41,13 @@ class BrokerUnavailable(abc.ABC):
 
 
 RETRY_ON = (OSError, TimeoutError, BrokerUnavailable)  # ConnectionError is an OSError
+DELIVERY_BACKOFF = Backoff(initial=0.5, factor=2.0, max=10.0, jitter=0.1)  # frozen: safe to share
 
 
 def configure_delivery(
     *,
     retries: int = 5,
-    backoff: Backoff = Backoff(initial=0.5, factor=2.0, max=10.0, jitter=0.1),
+    backoff: Backoff = DELIVERY_BACKOFF,
     max_concurrency: int = 4,
     on_error: Callable[[Job, BaseException], None] | None = None,
     on_event: Callable[[str, Job], None] | None = None,

@@ -13,7 +13,6 @@ import heapq
 import logging
 import sys
 import threading
-from typing import Iterable
 
 from .job import CANCELLED, FAILED, Job
 
