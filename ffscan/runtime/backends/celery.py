@@ -128,7 +128,12 @@ class _BoundCelery:
 
 def message_options(queue_name: str, config: QueueConfig, options: JobOptions, app: Any) -> dict[str, Any]:
     """The apply_async options for one job: routing, countdown, priority."""
+    if options.rate_key is not None:
+        raise ValueError(f"queue {queue_name!r} runs on Celery, which has no per-key rate limit: drop rate_key=")
     message: dict[str, Any] = {"queue": queue_name}
+    if options.timeout is not None:  # a per-job timeout: Celery takes time limits per message too
+        message["soft_time_limit"] = options.timeout
+        message["time_limit"] = options.timeout + HARD_LIMIT_GRACE
     if options.delay:
         message["countdown"] = options.delay
     priority = options.priority if options.priority is not None else config.priority

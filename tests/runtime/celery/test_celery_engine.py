@@ -228,3 +228,10 @@ def test_the_same_registered_job_runs_in_process_or_on_celery_by_configuration_a
         result = celery.Celery(broker=redis_url, backend=redis_url).AsyncResult(value)
         assert result.get(timeout=BOUND) == "hello ann"
         assert [e.decode() for e in store.lrange("events", 0, -1)] == [f"greeted:ann:{worker.pid}"]
+
+
+def test_a_rate_key_on_the_celery_engine_is_refused_at_the_call(client_app):
+    from ffscan.runtime import queue
+
+    with pytest.raises(ValueError, match="no per-key rate limit"):
+        queue("emails").options(rate_key="ann").spawn("greet", "ann")
