@@ -96,9 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
     vendor.add_argument("destination", type=Path, metavar="PATH", help="a package directory, e.g. myapp/_tracked")
     vendor.add_argument("--force", action="store_true", help="replace an existing copy")
 
-    jobs = commands.add_parser("jobs", help="show the jobs recorded in a runtime journal (SQLiteJournal)")
+    jobs = commands.add_parser("jobs", help="show the queues and jobs recorded in a runtime journal (SQLiteJournal)")
     jobs.add_argument("journal", type=Path, metavar="PATH")
     jobs.add_argument("--format", choices=("text", "json"), default="text")
+    jobs.add_argument("--watch", action="store_true", help="redraw the per-queue view live until interrupted")
+    jobs.add_argument("--interval", type=float, default=1.0, help="seconds between redraws with --watch")
     jobs.add_argument("--no-color", action="store_true")
 
     spawners = commands.add_parser(
@@ -344,23 +346,20 @@ def run_vendor_command(args: argparse.Namespace) -> int:
 
 
 def run_jobs_command(args: argparse.Namespace) -> int:
-    """Print the jobs a SQLiteJournal recorded, and counts per status."""
-    from ffscan.runtime.journal import read_journal, summarize
+    """Print a SQLiteJournal's queues, failures and jobs (or watch them live)."""
+    from ffscan.report import jobs as report
 
+    if args.watch and args.format == "json":
+        print("ffscan: error: --watch draws tables; use it without --format json", file=sys.stderr)
+        return EXIT_ERROR
     try:
-        rows = read_journal(args.journal)
-        summary = summarize(args.journal)
+        if args.format == "json":
+            sys.stdout.write(report.json_report(args.journal))
+        else:
+            report.show(args.journal, use_color(args.no_color, sys.stdout), args.watch, args.interval)
     except (FileNotFoundError, ValueError) as error:
         print(f"ffscan: error: {error}", file=sys.stderr)
         return EXIT_ERROR
-    if args.format == "json":
-        import json
-
-        sys.stdout.write(json.dumps({"summary": summary, "jobs": rows}, indent=2, default=str) + "\n")
-        return EXIT_CLEAN
-    from ffscan.report.jobs import render_jobs
-
-    sys.stdout.write(render_jobs(rows, summary, str(args.journal), use_color(args.no_color, sys.stdout)))
     return EXIT_CLEAN
 
 

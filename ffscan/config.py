@@ -44,6 +44,7 @@ class FixSettings:
 
     runtime_module: str = "ffscan.runtime"
     durable_target: Optional[str] = None  # "celery" or "dramatiq"
+    queue: Optional[str] = None  # a named queue of [tool.ffscan.queues] that fixes spawn onto
 
 
 @dataclass(frozen=True)
@@ -96,8 +97,8 @@ _INT_KEYS = {
     "max-file-size": "max_file_size",
 }
 _BOOL_KEYS = {"respect-gitignore": "respect_gitignore"}
-_TABLE_KEYS = ("per-file-ignores", "fix", "target-version")
-_FIX_KEYS = {"runtime-module": "runtime_module", "durable-target": "durable_target"}
+_TABLE_KEYS = ("per-file-ignores", "fix", "target-version", "queues")
+_FIX_KEYS = {"runtime-module": "runtime_module", "durable-target": "durable_target", "queue": "queue"}
 DURABLE_TARGETS = ("celery", "dramatiq")
 KNOWN_KEYS = tuple(sorted({*_LIST_KEYS, *_INT_KEYS, *_BOOL_KEYS, *_TABLE_KEYS}))
 
@@ -266,6 +267,8 @@ def parse_table(
         elif key == "target-version":
             changes["target_version"] = _target_version(value, where)
             changes["target_source"] = f"`target-version` in {source}"
+        elif key == "queues":
+            changes["queue_names"] = _parse_queues(value, where)
         else:
             raise ConfigError(f"{where} is not a known setting{_did_you_mean(key, KNOWN_KEYS)}")
     dotted = prefix + "." if prefix else ""
@@ -275,7 +278,25 @@ def parse_table(
     for glob, codes in changes.get("per_file_ignores", ()):
         for code in codes:
             _check_code(code, f"{source}: `{dotted}per-file-ignores.\"{glob}\"`", rules)
+    queue_names = changes.pop("queue_names", ())
+    chosen = changes["fix"].queue if "fix" in changes else None
+    if chosen is not None and chosen != "background" and chosen not in queue_names:
+        raise ConfigError(f"{source}: `{dotted}fix.queue` names {chosen!r}, which no [{dotted}queues.{chosen}] table defines")
     return replace(base, **changes)
+
+
+def _parse_queues(value: Any, where: str) -> Tuple[str, ...]:
+    """Validate `[tool.ffscan.queues.<name>]` with the runtime's own parser; the runtime reads it."""
+    from ffscan.runtime.options import parse_queue_table  # standard library only, like the runtime
+
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where} must be a table of [queues.<name>] tables")
+    for name, table in value.items():
+        try:
+            parse_queue_table(name, table, f"{where[:-1]}.{name}`")
+        except ValueError as error:
+            raise ConfigError(str(error)) from None
+    return tuple(value)
 
 
 def _parse_fix(value: Any, where: str) -> FixSettings:

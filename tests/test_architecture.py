@@ -21,7 +21,7 @@ PACKAGE = ROOT / "ffscan"
 # part -> the parts it may import (besides itself)
 ALLOWED: Dict[str, Set[str]] = {
     "model": set(),
-    "config": set(),
+    "config": {"runtime"},  # runtime: its own parser of [tool.ffscan.queues], one definition
     "runtime": set(),
     "semantic": {"model", "config"},
     "rules": {"semantic", "model", "config"},

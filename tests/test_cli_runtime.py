@@ -76,3 +76,73 @@ def test_jobs_lists_a_journal_with_counts_per_status(tmp_path, capsys):
 def test_jobs_on_a_missing_journal_exits_2(tmp_path, capsys):
     assert main(["jobs", str(tmp_path / "none.db")]) == 2
     assert "no job journal" in capsys.readouterr().err
+
+
+def _journal_with_two_queues(path):
+    from ffscan.runtime import SQLiteJournal, TrackedQueue
+
+    journal = SQLiteJournal(path)
+    emails = TrackedQueue("emails", journal=journal, on_error=lambda job, exc: None)
+    thumbs = TrackedQueue("thumbnails", journal=journal, on_error=lambda job, exc: None)
+
+    def bounce(address):
+        raise ConnectionError(f"550 {address}")
+
+    emails.submit(len, "ok").result(timeout=5)
+    emails.submit(bounce, "ann@example.com").exception(timeout=5)
+    for n in range(3):
+        thumbs.submit(abs, n).result(timeout=5)
+    emails.shutdown()
+    thumbs.shutdown()
+    journal.close()
+
+
+def test_jobs_json_has_counts_and_throughput_per_queue(tmp_path, capsys):
+    _journal_with_two_queues(tmp_path / "j.db")
+    assert main(["jobs", str(tmp_path / "j.db"), "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert sorted(report["queues"]) == ["emails", "thumbnails"]
+    emails, thumbs = report["queues"]["emails"], report["queues"]["thumbnails"]
+    assert (emails["by_status"]["succeeded"], emails["by_status"]["failed"], emails["per_minute"]) == (1, 1, 2.0)
+    assert (thumbs["by_status"]["succeeded"], thumbs["per_minute"]) == (3, 3.0)
+    assert [row["last_error"] for row in report["summary"]["failures"]] == ["ConnectionError('550 ann@example.com')"]
+
+
+def _queue_rows(out):
+    rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in out.splitlines() if line.startswith("│ ")]
+    return [row for row in rows if row[0] in ("emails", "thumbnails")]
+
+
+def test_jobs_text_shows_queues_and_recent_failures(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    _journal_with_two_queues(tmp_path / "j.db")
+    assert main(["jobs", str(tmp_path / "j.db"), "--no-color"]) == 0
+    out = capsys.readouterr().out
+    assert _queue_rows(out) == [
+        ["emails", "0", "0", "0", "1", "1", "0", "0", "2.0"],
+        ["thumbnails", "0", "0", "0", "3", "0", "0", "0", "3.0"],
+    ]
+    assert "recent failures" in out and "ConnectionError('550 ann@example.com')" in out
+    assert "5 jobs: succeeded 4, failed 1" in out
+
+
+def test_jobs_watch_redraws_until_interrupted_and_exits_0(tmp_path, capsys, monkeypatch):
+    from ffscan.report import jobs as report
+
+    monkeypatch.setenv("COLUMNS", "200")
+    _journal_with_two_queues(tmp_path / "j.db")
+    naps = []
+
+    def sleep(seconds):
+        naps.append(seconds)
+        if len(naps) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(report.time, "sleep", sleep)
+    assert main(["jobs", str(tmp_path / "j.db"), "--watch", "--interval", "0.5", "--no-color"]) == 0
+    assert naps == [0.5, 0.5]
+    assert _queue_rows(capsys.readouterr().out)[:2] == [
+        ["emails", "0", "0", "0", "1", "1", "0", "0", "2.0"],
+        ["thumbnails", "0", "0", "0", "3", "0", "0", "0", "3.0"],
+    ]
+    assert main(["jobs", str(tmp_path / "j.db"), "--watch", "--format", "json"]) == 2

@@ -290,3 +290,28 @@ def test_from_a_subdirectory_paths_show_from_there_but_globs_match_from_the_proj
     write(tmp_path / "src" / "app.py", DROPPED)
     write(tmp_path / "src" / "legacy.py", DROPPED)
     assert run_json(monkeypatch, capsys, tmp_path / "src", ".") == (1, [("app.py", "FF201")])
+
+
+# [tool.ffscan.queues] and [tool.ffscan.fix] queue
+
+
+def test_queues_and_the_fix_queue_are_known_settings(tmp_path):
+    settings = load(tmp_path, '[tool.ffscan.queues.emails]\nmax-concurrency = 4\nrate-limit = "10/s"\n\n[tool.ffscan.fix]\nqueue = "emails"\n')
+    assert settings.fix.queue == "emails"
+
+
+def test_a_bad_queue_setting_is_a_config_error_naming_the_key(tmp_path):
+    where = tmp_path / "pyproject.toml"
+    assert error_of(tmp_path, "[tool.ffscan.queues.emails]\nretries = -1\n") == (
+        f"{where}: `tool.ffscan.queues.emails`: max_pending and retries cannot be negative"
+    )
+    assert error_of(tmp_path, "[tool.ffscan.queues.emails]\nmax-concurency = 4\n").startswith(
+        f"{where}: `tool.ffscan.queues.emails.max-concurency` is not a queue setting"
+    )
+
+
+def test_the_fix_queue_must_be_a_defined_queue(tmp_path):
+    assert error_of(tmp_path, '[tool.ffscan.fix]\nqueue = "emails"\n') == (
+        f"{tmp_path / 'pyproject.toml'}: `tool.ffscan.fix.queue` names 'emails', which no [tool.ffscan.queues.emails] table defines"
+    )
+    assert load(tmp_path, '[tool.ffscan.fix]\nqueue = "background"\n').fix.queue == "background"

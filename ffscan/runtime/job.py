@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextvars
 import os
 import random
 import reprlib
@@ -26,6 +27,7 @@ _outcome_lock = threading.Lock()
 
 COROUTINE = "async"  # runs on the event loop
 THREAD = "thread"  # runs on one of the queue's worker threads
+RETRY_ON_ANY: tuple[type[BaseException], ...] = (Exception,)
 
 
 # Ids come from a private generator seeded by the OS: os.urandom per job is a system call
@@ -67,11 +69,37 @@ class Job:
     because failures are reported through the queue's `on_error` either way.
     """
 
+    # Defaults live on the class: most jobs never set them, and the fewer attributes a
+    # spawn writes, the cheaper a job is (spawn sits on a request's hot path).
+    status = PENDING
+    attempts = 0
+    last_error: BaseException | None = None
+    started: float | None = None
+    finished: float | None = None
+    key: Any = None
+    priority = 0
+    registered_name: str | None = None
+    retry_on: tuple[type[BaseException], ...] = RETRY_ON_ANY
+    timeout: float | None = None
+    rate_key: Any = None
+    unique_for: float | None = None
+    delay = 0.0
+    timed_out = False  # an attempt ran past `timeout` (a thread job keeps running)
+    _id: str | None = None
+    _name: str | None = None
+    _coro: Any = None
+    _loop: asyncio.AbstractEventLoop | None = None
+    _lane: Any = None
+    _ending: tuple[Any, BaseException | None] | None = None  # (value, error) once resolved
+    _future: concurrent.futures.Future | None = None
+    _timer: Any = None  # a pending delay, rate-limit wait or timeout
+    _task: Any = None  # the running task of a coroutine job
+    _journaled = False  # waiting in a journal's write buffer
+
     def __init__(
         self,
-        *,
         queue_name: str,
-        name: str,
+        name: str | None,
         kind: str,
         fn: Callable[..., Any] | None,
         args: tuple = (),
@@ -83,28 +111,59 @@ class Job:
         registered_name: str | None = None,
         job_id: str | None = None,
         created: float | None = None,
+        context: contextvars.Context | None = None,
     ) -> None:
-        self.id = job_id or new_job_id()
+        # The attributes every job sets during its life come first, in one order, so all jobs
+        # share one attribute layout (a job that adds attributes later gets a dict of its own).
+        self._id = job_id
+        self._name = name
+        self.status = PENDING
+        self.attempts = 0
+        self.started = None
+        self.finished = None
+        self._lane = None
+        self._loop = None
+        self._task = None
+        self._journaled = False
+        self._ending = None
         self.queue_name = queue_name
-        self.name = name
         self.kind = kind
         self.fn = fn
         self.args = args
-        self.kwargs = kwargs or {}
-        self.key = key
-        self.priority = priority
+        self.kwargs = kwargs if kwargs is not None else {}
         self.retries = retries
-        self.registered_name = registered_name
-        self.status = PENDING
-        self.attempts = 0
-        self.last_error: BaseException | None = None
         self.created = time.time() if created is None else created
-        self.started: float | None = None
-        self.finished: float | None = None
-        self._coro = coro
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._ending: tuple[Any, BaseException | None] | None = None  # (value, error) once resolved
-        self._future: concurrent.futures.Future | None = None
+        # The context the job runs in, copied at spawn as create_task copies it. None until
+        # admission decides: a job that starts at once lets its task take the copy itself.
+        self.context = context
+        if key is not None:
+            self.key = key
+        if priority:
+            self.priority = priority
+        if registered_name is not None:
+            self.registered_name = registered_name
+        if coro is not None:
+            self._coro = coro
+
+    @property
+    def id(self) -> str:
+        """16 hex digits, unique across restarts (made on first use: most jobs never need one)."""
+        job_id = self._id
+        if job_id is None:
+            job_id = self._id = new_job_id()
+        return job_id
+
+    @property
+    def name(self) -> str:
+        """The registered name, else the function's qualified name."""
+        name = self._name
+        if name is None:
+            name = self._name = describe_callable(self.fn) if self.fn is not None else "job"
+        return name
+
+    @name.setter
+    def name(self, value: str) -> None:
+        self._name = value
 
     @property
     def label(self) -> str:
@@ -163,9 +222,10 @@ class Job:
             return self._future
 
     def _resolve(self, value: Any, error: BaseException | None) -> None:
-        with _outcome_lock:
-            self._ending = (value, error)
-            future = self._future
+        # No lock on this hot path: _outcome() may settle the same future concurrently, and
+        # _settle_future ignores whichever of the two comes second.
+        self._ending = (value, error)
+        future = self._future
         if future is not None:
             _settle_future(future, self.status, value, error)
 
@@ -174,12 +234,15 @@ class Job:
 
 
 def _settle_future(future: concurrent.futures.Future, status: str, value: Any, error: BaseException | None) -> None:
-    if status == CANCELLED:
-        future.cancel()
-    elif error is not None:
-        future.set_exception(error)
-    else:
-        future.set_result(value)
+    try:
+        if status == CANCELLED:
+            future.cancel()
+        elif error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(value)
+    except concurrent.futures.InvalidStateError:  # settled a moment ago by the other path
+        pass
 
 
 def _copy_later(loop: asyncio.AbstractEventLoop, outcome: concurrent.futures.Future, mirror: asyncio.Future) -> None:

@@ -27,15 +27,31 @@ def test_importing_the_runtime_loads_no_heavy_dependency():
 
 
 def test_runtime_sources_parse_as_python_3_9():
-    sources = sorted(RUNTIME.glob("*.py"))
-    assert [path.name for path in sources] == [
+    sources = sorted(RUNTIME.rglob("*.py"))
+    assert [path.relative_to(RUNTIME).as_posix() for path in sources] == [
         "__init__.py",
+        "admission.py",
+        "backends/__init__.py",
+        "backends/celery.py",
         "backoff.py",
+        "bookkeeping.py",
+        "clock.py",
         "default.py",
+        "enqueue.py",
         "errors.py",
+        "execution.py",
+        "intake.py",
         "job.py",
         "journal.py",
+        "journal_rows.py",
+        "journal_writer.py",
+        "options.py",
+        "pyproject.py",
         "queue.py",
+        "ratelimit.py",
+        "registry.py",
+        "scheduling.py",
+        "shutdown.py",
         "stats.py",
         "track.py",
     ]
@@ -60,3 +76,14 @@ def test_a_copy_of_the_package_works_under_another_name_without_ffscan(tmp_path)
         check=True,
     ).stdout
     assert output.split() == ["6", "False"]
+
+
+def test_importing_the_runtime_loads_no_engine():
+    probe = (
+        "import sys, ffscan.runtime, ffscan.runtime.backends; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in {'celery', 'kombu', 'redis', 'tomli'}))"
+    )
+    output = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=20, cwd=RUNTIME.parents[1], check=True
+    ).stdout
+    assert output.strip() == "[]"

@@ -30,13 +30,15 @@ KILLED_WORKER = """
 import asyncio, sys
 from ffscan.runtime import SQLiteJournal, TrackedQueue
 
-queue = TrackedQueue("mailer", journal=SQLiteJournal(sys.argv[1]))
+journal = SQLiteJournal(sys.argv[1])
+queue = TrackedQueue("mailer", journal=journal)
 running = 0
 
 async def hold():
     global running
     running += 1
     if running == 3:
+        journal.flush()  # rows are committed by a writer thread; wait for them before saying so
         print("all running", flush=True)
     await asyncio.Event().wait()
 
@@ -275,7 +277,7 @@ def test_read_journal_explains_a_missing_or_foreign_file(tmp_path):
 
 
 def test_render_jobs_table_shows_brackets_literally(tmp_path):
-    from ffscan.report.jobs import render_jobs_table
+    from ffscan.report.jobs import jobs_table as render_jobs_table
 
     from rich.console import Console
 
@@ -304,3 +306,96 @@ def test_render_jobs_table_shows_brackets_literally(tmp_path):
     console = Console(width=250, record=True, file=io.StringIO())
     console.print(table)
     assert "KeyError('[bold]')" in console.export_text()
+
+
+LIVE_WORKER = """
+import asyncio, sys
+from ffscan.runtime import SQLiteJournal, TrackedQueue
+
+journal = SQLiteJournal(sys.argv[1])
+queue = TrackedQueue("mailer", journal=journal)
+
+@queue.job("send-email")
+async def send_email(to):
+    journal.flush()
+    print("running", flush=True)
+    await asyncio.Event().wait()
+
+async def main():
+    queue.spawn(send_email, "ann@example.com")
+    await asyncio.Event().wait()
+
+asyncio.run(main())
+"""
+
+
+def test_a_second_process_leaves_the_live_owners_jobs_alone_until_that_owner_dies(tmp_path):
+    path = tmp_path / "shared.db"
+    worker = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(LIVE_WORKER), str(path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO_ROOT,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+    )
+    watchdog = threading.Timer(20, worker.kill)
+    watchdog.start()
+    try:
+        assert worker.stdout.readline() == "running\n"
+        second = SQLiteJournal(path)
+        queue = TrackedQueue("mailer", journal=second)
+        queue.register("send-email", _async_noop)
+
+        async def replay():
+            return second.replay(queue)
+
+        assert second.interrupted_on_open == 0
+        assert asyncio.run(replay()) == []
+        assert [row["status"] for row in second.rows()] == ["running"]
+    finally:
+        watchdog.cancel()
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait(10)
+        worker.stdout.close()
+    second.close()
+    third = SQLiteJournal(path)
+    assert third.interrupted_on_open == 1
+    assert [row["status"] for row in third.rows()] == ["interrupted"]
+    third.close()
+
+
+def test_spawn_and_the_jobs_run_while_another_connection_holds_the_journal_write_lock(tmp_path):
+    path = tmp_path / "locked.db"
+    journal = SQLiteJournal(path)
+    queue = TrackedQueue("unblocked", journal=journal)
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")  # another process writing: the journal must wait, the loop must not
+    jobs_done = threading.Event()
+    released_by_timeout = []
+
+    def release_later():
+        if not jobs_done.wait(5):
+            released_by_timeout.append(True)
+        holder.execute("COMMIT")
+
+    releaser = threading.Thread(target=release_later)
+    releaser.start()
+
+    async def job(n):
+        return n
+
+    async def scenario():
+        results = [await queue.spawn(job, n) for n in range(20)]
+        jobs_done.set()
+        return results
+
+    try:
+        assert asyncio.run(scenario()) == list(range(20))
+    finally:
+        jobs_done.set()
+        releaser.join(20)
+        holder.close()
+    assert released_by_timeout == []
+    assert queue.drain_sync(timeout=5)
+    assert [row["status"] for row in journal.rows()] == ["succeeded"] * 20
+    journal.close()
