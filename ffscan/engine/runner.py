@@ -145,20 +145,22 @@ def check_source(source: SourceFile, settings: Settings, codes: FrozenSet[str], 
     except NeedsNewerPython as newer:
         notice = Notice(source.path, str(newer), newer.line, newer.column, requires=newer.required)
         return FileResult(source.path, notices=[notice])
+    present: Dict[str, bool] = {}  # trigger word -> in the text: many rules share their words
     rule_classes = [
         cls
         for code, cls in all_rules().items()
-        if code in codes and any(_handlers(cls)) and _may_fire(cls, settings, source.text)
+        if code in codes and any(_handlers(cls)) and _may_fire(cls, settings, source.text, present)
     ]
     ctx = FileContext(source, tree, settings, module_name)
     result = FileResult(source.path, digest=text_digest(source.text))
     # Rules that follow background work across modules need every module traversed, so that
     # its summary holds the work it starts and the calls it makes, even where no rule fires.
-    deep = bool(rule_classes) or _follows_background(codes)
+    follows = _follows_background(codes)
+    deep = bool(rule_classes) or follows
     try:
         if deep:
             _Pass(ctx, rule_classes, result.errors).run(tree)
-        result.summary = summarize_module(ctx.semantic, deep=deep, path=source.path)
+        result.summary = summarize_module(ctx.semantic, deep=deep, path=source.path, starts=follows)
     except RecursionError:
         problem = Unanalysable("FF004", "ffscan's analysis recursed past Python's limit")
         return _unanalysable(source.path, problem, source, codes)
@@ -197,9 +199,17 @@ def _follows_background(codes: FrozenSet[str]) -> bool:
     return any(rules[code].follows_background for code in codes if code in rules)
 
 
-def _may_fire(rule_cls: Type[Rule], settings: Settings, text: str) -> bool:
+def _may_fire(rule_cls: Type[Rule], settings: Settings, text: str, present: Dict[str, bool]) -> bool:
     words = rule_cls.triggers_for(settings)
-    return words is None or any(word in text for word in words)
+    if words is None:
+        return True
+    for word in words:
+        found = present.get(word)
+        if found is None:
+            found = present[word] = word in text
+        if found:
+            return True
+    return False
 
 
 def _unanalysable(path: str, problem: Unanalysable, source: Optional[SourceFile], codes: FrozenSet[str]) -> FileResult:

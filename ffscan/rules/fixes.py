@@ -33,7 +33,7 @@ def runtime_name(semantic: SemanticModel, name: str) -> Optional[str]:
     module already uses `track` for something else (a function of its own, a loop variable),
     where the import would change what that name means.
     """
-    if not re.search(rf"\b{re.escape(name)}\b", semantic.text):
+    if name not in semantic.text or not re.search(rf"\b{re.escape(name)}\b", semantic.text):
         return name  # the word is nowhere in the module: free, and not imported yet
     used, imported = _module_names(semantic)
     if name in imported:

@@ -158,8 +158,6 @@ def _recorded_loads(semantic: "SemanticModel", function: ast.AST) -> Dict[str, L
         for load in semantic.loads_by_function.get(current, ()):
             found.setdefault(load.id, []).append(load)
         pending.extend(children.get(current, ()))
-    for loads in found.values():
-        loads.sort(key=lambda n: (n.lineno, n.col_offset))
     return found
 
 

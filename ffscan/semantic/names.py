@@ -472,6 +472,8 @@ class _ScopeBuilder:
     def statement(self, stmt: ast.stmt, scope: Scope) -> None:
         if isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             for target in stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]:
+                if isinstance(target, ast.Name):
+                    continue  # most targets: nothing's attribute is assigned
                 for item in ast.walk(target):
                     if isinstance(item, ast.Attribute) and isinstance(item.value, ast.Name):
                         scope.assigned_attrs.setdefault(item.value.id, set()).add(item.attr)

@@ -16,7 +16,7 @@ from ffscan.model import Finding
 from ffscan.semantic.background import background_starts
 from ffscan.semantic.flow import Use, fate, name_loads
 from ffscan.semantic.names import FUNCTION_TYPES, Binding, Scope, contains_yield
-from ffscan.semantic.tasks import Hold, hold_of
+from ffscan.semantic.tasks import NON_KEEPING_METHODS, Hold, hold_of, is_looking_call
 from ffscan.semantic.values import UNKNOWN_REF, Ref
 
 if TYPE_CHECKING:
@@ -102,13 +102,14 @@ class Deferred(NamedTuple):
 # ---- making a summary -----------------------------------------------------------------------
 
 
-def summarize_module(semantic: "SemanticModel", deep: bool = True, path: str = "") -> ModuleSummary:
+def summarize_module(semantic: "SemanticModel", deep: bool = True, path: str = "", starts: bool = True) -> ModuleSummary:
     """The facts of the module `semantic` holds.
 
     Shallow facts (names, classes, functions, what they return) come from the resolver's
     statement-level walk. With `deep`, the engine's pass has linked every node and recorded
     every call: then background starts, hand-offs of parameters and call edges are summarised
-    too (a file no rule traversed cannot start work the rules could see).
+    too (a file no rule traversed cannot start work the rules could see). Background starts and
+    call edges are summarised only with `starts` (for the rules that follow background work).
     """
     names = semantic.names
     refs = semantic.refs
@@ -118,7 +119,7 @@ def summarize_module(semantic: "SemanticModel", deep: bool = True, path: str = "
     for node, scope in list(names.scopes.items()):  # lambdas get their scopes on first use
         if isinstance(node, FUNCTION_TYPES):
             calls = semantic.calls_by_function.get(node, ()) if deep else ()
-            facts = _function_facts(semantic, node, scope, calls, may_yield, deep)
+            facts = _function_facts(semantic, node, scope, calls, may_yield, deep, starts)
             functions[facts.name] = facts
         elif isinstance(node, ast.ClassDef):
             facts_c = _class_facts(semantic, node, scope)
@@ -146,7 +147,9 @@ def summarize_module(semantic: "SemanticModel", deep: bool = True, path: str = "
     )
 
 
-def _function_facts(semantic: "SemanticModel", node, scope: Scope, calls, may_yield: bool, deep: bool) -> FunctionFacts:
+def _function_facts(
+    semantic: "SemanticModel", node, scope: Scope, calls, may_yield: bool, deep: bool, starts: bool
+) -> FunctionFacts:
     names = semantic.names
     refs = semantic.refs
     outer = scope.parent or names.module_scope
@@ -168,11 +171,16 @@ def _function_facts(semantic: "SemanticModel", node, scope: Scope, calls, may_yi
     callees: List[Ref] = []
     param_names = set(params) | {a.arg for a in node.args.kwonlyargs}
     for call in calls:
+        handed = param_names and call.args and any(_param_argument(a, param_names) for a in call.args)
+        if not (starts or handed):
+            continue
         callee = refs.ref_of(call.func, scope)
+        if handed:
+            handoffs.extend(_handoffs(semantic, call, callee, param_names))
+        if not starts:
+            continue
         if callee[0] != "unknown" and callee not in callees:
             callees.append(callee)
-        if param_names and call.args:
-            handoffs.extend(_handoffs(semantic, call, callee, param_names))
         for start in background_starts(semantic, call):
             target = refs.ref_of(start.target, scope)
             if target != UNKNOWN_REF:
@@ -190,7 +198,7 @@ def _function_facts(semantic: "SemanticModel", node, scope: Scope, calls, may_yi
         handoffs=tuple(handoffs),
         entries=tuple(entries),
         calls=tuple(callees),
-        keeps=_kept_params(semantic, node, param_names) if deep else None,
+        keeps=_kept_params(semantic, node, param_names, scope.receiver or "") if deep else None,
     )
 
 
@@ -213,7 +221,7 @@ def _return_ref(semantic: "SemanticModel", function, value: ast.expr, scope: Sco
         passed = _passed_to(semantic, load, scope)
         if passed is not None:
             handed.append(passed)
-        elif _keeps(semantic, load):
+        elif hold_of(semantic, load)[0] is Hold.KEEPS and _keeps(semantic, load):
             return ("kept", ref)
     # Handed to functions it knows: kept only if one of them keeps its argument.
     return ("kept-if", ref, tuple(handed)) if handed else ref
@@ -221,11 +229,17 @@ def _return_ref(semantic: "SemanticModel", function, value: ast.expr, scope: Sco
 
 def _keeps(semantic: "SemanticModel", load: ast.Name) -> bool:
     """Whether this read of a local may keep its value past the call: setting an attribute on
-    it (`task.created = now`) does not."""
+    it (`task.created = now`), a method that keeps nothing (`task.set_name(...)`) or a call
+    that only looks (`log.info(..., task)`) does not."""
     parent = semantic.parent(load)
-    if isinstance(parent, ast.Attribute) and isinstance(parent.ctx, ast.Store):
+    if isinstance(parent, ast.Attribute):
+        if isinstance(parent.ctx, ast.Store):
+            return False
+        call = semantic.parent(parent)
+        return not (isinstance(call, ast.Call) and call.func is parent and parent.attr in NON_KEEPING_METHODS)
+    if isinstance(parent, ast.Call) and load in parent.args and is_looking_call(semantic, parent):
         return False
-    return hold_of(semantic, load)[0] is Hold.KEEPS
+    return True
 
 
 def _passed_to(semantic: "SemanticModel", load: ast.Name, scope: Scope) -> Optional[Tuple[Ref, int]]:
@@ -242,10 +256,24 @@ def _passed_to(semantic: "SemanticModel", load: ast.Name, scope: Scope) -> Optio
     return callee, call.args.index(load)
 
 
-def _kept_params(semantic: "SemanticModel", function, params: set) -> Tuple[str, ...]:
-    """The parameters a read of which may keep them (see `_keeps`)."""
-    loads = name_loads(semantic, function)
-    return tuple(sorted(p for p in params if any(_keeps(semantic, load) for load in loads.get(p, ()))))
+def _kept_params(semantic: "SemanticModel", function, params: set, receiver: str) -> Tuple[str, ...]:
+    """The parameters a read of which may keep them (see `_keeps`); the receiver is left out
+    (a method keeping its own instance is not what callers ask)."""
+    loads = semantic.loads_by_function.get(function, ())
+    kept = {load.id for load in loads if load.id in params and load.id != receiver and _keeps(semantic, load)}
+    outer = semantic.cache.get("functions_with_nested")
+    if outer is None:
+        outer = semantic.cache["functions_with_nested"] = {id(p) for p in semantic.function_parents.values()}
+    if id(function) in outer:
+        kept |= params - {receiver}  # read by a nested def or lambda: it may outlive the call
+    return tuple(sorted(kept))
+
+
+def _param_argument(argument: ast.expr, param_names: set) -> bool:
+    """`p` or `p(...)` for a parameter `p`."""
+    if isinstance(argument, ast.Call):
+        argument = argument.func
+    return isinstance(argument, ast.Name) and argument.id in param_names
 
 
 def _handoffs(semantic: "SemanticModel", call: ast.Call, callee: Ref, param_names: set):
