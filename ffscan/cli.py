@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import List, Optional, Sequence
 
 from ffscan import __version__
-from ffscan.config import CACHE_DIR_NAME, ConfigError, Settings, find_config, load_settings
+from ffscan.config import CACHE_DIR_NAME, ConfigError, RuleSelection, Settings, find_config, load_settings
 from ffscan.report import FORMATS, NOTICES_IN_REPORT
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -197,9 +197,11 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
     return settings.with_overrides(
         respect_gitignore=False if getattr(args, "no_respect_gitignore", False) else None,
         cache_dir=None if getattr(args, "no_cache", False) or os.environ.get("FFSCAN_NO_CACHE") else settings.root / CACHE_DIR_NAME,
-        select=tuple(args.select) if args.select is not None else None,
-        extend_select=settings.extend_select + tuple(args.extend_select or ()),
-        ignore=settings.ignore + tuple(args.ignore or ()),
+        command_line=RuleSelection(
+            select=tuple(args.select) if args.select is not None else None,
+            extend_select=tuple(args.extend_select or ()),
+            ignore=tuple(args.ignore or ()),
+        ),
     )
 
 

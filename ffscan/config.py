@@ -47,6 +47,21 @@ class FixSettings:
 
 
 @dataclass(frozen=True)
+class RuleSelection:
+    """One layer of rule selection: the configuration file's, or the command line's.
+
+    Resolved as Ruff resolves `lint.rule_selections`: a layer with `select` starts afresh
+    (the earlier layers' select, extend-select and ignore no longer count), a layer without
+    one adds to and subtracts from the set so far; within a layer the most specific selector
+    wins, and `ignore` wins a tie.
+    """
+
+    select: Optional[Tuple[str, ...]] = None
+    extend_select: Tuple[str, ...] = ()
+    ignore: Tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything a run needs to know; paths in globs are relative to `root`."""
 
@@ -73,6 +88,13 @@ class Settings:
     target_source: str = ""  # where it came from, for messages: "`requires-python` in pyproject.toml"
     # Where results are cached (`.ffscan_cache` next to the configuration); None: no cache.
     cache_dir: Optional[Path] = None
+    # `--select`, `--extend-select`, `--ignore`: a layer over the file's own.
+    command_line: RuleSelection = field(default_factory=RuleSelection)
+
+    @property
+    def rule_selections(self) -> Tuple[RuleSelection, ...]:
+        """The configuration's selection, then the command line's."""
+        return (RuleSelection(self.select, self.extend_select, self.ignore), self.command_line)
 
     def with_overrides(self, **changes: Any) -> "Settings":
         return replace(self, **{k: v for k, v in changes.items() if v is not None})

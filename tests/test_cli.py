@@ -16,6 +16,7 @@ from ffscan.cli import main
 from ffscan.model import Impact
 from ffscan.rules import all_rules
 from ffscan.rules.base import Rule, rule_doc
+from helpers import ROOT
 
 DROPPED = "import asyncio\n\n\nasync def handler(job):\n    asyncio.create_task(job())\n"
 KEPT = "import asyncio\n\n\nasync def handler(job):\n    await asyncio.create_task(job())\n"
@@ -178,9 +179,37 @@ def test_cli_select_replaces_config_select_and_adds_to_config_ignore(project, ca
     assert [c for *_, c in findings(capsys, "--ignore", "FF001")[1]] == []
 
 
-def test_config_ignore_applies_to_a_cli_select(project, capsys):
+def test_cli_select_replaces_config_ignore_too(project, capsys):
+    # Ruff: a command-line --select starts the selection afresh, config select, extend-select
+    # and ignore included; a command-line --ignore or --extend-select adds to the config's.
     project({"dropped.py": DROPPED, "broken.py": BROKEN}, 'ignore = ["FF001"]\n')
+    assert [c for *_, c in findings(capsys)[1]] == ["FF201"]
+    assert [c for *_, c in findings(capsys, "--select", "FF0,FF201")[1]] == ["FF001", "FF201"]
+
+
+def test_cli_select_replaces_config_extend_select(project, capsys):
+    project({"dropped.py": DROPPED, "broken.py": BROKEN}, 'extend-select = ["FF0"]\n')
+    assert [c for *_, c in findings(capsys, "--select", "FF201")[1]] == ["FF201"]
+
+
+def test_cli_extend_select_beats_a_config_ignore_of_the_same_code(project, capsys):
+    project({"dropped.py": DROPPED, "broken.py": BROKEN}, 'ignore = ["FF201"]\n')
+    assert [c for *_, c in findings(capsys)[1]] == ["FF001"]
+    assert [c for *_, c in findings(capsys, "--extend-select", "FF201")[1]] == ["FF001", "FF201"]
+
+
+def test_config_ignore_in_an_empty_select_carries_over_to_the_cli_select(project, capsys):
+    # Ruff's carry-over: `select = [], ignore = [...]` only subtracts from the next selection.
+    project({"dropped.py": DROPPED, "broken.py": BROKEN}, 'select = []\nignore = ["FF001"]\n')
+    assert [c for *_, c in findings(capsys)[1]] == []
     assert [c for *_, c in findings(capsys, "--select", "FF0,FF201")[1]] == ["FF201"]
+
+
+def test_demo_with_cli_select_shows_only_that_rule(monkeypatch, capsys):
+    monkeypatch.chdir(ROOT)
+    code, found = findings(capsys, "fixtures/demo", "--select", "FF201")
+    assert (code, sorted({c for *_, c in found})) == (1, ["FF201"])
+    assert len(found) == 4
 
 
 def test_default_off_rule_runs_only_when_named(project, capsys, with_boom):

@@ -243,3 +243,21 @@ def test_libcst_recursion_error_leaves_the_file_with_the_reason(tmp_path, monkey
     assert code == 1
     assert (tmp_path / "gen.py").read_text() == text
     assert "RecursionError" in capsys.readouterr().err
+
+
+def _demo_copy(tmp_path, monkeypatch):
+    import shutil
+
+    shutil.copytree(FIXTURES / "demo", tmp_path / "demo")
+    monkeypatch.chdir(tmp_path / "demo")
+    return tmp_path / "demo"
+
+
+def test_fix_with_select_rewrites_only_that_rules_sites(tmp_path, monkeypatch, capsys):
+    demo = _demo_copy(tmp_path, monkeypatch)
+    before = {p.name: p.read_text() for p in (demo / "shop").iterdir()}
+    main(["fix", "--select", "FF201", "."])
+    after = {p.name: p.read_text() for p in (demo / "shop").iterdir()}
+    assert after["reports.py"] == before["reports.py"]  # FF301/FF302 sites: not selected
+    assert "track(asyncio.create_task(send_receipt(" in after["orders.py"]
+    assert "track(loop.create_task(" in after["recommendations.py"]

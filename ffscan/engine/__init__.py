@@ -125,7 +125,7 @@ def analyse(
     they are unchanged), so that checking one file finds what a run over the whole project
     finds in it. With `reuse_run`, an unchanged tree is answered from the last run's result.
     """
-    selected = select_codes(settings.select, settings.extend_select, settings.ignore)
+    selected = select_codes(settings.rule_selections)
     discovered = discover(paths, settings)
     work = _work(discovered.files, settings, selected)
     context = _project_context(work, settings, selected)
