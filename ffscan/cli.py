@@ -10,11 +10,14 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import TYPE_CHECKING, List, Optional, Sequence
 
 from ffscan import __version__
 from ffscan.config import CACHE_DIR_NAME, ConfigError, RuleSelection, Settings, find_config, load_settings
 from ffscan.report import FORMATS, NOTICES_IN_REPORT
+
+if TYPE_CHECKING:
+    from ffscan.report import ReportContext
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -68,9 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--verbose", "-v", action="store_true", help="print the configuration and files used")
     check.add_argument("--no-respect-gitignore", action="store_true", help="check files that .gitignore lists too")
     check.add_argument("--no-cache", action="store_true", help="read and write no cache (.ffscan_cache)")
-    check.add_argument("--fix", action="store_true", help="apply fixes, as `ffscan fix` does")
-    check.add_argument("--unsafe-fixes", action="store_true", help="with --fix: also apply fixes that may change behaviour")
-    check.add_argument("--diff", action="store_true", help="with --fix: print the diff, write nothing")
+    check.add_argument("--fix", action="store_true", help="apply fixes, then report the findings that remain")
+    check.add_argument(
+        "--unsafe-fixes", action="store_true", help="also apply (with --fix) or count as fixable the fixes that may change behaviour"
+    )
+    check.add_argument("--diff", action="store_true", help="print the diff the fixes would make and write nothing (implies --fix)")
+    check.add_argument("--force-write", action="store_true", help="with --fix: also write read-only and hard-linked files")
     check.add_argument(
         "--baseline", type=Path, metavar="PATH",
         help="report only findings not in this baseline file; write it first if it does not exist",
@@ -87,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     fix.add_argument("--config", type=Path)
     fix.add_argument("--no-respect-gitignore", action="store_true", help="fix files that .gitignore lists too")
     fix.add_argument("--no-cache", action="store_true", help="read and write no cache (.ffscan_cache)")
+    fix.add_argument("--force-write", action="store_true", help="also write read-only files, and hard-linked ones in place")
     fix.add_argument("--no-color", action="store_true")
     fix.add_argument("--quiet", "-q", action="store_true")
 
@@ -129,11 +136,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "check" and args.update_baseline and args.baseline is None:
         parser.error("--update-baseline needs --baseline PATH")
-    if args.command == "check" and args.fix and args.baseline is not None:
+    if args.command == "check" and (args.fix or args.diff) and args.baseline is not None:
         parser.error("--baseline applies to `ffscan check` without --fix")
     try:
-        if args.command == "fix" or (args.command == "check" and args.fix):
+        if args.command == "fix":
             return run_fix_command(args)
+        if args.command == "check" and (args.fix or args.diff):
+            return run_check_fix_command(args)
         if args.command == "check":
             return run_check_command(args)
         if args.command == "spawners":
@@ -205,12 +214,26 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
     )
 
 
+def _report_context(args: argparse.Namespace) -> "ReportContext":
+    from ffscan.report import ReportContext
+    from ffscan.rules import all_rule_infos
+
+    return ReportContext(
+        rules=all_rule_infos(),
+        root=Path.cwd(),  # findings' paths are relative to it (SARIF's %SRCROOT%)
+        version=__version__,
+        color=args.output_file is None and use_color(args.no_color, sys.stdout),
+        statistics=args.statistics,
+        unsafe_fixes=args.unsafe_fixes,
+        paths=tuple(args.paths),
+    )
+
+
 def run_check_command(args: argparse.Namespace) -> int:
     from ffscan.engine import run_check
-    from ffscan.report import ReportContext, render
+    from ffscan.report import render
     from ffscan.report.console import baseline_written, check_diagnostics, without_summary
     from ffscan.report.text import Progress
-    from ffscan.rules import all_rule_infos
 
     settings = resolve_settings(args)
     fmt = args.format or ("ticket" if args.split is not None else "text")
@@ -243,14 +266,7 @@ def run_check_command(args: argparse.Namespace) -> int:
         result = outcome.result
         if outcome.written is not None and not args.quiet:
             print(baseline_written(args.baseline, outcome.written), file=sys.stderr)
-    context = ReportContext(
-        rules=all_rule_infos(),
-        root=Path.cwd(),  # findings' paths are relative to it (SARIF's %SRCROOT%)
-        version=__version__,
-        color=args.output_file is None and use_color(args.no_color, sys.stdout),
-        statistics=args.statistics,
-        paths=tuple(args.paths),
-    )
+    context = _report_context(args)
     if args.split is not None:
         from ffscan.report.ticket import write_tickets
 
@@ -278,12 +294,43 @@ def _write_report(report: str, output_file: Optional[Path]) -> bool:
         sys.stdout.flush()
         return True
     try:
-        output_file.parent.mkdir(parents=True, exist_ok=True)
+        output_file.parent.mkdir(parents=True, exist_ok=True)  # as Ruff's `--output-file` does
         output_file.write_text(report, encoding="utf-8")
     except OSError as error:
         print(f"ffscan: error: cannot write {output_file}: {error.strerror}", file=sys.stderr)
         return False
     return True
+
+
+def run_check_fix_command(args: argparse.Namespace) -> int:
+    """`ffscan check --fix`: fix, then report what remains as `ffscan check` does (Ruff's
+    `check --fix`); with `--diff`, print the diff and a summary, write nothing."""
+    from ffscan.engine.fixing import run_fix
+    from ffscan.report import render
+    from ffscan.report.console import fix_diagnostics, fix_errors, imports_note, without_summary
+    from ffscan.report.diff import unified_diff
+
+    settings = resolve_settings(args)
+    run = run_fix(args.paths, settings, unsafe=args.unsafe_fixes, write=not args.diff, force_write=args.force_write)
+    if args.diff:
+        for outcome in run.changed_files:
+            sys.stdout.write(unified_diff(outcome.path, outcome.original, outcome.fixed))
+        for line in fix_diagnostics(run, diff=True, quiet=args.quiet, left=False):
+            print(line, file=sys.stderr)
+        return _fix_exit_code(run, diff=True, exit_zero=args.exit_zero)
+    for line in fix_errors(run):
+        print(line, file=sys.stderr)
+    note = imports_note(run.changed_files, would=not run.wrote)
+    if note and not args.quiet:
+        print(f"ffscan: the fixes {note}", file=sys.stderr)
+    assert run.result is not None
+    fmt = args.format or "text"
+    report = render(fmt, run.result, _report_context(args))
+    if args.quiet and fmt in ("text", "concise"):
+        report = without_summary(report, run.result)
+    if not _write_report(report, args.output_file):
+        return EXIT_ERROR
+    return _fix_exit_code(run, diff=False, exit_zero=args.exit_zero)
 
 
 def run_fix_command(args: argparse.Namespace) -> int:
@@ -293,19 +340,26 @@ def run_fix_command(args: argparse.Namespace) -> int:
     from ffscan.report.diff import unified_diff
 
     settings = resolve_settings(args)
-    run = run_fix(args.paths, settings, unsafe=args.unsafe_fixes, write=not args.diff)
+    run = run_fix(args.paths, settings, unsafe=args.unsafe_fixes, write=not args.diff, force_write=args.force_write)
     if args.diff:
         for outcome in run.changed_files:
             sys.stdout.write(unified_diff(outcome.path, outcome.original, outcome.fixed))
     for line in fix_diagnostics(run, diff=args.diff, quiet=args.quiet):
         print(line, file=sys.stderr)
-    if run.missing or run.runtime_problem:
+    return _fix_exit_code(run, diff=args.diff, exit_zero=False)
+
+
+def _fix_exit_code(run, diff: bool, exit_zero: bool) -> int:
+    """2 for a path not found, a runtime fixes cannot import, a rule that crashed or a file
+    that could not be written; under --diff 1 when there is a diff (as Ruff's), otherwise 1
+    while any finding remains (fixable or not)."""
+    if run.missing or run.runtime_problem or run.errors or any(f.cannot_write for f in run.files):
         return EXIT_ERROR
-    if args.diff:
+    if exit_zero:
+        return EXIT_CLEAN
+    if diff:
         return EXIT_FINDINGS if run.changed_files else EXIT_CLEAN
-    left = any(outcome.left for outcome in run.files if not outcome.error)
-    errors = any(outcome.error for outcome in run.files)
-    return EXIT_FINDINGS if left or errors else EXIT_CLEAN
+    return EXIT_FINDINGS if any(outcome.left for outcome in run.files) else EXIT_CLEAN
 
 
 def run_spawners_command(args: argparse.Namespace) -> int:

@@ -90,7 +90,7 @@ def test_finding_exits_1_and_is_printed_with_its_location(project, capsys):
     code, out, err = run(capsys, "check", "--select", "FF201", "--format", "concise")
     assert code == 1
     assert out.splitlines()[0].startswith("app.py:5:5: FF201 ")
-    assert out.splitlines()[-1] == "Found 1 finding in 1 file (1 fixable with `ffscan fix`)."
+    assert out.splitlines()[-1] == "Found 1 finding in 1 file: 1 fixable with `ffscan fix`."
     assert err == ""
 
 
@@ -120,7 +120,7 @@ def test_exit_zero_reports_findings_but_exits_0(project, capsys):
     project({"app.py": DROPPED})
     code, out, _ = run(capsys, "check", "--select", "FF201", "--format", "concise", "--exit-zero")
     assert code == 0
-    assert out.splitlines()[-1] == "Found 1 finding in 1 file (1 fixable with `ffscan fix`)."
+    assert out.splitlines()[-1] == "Found 1 finding in 1 file: 1 fixable with `ffscan fix`."
 
 
 def test_missing_path_exits_2_after_checking_the_others(project, capsys):
@@ -228,13 +228,13 @@ def test_statistics_prints_counts_per_rule(project, capsys):
     project({"a.py": DROPPED, "b.py": DROPPED, "broken.py": BROKEN})
     code, out, _ = run(capsys, "check", "--select", "FF001,FF201", "--statistics", "--format", "concise")
     assert code == 1
-    assert out == "2\tFF201\tdangling-task\n1\tFF001\tsyntax-error\nFound 3 findings in 3 files (2 fixable with `ffscan fix`).\n"
+    assert out == "2\tFF201\tdangling-task\n1\tFF001\tsyntax-error\nFound 3 findings in 3 files: 2 fixable with `ffscan fix`.\n"
     code, out, _ = run(capsys, "check", "--select", "FF001,FF201", "--statistics", "--no-color")
     assert code == 1
     assert [line.split() for line in out.splitlines()] == [
         ["2", "FF201", "dangling-task"],
         ["1", "FF001", "syntax-error"],
-        ["Found", "3", "findings", "in", "3", "files", "(2", "fixable", "with", "`ffscan", "fix`)."],
+        ["Found", "3", "findings", "in", "3", "files:", "2", "fixable", "with", "`ffscan", "fix`."],
     ]
 
 
@@ -425,3 +425,28 @@ def test_a_gitignored_tree_warns_that_nothing_was_checked_unless_told_otherwise(
     assert code == 1
     assert out.splitlines()[0].startswith("vendored/app.py:5:5: FF201 ")
     assert "no Python files" not in err
+
+
+# The fixable counts say what each command does
+
+UNSAFE_ONLY = "import asyncio\n\n\nasync def handler(job):\n    asyncio.create_task(job())\n    asyncio.sleep(1)\n"
+
+
+def test_fixable_counts_say_what_fix_and_unsafe_fixes_each_do(project, capsys):
+    project({"app.py": UNSAFE_ONLY})
+    code, out, _ = run(capsys, "check", "--format", "concise")
+    assert (code, out.splitlines()[-1]) == (1, "Found 2 findings in 1 file: 1 fixable with `ffscan fix` (1 more with `--unsafe-fixes`).")
+    code, out, _ = run(capsys, "check", "--format", "concise", "--unsafe-fixes")
+    assert (code, out.splitlines()[-1]) == (1, "Found 2 findings in 1 file: 2 fixable with `ffscan fix --unsafe-fixes`.")
+    code, out, _ = run(capsys, "check", "--format", "concise", "--select", "FF101")
+    assert out.splitlines()[-1] == "Found 1 finding in 1 file: 0 fixable with `ffscan fix` (1 more with `--unsafe-fixes`)."
+
+
+def test_check_fix_counts_what_unsafe_fixes_would_still_do(project, capsys):
+    project({"app.py": UNSAFE_ONLY})
+    code, out, _ = run(capsys, "check", "--fix", "--format", "concise")
+    assert code == 1
+    assert out.splitlines() == [
+        "app.py:8:5: FF101 Coroutine from `asyncio.sleep` is never awaited; its body never runs",
+        "Found 2 findings (1 fixed, 1 remaining; 1 fixable with `--unsafe-fixes`).",
+    ]

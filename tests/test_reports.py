@@ -329,7 +329,7 @@ def test_text_frame_points_at_the_exact_span():
         "  |",
         "  = help: Keep a reference to the task and report its failure",
     ]
-    assert lines[-1] == "Found 2 findings in 1 file (2 fixable with `ffscan fix`)."
+    assert lines[-1] == "Found 2 findings in 1 file: 2 fixable with `ffscan fix`."
     assert not ANSI.search(out)
 
 
@@ -352,7 +352,7 @@ def test_text_uses_ansi_only_with_color():
 
 def test_text_summary_counts_errors_and_clean_runs():
     assert render("text", RunResult(files_checked=4), context()) == "All checks passed!\n"
-    assert render("text", mixed_result(), context()).splitlines()[-1] == "Found 3 findings in 2 files (2 fixable with `ffscan fix`). 1 path not found. 1 error while checking."
+    assert render("text", mixed_result(), context()).splitlines()[-1] == "Found 3 findings in 2 files: 2 fixable with `ffscan fix`. 1 path not found. 1 error while checking."
 
 
 def test_concise_lines_are_exact():
@@ -360,7 +360,7 @@ def test_concise_lines_are_exact():
         "legacy/old.py:1:7: FF001 File does not parse: invalid syntax",
         "app/jobs.py:9:5: FF201 Task from `asyncio.create_task` is dropped; it can be garbage-collected mid-flight and its error is never seen",
         "app/jobs.py:11:5: FF201 Task from `asyncio.create_task` is dropped; it can be garbage-collected mid-flight and its error is never seen",
-        "Found 3 findings in 2 files (2 fixable with `ffscan fix`). 1 path not found. 1 error while checking.",
+        "Found 3 findings in 2 files: 2 fixable with `ffscan fix`. 1 path not found. 1 error while checking.",
     ]
     stats = render("concise", mixed_result(), context(statistics=True)).splitlines()
     assert stats[:2] == ["2\tFF201\tdangling-task", "1\tFF001\tsyntax-error"]

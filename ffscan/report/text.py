@@ -43,7 +43,7 @@ def render(result: RunResult, context: ReportContext) -> str:
         for finding in result.findings:
             for line in frame(finding, context.rules.get(finding.code), context.show_source):
                 console.print(line)
-    summary = summary_line(result)
+    summary = summary_line(result, context)
     console.print(Text(summary, style="bold" if result.findings else "green"))
     return buffer.getvalue()
 
