@@ -366,3 +366,51 @@ def test_demo_safe_then_unsafe_ends_where_unsafe_alone_ends(tmp_path, monkeypatc
     texts = {name: {p.name: p.read_text() for p in (tmp_path / name / "shop").glob("*.py")} for name in ("stepwise", "at_once")}
     assert texts["stepwise"] == texts["at_once"]
     assert "background.spawn(send_receipt, order[\"id\"])" in texts["at_once"]["orders.py"]
+
+
+# --- links and read-only files ---------------------------------------------------------------
+
+
+def test_a_symlinked_file_is_fixed_through_the_link(project, capsys):
+    root = project({"real.py": DROPPED})
+    (root / "link.py").symlink_to("real.py")
+    assert main(["fix", "link.py"]) == 0
+    assert (root / "link.py").is_symlink() and os.readlink(root / "link.py") == "real.py"
+    assert (root / "real.py").read_text() == TRACKED
+    assert not list(root.glob(".ffscan-*"))
+
+
+def test_a_file_and_a_link_to_it_are_fixed_once(project, capsys):
+    root = project({"real.py": DROPPED})
+    (root / "link.py").symlink_to("real.py")
+    assert main(["fix", "."]) == 0
+    assert (root / "real.py").read_text() == TRACKED and (root / "link.py").is_symlink()
+    assert capsys.readouterr().err == "Fixed 1 finding in 1 file, which adds `from ffscan.runtime import track` to 1 file.\n"
+
+
+def test_a_hard_linked_file_is_left_unless_forced_then_written_in_place(project, capsys):
+    root = project({"a.py": DROPPED})
+    os.link(root / "a.py", root / "b.py")
+    assert main(["fix", "a.py"]) == 1
+    assert capsys.readouterr().err.splitlines()[0] == (
+        "ffscan: a.py: has 2 hard links, which a rewritten file would no longer share; "
+        "left as it was (--force-write rewrites it in place)"
+    )
+    assert (root / "a.py").read_text() == DROPPED
+    assert main(["fix", "--force-write", "a.py"]) == 0
+    assert (root / "a.py").read_text() == (root / "b.py").read_text() == TRACKED
+    assert os.stat(root / "a.py").st_ino == os.stat(root / "b.py").st_ino
+
+
+def test_a_read_only_file_is_left_unless_forced_and_stays_read_only(project, capsys):
+    root = project({"a.py": DROPPED})
+    os.chmod(root / "a.py", 0o444)
+    try:
+        assert main(["fix", "a.py"]) == 1
+        assert capsys.readouterr().err.splitlines()[0] == "ffscan: a.py: is read-only; left as it was (--force-write writes it anyway)"
+        assert (root / "a.py").read_text() == DROPPED
+        assert main(["check", "--fix", "--force-write", "a.py"]) == 0
+        assert (root / "a.py").read_text() == TRACKED
+        assert stat.S_IMODE(os.stat(root / "a.py").st_mode) == 0o444
+    finally:
+        os.chmod(root / "a.py", 0o644)

@@ -56,17 +56,18 @@ def run_fix(paths: Sequence[str], settings: Settings, unsafe: bool, write: bool,
     by_path: Dict[str, List[Finding]] = {}
     for finding in result.findings:
         by_path.setdefault(finding.path, []).append(finding)
-    targets: Dict[str, str] = {}  # real path -> the path it was fixed as
+    targets: Dict[str, str] = {}  # real path -> the path it is fixed as
     for item in analysis.work:
         findings = by_path.get(item.display, [])
         if not findings:
             continue
         real = os.path.realpath(item.fs_path)
-        if not any(_offers_fixes(f) for f in findings) or real in targets:
-            reason = f"the same file as {targets[real]}, fixed there" if real in targets else None
-            run.files.append(FileFix(item.display, "", "", left=[(f, reason or _why_not(f, unsafe)) for f in findings]))
-            continue
+        if real in targets:
+            continue  # a second path to a file fixed already (a symlink to it): its findings go with it
         targets[real] = item.display
+        if not any(_offers_fixes(f) for f in findings):
+            run.files.append(FileFix(item.display, "", "", left=[(f, _why_not(f, unsafe)) for f in findings]))
+            continue
         run.files.append(_fix_file(item, findings, analysis, settings, unsafe, write, force_write))
     run.result = RunResult(
         findings=sorted((f for outcome in run.files for f, _ in outcome.left), key=Finding.sort_key),
