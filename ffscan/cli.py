@@ -42,6 +42,17 @@ def _positive_int(value: str) -> int:
     return number
 
 
+def _add_force_exclude(command: argparse.ArgumentParser) -> None:
+    group = command.add_mutually_exclusive_group()
+    group.add_argument(
+        "--force-exclude",
+        action="store_true",
+        default=None,
+        help="apply exclude/extend-exclude to paths named on the command line too (as pre-commit passes them)",
+    )
+    group.add_argument("--no-force-exclude", dest="force_exclude", action="store_false", help="check named paths even when excluded")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="ffscan", description="Find fire-and-forget bugs in Python code.")
     parser.add_argument("--version", action="version", version=f"ffscan {__version__}")
@@ -71,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--verbose", "-v", action="store_true", help="print the configuration and files used")
     check.add_argument("--no-respect-gitignore", action="store_true", help="check files that .gitignore lists too")
     check.add_argument("--no-cache", action="store_true", help="read and write no cache (.ffscan_cache)")
+    _add_force_exclude(check)
     check.add_argument("--fix", action="store_true", help="apply fixes, then report the findings that remain")
     check.add_argument(
         "--unsafe-fixes", action="store_true", help="also apply (with --fix) or count as fixable the fixes that may change behaviour"
@@ -93,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     fix.add_argument("--config", type=Path)
     fix.add_argument("--no-respect-gitignore", action="store_true", help="fix files that .gitignore lists too")
     fix.add_argument("--no-cache", action="store_true", help="read and write no cache (.ffscan_cache)")
+    _add_force_exclude(fix)
     fix.add_argument("--force-write", action="store_true", help="also write read-only files, and hard-linked ones in place")
     fix.add_argument("--no-color", action="store_true")
     fix.add_argument("--quiet", "-q", action="store_true")
@@ -206,6 +219,7 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
     return settings.with_overrides(
         respect_gitignore=False if getattr(args, "no_respect_gitignore", False) else None,
         cache_dir=None if getattr(args, "no_cache", False) or os.environ.get("FFSCAN_NO_CACHE") else settings.root / CACHE_DIR_NAME,
+        force_exclude=getattr(args, "force_exclude", None),
         command_line=RuleSelection(
             select=tuple(args.select) if args.select is not None else None,
             extend_select=tuple(args.extend_select or ()),
@@ -243,11 +257,15 @@ def run_check_command(args: argparse.Namespace) -> int:
             print(f"ffscan: error: --split writes the ticket report, one file per ticket; it does not go with {clash}", file=sys.stderr)
             return EXIT_ERROR
     if args.verbose:
+        from ffscan.report.console import rules_line
+        from ffscan.rules import all_rules, select_codes
+
         where = settings.config_path or "defaults (no [tool.ffscan] found)"
         print(f"ffscan {__version__}: configuration from {where}; root {settings.root}", file=sys.stderr)
         if settings.target_version is not None:
             target = ".".join(map(str, settings.target_version))
             print(f"ffscan: target Python {target}, from {settings.target_source}", file=sys.stderr)
+        print(rules_line(select_codes(settings.rule_selections), len(all_rules())), file=sys.stderr)
     interactive = fmt == "text" and not args.quiet and args.output_file is None and sys.stderr.isatty() and not os.environ.get("CI")
     with Progress(enabled=interactive) as progress:
         result = run_check(args.paths, settings, progress=progress.update, jobs=args.jobs)

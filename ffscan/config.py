@@ -74,6 +74,7 @@ class Settings:
     extend_exclude: Tuple[str, ...] = ()
     per_file_ignores: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
     respect_gitignore: bool = True
+    force_exclude: bool = False  # excludes apply to paths named on the command line too
     test_paths: Tuple[str, ...] = DEFAULT_TEST_PATHS
     test_select: Tuple[str, ...] = DEFAULT_TEST_SELECT
     tracked_spawners: Tuple[str, ...] = ()
@@ -117,7 +118,7 @@ _INT_KEYS = {
     "fanout-threshold": "fanout_threshold",
     "max-file-size": "max_file_size",
 }
-_BOOL_KEYS = {"respect-gitignore": "respect_gitignore"}
+_BOOL_KEYS = {"respect-gitignore": "respect_gitignore", "force-exclude": "force_exclude"}
 _TABLE_KEYS = ("per-file-ignores", "fix", "target-version")
 _FIX_KEYS = {"runtime-module": "runtime_module", "durable-target": "durable_target"}
 DURABLE_TARGETS = ("celery", "dramatiq")

@@ -174,6 +174,8 @@ class RunResult:
     # The findings (also in `findings`) that the whole-program index settled across files.
     cross_module: List[Finding] = field(default_factory=list)
     files_found: int = 0  # Python files discovered, before rule selection narrowed them
+    excluded: int = 0  # files and folders discovery skipped for exclude/extend-exclude
+    gitignored: int = 0  # ... and because a .gitignore lists them
     warnings: List["RunWarning"] = field(default_factory=list)
     fixed: int = 0  # under `check --fix`: findings fixed; `findings` are those remaining
 

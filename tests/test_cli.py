@@ -420,7 +420,7 @@ def test_a_gitignored_tree_warns_that_nothing_was_checked_unless_told_otherwise(
     (root / ".git").mkdir()
     code, out, err = run(capsys, "check", "vendored", "--format", "concise")
     assert (code, out) == (0, "All checks passed!\n")
-    assert "no Python files to check under the given paths" in err
+    assert err == "ffscan: warning: no Python files found under the given paths (listed in a .gitignore: see --no-respect-gitignore)\n"
     code, out, err = run(capsys, "check", "vendored", "--format", "concise", "--no-respect-gitignore")
     assert code == 1
     assert out.splitlines()[0].startswith("vendored/app.py:5:5: FF201 ")
@@ -450,3 +450,27 @@ def test_check_fix_counts_what_unsafe_fixes_would_still_do(project, capsys):
         "app.py:8:5: FF101 Coroutine from `asyncio.sleep` is never awaited; its body never runs",
         "Found 2 findings (1 fixed, 1 remaining; 1 fixable with `--unsafe-fixes`).",
     ]
+
+
+def test_no_rules_selected_is_reported_as_that(project, capsys):
+    project({"app.py": DROPPED})
+    code, out, err = run(capsys, "check", "--select", "FF2", "--ignore", "FF2", "--format", "concise")
+    assert (code, out) == (0, "All checks passed!\n")
+    assert err == "ffscan: warning: no rules selected: the selection (select, extend-select, ignore) leaves none on\n"
+
+
+def test_files_no_selected_rule_applies_to_are_reported_as_that(project, capsys):
+    project({"tests/test_app.py": DROPPED})
+    code, _, err = run(capsys, "check", "--select", "FF2", "--format", "concise")
+    assert code == 0
+    assert err == (
+        "ffscan: warning: no selected rule applies to the 1 Python file found "
+        "(`test-paths` files get only `test-select`; see also `per-file-ignores`)\n"
+    )
+
+
+def test_verbose_prints_the_resolved_rule_set(project, capsys):
+    project({"app.py": KEPT}, 'ignore = ["FF0"]\n')
+    code, _, err = run(capsys, "check", "--select", "FF20", "--extend-select", "FF101", "-v")
+    assert code == 0
+    assert f"ffscan: rules: FF101, FF201, FF202, FF203, FF204, FF205 (6 of {len(all_rules())})\n" in err

@@ -129,7 +129,14 @@ def analyse(
     discovered = discover(paths, settings)
     work = _work(discovered.files, settings, selected)
     context = _project_context(work, settings, selected)
-    result = RunResult(missing=discovered.missing, selected=selected, files_checked=len(work), files_found=len(discovered.files))
+    result = RunResult(
+        missing=discovered.missing,
+        selected=selected,
+        files_checked=len(work),
+        files_found=len(discovered.files),
+        excluded=discovered.excluded,
+        gitignored=discovered.gitignored,
+    )
     analysis = Analysis(result, work)
     cache = Cache(settings.cache_dir, settings_key(settings)) if settings.cache_dir is not None else None
     run_key = (tuple(item.fs_path for item in work), tuple(discovered.missing), tuple(item.fs_path for item in context))

@@ -11,12 +11,7 @@ from ffscan.model import Applicability, FileFix, Finding, FixRun, RuleInfo, RunE
 def check_diagnostics(result: RunResult, notices: bool = False) -> List[str]:
     """The stderr lines of `ffscan check`: paths not found, files that could not be checked, and
     with `notices` (for reports that have no place for them) the files left unchecked."""
-    lines = []
-    if result.files_checked == 0 and not result.missing:
-        lines.append(
-            "ffscan: warning: no Python files to check under the given paths "
-            "(all excluded, or listed in a .gitignore: see --no-respect-gitignore)"
-        )
+    lines = selection_warnings(result)
     for missing in result.missing:
         lines.append(f"ffscan: error: {missing}: no such file or directory")
     lines.extend(_error_line(error) for error in result.errors)
@@ -28,6 +23,33 @@ def check_diagnostics(result: RunResult, notices: bool = False) -> List[str]:
 def baseline_written(path: object, count: int) -> str:
     """The stderr line of `ffscan check --baseline` when it wrote the file."""
     return f"ffscan: wrote {path} with {_count(count, 'finding')}; commit it: later runs report only findings not in it"
+
+
+def selection_warnings(result: RunResult) -> List[str]:
+    """Why nothing was checked: no rule selected, no file found, or no rule applies to a file."""
+    lines = []
+    if not result.selected:
+        lines.append("ffscan: warning: no rules selected: the selection (select, extend-select, ignore) leaves none on")
+    elif result.files_found == 0 and not result.missing:
+        reasons = []
+        if result.excluded:
+            reasons.append("all excluded")
+        if result.gitignored:
+            reasons.append("listed in a .gitignore: see --no-respect-gitignore")
+        because = f" ({', or '.join(reasons)})" if reasons else ""
+        lines.append(f"ffscan: warning: no Python files found under the given paths{because}")
+    elif result.files_checked == 0 and result.files_found:
+        lines.append(
+            f"ffscan: warning: no selected rule applies to the {_count(result.files_found, 'Python file')} found "
+            "(`test-paths` files get only `test-select`; see also `per-file-ignores`)"
+        )
+    return lines
+
+
+def rules_line(codes, total: int) -> str:
+    """`ffscan -v`: the rule set the selection resolved to."""
+    listed = ", ".join(sorted(codes)) or "none"
+    return f"ffscan: rules: {listed} ({len(codes)} of {total})"
 
 
 def without_summary(report: str, result: RunResult) -> str:
@@ -51,7 +73,8 @@ def fix_diagnostics(run: FixRun, diff: bool, quiet: bool, left: bool = True) -> 
 
 def fix_errors(run: FixRun) -> List[str]:
     """Paths not found, a runtime that cannot be imported, rules that crashed, files left alone."""
-    lines = [f"ffscan: error: {missing}: no such file or directory" for missing in run.missing]
+    lines = selection_warnings(run.result) if run.result is not None else []
+    lines.extend(f"ffscan: error: {missing}: no such file or directory" for missing in run.missing)
     if run.runtime_problem:
         lines.append(f"ffscan: not applied: {run.runtime_problem}")
     lines.extend(_error_line(error) for error in run.errors)
