@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, List, Optional, Sequence
+from typing import TYPE_CHECKING, List, Optional, Sequence, Tuple
 
 from ffscan import __version__
 from ffscan.config import CACHE_DIR_NAME, ConfigError, RuleSelection, Settings, find_config, load_settings
@@ -74,12 +74,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--split", type=Path, metavar="DIR", help="write the ticket report as one Markdown file per ticket, and an index.md, into DIR"
     )
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
-    check.add_argument("--statistics", action="store_true", help="print counts per rule instead of findings")
+    statistics_or_diff = check.add_mutually_exclusive_group()  # as Ruff's: the diff has no counts
+    statistics_or_diff.add_argument("--statistics", action="store_true", help="print counts per rule instead of findings")
     check.add_argument("--config", type=Path, help="pyproject.toml or ffscan.toml to use (default: found from the first path)")
     check.add_argument("--no-color", action="store_true", help="never colour the output")
     check.add_argument("--jobs", "-j", type=_positive_int, default=None, help="worker processes (default: one per core)")
-    check.add_argument("--quiet", "-q", action="store_true", help="print findings only, no summary or progress")
-    check.add_argument("--verbose", "-v", action="store_true", help="print the configuration and files used")
+    verbosity = check.add_mutually_exclusive_group()
+    verbosity.add_argument("--quiet", "-q", action="store_true", help="print findings only, no summary or progress")
+    verbosity.add_argument("--verbose", "-v", action="store_true", help="print the configuration, rules and files used")
     check.add_argument("--no-respect-gitignore", action="store_true", help="check files that .gitignore lists too")
     check.add_argument("--no-cache", action="store_true", help="read and write no cache (.ffscan_cache)")
     _add_force_exclude(check)
@@ -87,7 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--unsafe-fixes", action="store_true", help="also apply (with --fix) or count as fixable the fixes that may change behaviour"
     )
-    check.add_argument("--diff", action="store_true", help="print the diff the fixes would make and write nothing (implies --fix)")
+    statistics_or_diff.add_argument(
+        "--diff", action="store_true", help="print the diff the fixes would make and write nothing (implies --fix)"
+    )
+    check.add_argument("--stdin-filename", metavar="PATH", help="read the code from stdin; report it as PATH and configure it as PATH")
     check.add_argument("--force-write", action="store_true", help="with --fix: also write read-only and hard-linked files")
     check.add_argument(
         "--baseline", type=Path, metavar="PATH",
@@ -107,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     fix.add_argument("--no-cache", action="store_true", help="read and write no cache (.ffscan_cache)")
     _add_force_exclude(fix)
     fix.add_argument("--force-write", action="store_true", help="also write read-only files, and hard-linked ones in place")
+    fix.add_argument("--stdin-filename", metavar="PATH", help="read the code from stdin and print it fixed; configure it as PATH")
     fix.add_argument("--no-color", action="store_true")
     fix.add_argument("--quiet", "-q", action="store_true")
 
@@ -151,6 +157,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parser.error("--update-baseline needs --baseline PATH")
     if args.command == "check" and (args.fix or args.diff) and args.baseline is not None:
         parser.error("--baseline applies to `ffscan check` without --fix")
+    if args.command == "check" and (args.fix or args.diff) and args.split is not None:
+        parser.error("--split applies to `ffscan check` without --fix")
+    errors, warnings = _flag_problems(args)
+    for message in errors:
+        print(f"ffscan: error: {message}", file=sys.stderr)
+    if errors:
+        return EXIT_ERROR
+    for message in warnings:
+        print(f"ffscan: warning: {message}", file=sys.stderr)
     try:
         if args.command == "fix":
             return run_fix_command(args)
@@ -191,6 +206,35 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return EXIT_ERROR
     parser.print_help(sys.stderr)
     return EXIT_ERROR
+
+
+STATISTICS_FORMATS = ("text", "concise", "json")
+
+
+def _flag_problems(args: argparse.Namespace) -> Tuple[List[str], List[str]]:
+    """Flags that cannot work together (errors, as Ruff refuses them) and flags that would do
+    nothing in this combination (warnings)."""
+    errors: List[str] = []
+    warnings: List[str] = []
+    if args.command not in ("check", "fix"):
+        return errors, warnings
+    diff = args.diff
+    if args.command == "check":
+        fmt = args.format or "text"
+        if args.statistics and fmt not in STATISTICS_FORMATS:
+            errors.append(f"--statistics supports the text, concise and json formats, not {fmt}")
+        if diff and fmt != "text":
+            warnings.append(f"--format {fmt} has no effect with --diff: the diff is printed instead")
+        if diff and args.output_file is not None:
+            warnings.append("--output-file has no effect with --diff: the diff goes to stdout")
+        if args.force_write and not (args.fix or diff):
+            warnings.append("--force-write has no effect without --fix")
+    if args.force_write and diff:
+        warnings.append("--force-write has no effect with --diff: nothing is written")
+    if args.stdin_filename is not None:
+        ignored = [path for path in args.paths if path not in (".", "-")] if args.paths != ["."] else []
+        warnings.extend(f"ignoring {path} in favour of standard input" for path in ignored)
+    return errors, warnings
 
 
 def use_color(no_color_flag: bool, stream) -> bool:
@@ -329,7 +373,7 @@ def run_check_fix_command(args: argparse.Namespace) -> int:
     from ffscan.report.diff import unified_diff
 
     settings = resolve_settings(args)
-    run = run_fix(args.paths, settings, unsafe=args.unsafe_fixes, write=not args.diff, force_write=args.force_write)
+    run = run_fix(args.paths, settings, unsafe=args.unsafe_fixes, write=not args.diff, force_write=args.force_write, jobs=args.jobs)
     if args.diff:
         for outcome in run.changed_files:
             sys.stdout.write(unified_diff(outcome.path, outcome.original, outcome.fixed))

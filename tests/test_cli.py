@@ -474,3 +474,57 @@ def test_verbose_prints_the_resolved_rule_set(project, capsys):
     code, _, err = run(capsys, "check", "--select", "FF20", "--extend-select", "FF101", "-v")
     assert code == 0
     assert f"ffscan: rules: FF101, FF201, FF202, FF203, FF204, FF205 (6 of {len(all_rules())})\n" in err
+
+
+# Flags that do nothing in a combination: errors where Ruff refuses, warnings otherwise
+
+
+def test_statistics_with_diff_is_an_error(project, capsys):
+    project({"app.py": DROPPED})
+    with pytest.raises(SystemExit) as exit_info:
+        main(["check", "--statistics", "--diff"])
+    out, err = capsys.readouterr()
+    assert (exit_info.value.code, out) == (2, "")
+    assert err.endswith("ffscan: error: argument --diff: not allowed with argument --statistics\n")
+
+
+@pytest.mark.parametrize("fmt", ["sarif", "github", "ticket"])
+def test_statistics_with_a_format_that_cannot_show_them_is_an_error(project, capsys, fmt):
+    project({"app.py": DROPPED})
+    code, out, err = run(capsys, "check", "--statistics", "--format", fmt)
+    assert (code, out) == (2, "")
+    assert err == f"ffscan: error: --statistics supports the text, concise and json formats, not {fmt}\n"
+
+
+def test_statistics_as_json_are_counts_per_rule_as_in_ruff(project, capsys):
+    project({"a.py": DROPPED, "b.py": DROPPED, "broken.py": BROKEN})
+    code, out, _ = run(capsys, "check", "--select", "FF001,FF201", "--statistics", "--format", "json")
+    assert code == 1
+    assert json.loads(out) == [
+        {"code": "FF201", "name": "dangling-task", "count": 2, "fixable": True, "fixable_count": 2},
+        {"code": "FF001", "name": "syntax-error", "count": 1, "fixable": False, "fixable_count": 0},
+    ]
+
+
+def test_quiet_and_verbose_together_is_an_error(project, capsys):
+    project({"app.py": DROPPED})
+    with pytest.raises(SystemExit) as exit_info:
+        main(["check", "-q", "-v"])
+    assert exit_info.value.code == 2
+    assert "ffscan: error: argument --verbose/-v: not allowed with argument --quiet/-q" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "args, warning",
+    [
+        (["--diff", "--format", "json"], "--format json has no effect with --diff: the diff is printed instead"),
+        (["--diff", "-o", "report.txt"], "--output-file has no effect with --diff: the diff goes to stdout"),
+        (["--force-write"], "--force-write has no effect without --fix"),
+        (["--fix", "--diff", "--force-write"], "--force-write has no effect with --diff: nothing is written"),
+    ],
+)
+def test_flags_that_do_nothing_in_a_combination_warn(project, capsys, args, warning):
+    root = project({"app.py": DROPPED})
+    _, _, err = run(capsys, "check", *args)
+    assert err.splitlines()[0] == f"ffscan: warning: {warning}"
+    assert not (root / "report.txt").exists()

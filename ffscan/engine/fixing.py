@@ -39,7 +39,9 @@ from ffscan.rules import all_rules
 MAX_PASSES = 4
 
 
-def run_fix(paths: Sequence[str], settings: Settings, unsafe: bool, write: bool, force_write: bool = False) -> FixRun:
+def run_fix(
+    paths: Sequence[str], settings: Settings, unsafe: bool, write: bool, force_write: bool = False, jobs: Optional[int] = None
+) -> FixRun:
     run = FixRun(unsafe=unsafe, wrote=write)
     runtime = settings.fix.runtime_module
     if not runtime_importable(runtime, settings.root):
@@ -49,7 +51,7 @@ def run_fix(paths: Sequence[str], settings: Settings, unsafe: bool, write: bool,
         )
         write = False
         run.wrote = False
-    analysis = analyse(paths, settings, reuse_run=False)
+    analysis = analyse(paths, settings, jobs=jobs, reuse_run=False)
     result = analysis.result
     run.missing = result.missing
     run.errors = result.errors
