@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     check = commands.add_parser("check", help="check files for fire-and-forget bugs")
-    check.add_argument("paths", nargs="*", default=["."], metavar="PATH")
+    check.add_argument("paths", nargs="*", default=["."], metavar="PATH", help="files or folders to check, or - for stdin (default: .)")
     check.add_argument("--select", type=_selectors, help="rule codes or prefixes to enable (replaces the default set)")
     check.add_argument("--extend-select", type=_selectors, help="rule codes or prefixes to enable in addition")
     check.add_argument("--ignore", type=_selectors, help="rule codes or prefixes to disable")
@@ -101,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--update-baseline", action="store_true", help="with --baseline: rewrite it from this run's findings")
 
     fix = commands.add_parser("fix", help="rewrite fire-and-forget call sites onto tracked work")
-    fix.add_argument("paths", nargs="*", default=["."], metavar="PATH")
+    fix.add_argument("paths", nargs="*", default=["."], metavar="PATH", help="files or folders to fix, or - for stdin (default: .)")
     fix.add_argument("--select", type=_selectors, help="rule codes or prefixes to fix")
     fix.add_argument("--extend-select", type=_selectors)
     fix.add_argument("--ignore", type=_selectors)
@@ -245,10 +245,20 @@ def use_color(no_color_flag: bool, stream) -> bool:
     return bool(getattr(stream, "isatty", lambda: False)())
 
 
+def reads_stdin(args: argparse.Namespace) -> bool:
+    """`-` as the only path, or `--stdin-filename`: the code comes from stdin (as in Ruff)."""
+    return getattr(args, "stdin_filename", None) is not None or list(args.paths) == ["-"]
+
+
+def _read_stdin() -> bytes:
+    return sys.stdin.buffer.read()
+
+
 def resolve_settings(args: argparse.Namespace) -> Settings:
     config_path = args.config
     if config_path is None:
-        config_path = find_config(Path(args.paths[0]))
+        start = args.stdin_filename or "." if reads_stdin(args) else args.paths[0]
+        config_path = find_config(Path(start))
     from ffscan.config import is_known_selector, suggest_code
     from ffscan.rules import rule_names
 
@@ -311,8 +321,13 @@ def run_check_command(args: argparse.Namespace) -> int:
             print(f"ffscan: target Python {target}, from {settings.target_source}", file=sys.stderr)
         print(rules_line(select_codes(settings.rule_selections), len(all_rules())), file=sys.stderr)
     interactive = fmt == "text" and not args.quiet and args.output_file is None and sys.stderr.isatty() and not os.environ.get("CI")
-    with Progress(enabled=interactive) as progress:
-        result = run_check(args.paths, settings, progress=progress.update, jobs=args.jobs)
+    if reads_stdin(args):
+        from ffscan.engine import analyse_stdin
+
+        result = analyse_stdin(_read_stdin(), args.stdin_filename, settings).result
+    else:
+        with Progress(enabled=interactive) as progress:
+            result = run_check(args.paths, settings, progress=progress.update, jobs=args.jobs)
     if args.verbose:
         print(f"ffscan: checked {result.files_checked} file{'s' if result.files_checked != 1 else ''}", file=sys.stderr)
     for line in check_diagnostics(result, notices=fmt not in NOTICES_IN_REPORT and not args.quiet):
@@ -373,6 +388,8 @@ def run_check_fix_command(args: argparse.Namespace) -> int:
     from ffscan.report.diff import unified_diff
 
     settings = resolve_settings(args)
+    if reads_stdin(args):
+        return _fix_stdin(args, settings, report_remaining=True)
     run = run_fix(args.paths, settings, unsafe=args.unsafe_fixes, write=not args.diff, force_write=args.force_write, jobs=args.jobs)
     if args.diff:
         for outcome in run.changed_files:
@@ -402,6 +419,8 @@ def run_fix_command(args: argparse.Namespace) -> int:
     from ffscan.report.diff import unified_diff
 
     settings = resolve_settings(args)
+    if reads_stdin(args):
+        return _fix_stdin(args, settings, report_remaining=False)
     run = run_fix(args.paths, settings, unsafe=args.unsafe_fixes, write=not args.diff, force_write=args.force_write)
     if args.diff:
         for outcome in run.changed_files:
@@ -409,6 +428,45 @@ def run_fix_command(args: argparse.Namespace) -> int:
     for line in fix_diagnostics(run, diff=args.diff, quiet=args.quiet):
         print(line, file=sys.stderr)
     return _fix_exit_code(run, diff=args.diff, exit_zero=False)
+
+
+def _fix_stdin(args: argparse.Namespace, settings: Settings, report_remaining: bool) -> int:
+    """Fix code read from stdin, as Ruff does: the code goes to stdout (fixed or not; with
+    --diff, the diff), everything else to stderr."""
+    from ffscan.engine.fixing import run_fix
+    from ffscan.engine.sources import decode_source
+    from ffscan.report import render
+    from ffscan.report.console import fix_diagnostics, without_summary
+    from ffscan.report.diff import unified_diff
+
+    data = _read_stdin()
+    run = run_fix([], settings, unsafe=args.unsafe_fixes, write=not args.diff, stdin=data, stdin_filename=args.stdin_filename)
+    outcome = run.files[0] if run.files else None
+    if args.diff:
+        if outcome is not None and outcome.changed:
+            sys.stdout.write(unified_diff(outcome.path, outcome.original, outcome.fixed))
+    elif outcome is not None and outcome.changed:
+        source = decode_source(data, outcome.path)
+        encoded = outcome.fixed.encode(source.encoding)
+        sys.stdout.buffer.write(b"\xef\xbb\xbf" + encoded if data.startswith(b"\xef\xbb\xbf") else encoded)
+    else:
+        sys.stdout.buffer.write(data)
+    sys.stdout.flush()
+    if report_remaining and not args.diff:
+        from ffscan.report.console import fix_errors
+
+        for line in fix_errors(run):
+            print(line, file=sys.stderr)
+        assert run.result is not None
+        fmt = args.format or "text"
+        report = render(fmt, run.result, _report_context(args))
+        if args.quiet and fmt in ("text", "concise"):
+            report = without_summary(report, run.result)
+        sys.stderr.write(report)
+    else:
+        for line in fix_diagnostics(run, diff=args.diff, quiet=args.quiet):
+            print(line, file=sys.stderr)
+    return _fix_exit_code(run, diff=args.diff, exit_zero=getattr(args, "exit_zero", False))
 
 
 def _fix_exit_code(run, diff: bool, exit_zero: bool) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import io
 import json
 import os
 import subprocess
@@ -528,3 +529,71 @@ def test_flags_that_do_nothing_in_a_combination_warn(project, capsys, args, warn
     _, _, err = run(capsys, "check", *args)
     assert err.splitlines()[0] == f"ffscan: warning: {warning}"
     assert not (root / "report.txt").exists()
+
+
+# `-` and --stdin-filename: the code comes from stdin, as editors and Ruff use it
+
+
+class _Stdin:
+    def __init__(self, data: bytes) -> None:
+        self.buffer = io.BytesIO(data)
+
+
+def test_stdin_is_reported_under_the_stdin_filename_and_configured_as_it(project, capsys, monkeypatch):
+    project({}, 'per-file-ignores = { "scripts/*" = ["FF2"] }\n')
+    monkeypatch.setattr(sys, "stdin", _Stdin(DROPPED.encode()))
+    code, out, _ = run(capsys, "check", "--stdin-filename", "app/handlers.py", "--format", "concise")
+    assert (code, out.splitlines()[0][:30]) == (1, "app/handlers.py:5:5: FF201 Tas")
+    monkeypatch.setattr(sys, "stdin", _Stdin(DROPPED.encode()))
+    assert run(capsys, "check", "--stdin-filename", "scripts/once.py", "--format", "concise")[:2] == (0, "All checks passed!\n")
+    monkeypatch.setattr(sys, "stdin", _Stdin(DROPPED.encode()))
+    code, out, _ = run(capsys, "check", "-", "--format", "concise")
+    assert (code, out.splitlines()[0][:16]) == (1, "-:5:5: FF201 Tas")
+
+
+def test_fix_dash_prints_the_fixed_code_on_stdout(project, capsys, monkeypatch):
+    project({})
+    monkeypatch.setattr(sys, "stdin", _Stdin(DROPPED.encode()))
+    code, out, err = run(capsys, "fix", "-", "--stdin-filename", "app.py")
+    assert (code, out) == (0, "import asyncio\n\nfrom ffscan.runtime import track\n\n\nasync def handler(job):\n    track(asyncio.create_task(job()))\n")
+    assert err == "Fixed 1 finding in 1 file, which adds `from ffscan.runtime import track` to 1 file.\n"
+    monkeypatch.setattr(sys, "stdin", _Stdin(KEPT.encode()))
+    assert run(capsys, "fix", "-")[:2] == (0, KEPT)  # unchanged code is echoed, as Ruff does
+
+
+def test_check_fix_dash_prints_the_code_and_reports_on_stderr(project, capsys, monkeypatch):
+    project({})
+    monkeypatch.setattr(sys, "stdin", _Stdin(BROKEN.encode()))
+    code, out, err = run(capsys, "check", "--fix", "--format", "concise", "-")
+    assert (code, out) == (1, BROKEN)
+    assert err == "-:1:17: FF001 File does not parse: expected ':'\nFound 1 finding in 1 file.\n"
+
+
+def test_fix_diff_dash_prints_the_diff(project, capsys, monkeypatch):
+    project({})
+    monkeypatch.setattr(sys, "stdin", _Stdin(DROPPED.encode()))
+    code, out, _ = run(capsys, "fix", "--diff", "--stdin-filename", "app.py")
+    assert code == 1
+    assert out.splitlines()[:2] == ["--- a/app.py", "+++ b/app.py"]
+
+
+def test_force_exclude_applies_to_the_stdin_filename(project, capsys, monkeypatch):
+    project({}, 'extend-exclude = ["generated"]\n')
+    monkeypatch.setattr(sys, "stdin", _Stdin(DROPPED.encode()))
+    assert run(capsys, "fix", "--force-exclude", "--stdin-filename", "generated/api.py") == (0, DROPPED, "ffscan: warning: no Python files found under the given paths (all excluded)\nFixed 0 findings in 0 files.\n")
+
+
+def test_stdin_filename_with_paths_warns_that_they_are_ignored(project, capsys, monkeypatch):
+    project({"other.py": DROPPED})
+    monkeypatch.setattr(sys, "stdin", _Stdin(KEPT.encode()))
+    code, out, err = run(capsys, "check", "other.py", "--stdin-filename", "app.py", "--format", "concise")
+    assert (code, out, err) == (0, "All checks passed!\n", "ffscan: warning: ignoring other.py in favour of standard input\n")
+
+
+def test_end_to_end_stdin(project):
+    root = project({})
+    done = subprocess.run(
+        [sys.executable, "-m", "ffscan", "check", "--stdin-filename", "svc.py", "--format", "concise"],
+        cwd=root, input=DROPPED, capture_output=True, text=True, timeout=120,
+    )
+    assert (done.returncode, done.stdout.splitlines()[0][:18]) == (1, "svc.py:5:5: FF201 ")

@@ -124,17 +124,11 @@ def discover(paths: Sequence[str], settings: Settings) -> Discovered:
             seen.add(key)
             found.files.append((str(path), display_path(path, settings.root)))
 
-    def force_excluded(path: Path) -> bool:
-        # Ruff's `force-exclude`: the path or a folder above it (up to the project root) matches
-        # `exclude` or `extend-exclude`; .gitignore does not count here, as in Ruff.
-        relative = display_path(path, settings.root)
-        return any(matches_glob(relative, pattern) for pattern in excludes)
-
     for given in paths:
         path = Path(given)
         if not path.exists() and not path.is_symlink():
             found.missing.append(given)
-        elif settings.force_exclude and force_excluded(path):
+        elif settings.force_exclude and excluded_by_configuration(path, settings):
             found.excluded += 1
         elif path.is_dir():
             for file in _walk(path, lambda p, is_dir, top=path: excluded(p, is_dir, top)):
@@ -142,6 +136,13 @@ def discover(paths: Sequence[str], settings: Settings) -> Discovered:
         else:
             add(path)  # an explicit file is checked, excluded or not, unless force-exclude
     return found
+
+
+def excluded_by_configuration(path: Path, settings: Settings) -> bool:
+    """Ruff's `force-exclude` test: the path or a folder above it (up to the project root)
+    matches `exclude` or `extend-exclude`; a .gitignore does not count here, as in Ruff."""
+    relative = display_path(path, settings.root)
+    return any(matches_glob(relative, pattern) for pattern in (*settings.exclude, *settings.extend_exclude))
 
 
 def _walk(top: Path, excluded) -> Iterable[Path]:

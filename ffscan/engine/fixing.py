@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from ffscan.config import Settings
-from ffscan.engine import Analysis, WorkItem, analyse
+from ffscan.engine import Analysis, WorkItem, analyse, analyse_stdin
 from ffscan.engine.runner import check_source, text_digest
 from ffscan.engine.sources import SourceFile, Unanalysable, decode_source, split_lines
 from ffscan.fix.apply import CannotEdit, Change, ImportSections, TextEdit, apply_fixes, remove_import
@@ -40,8 +40,18 @@ MAX_PASSES = 4
 
 
 def run_fix(
-    paths: Sequence[str], settings: Settings, unsafe: bool, write: bool, force_write: bool = False, jobs: Optional[int] = None
+    paths: Sequence[str],
+    settings: Settings,
+    unsafe: bool,
+    write: bool,
+    force_write: bool = False,
+    jobs: Optional[int] = None,
+    stdin: Optional[bytes] = None,
+    stdin_filename: Optional[str] = None,
 ) -> FixRun:
+    """Fix the files under `paths`, or with `stdin` the code read from it (named
+    `stdin_filename`): then nothing is written, and the one FileFix's `fixed` is the text to
+    print."""
     run = FixRun(unsafe=unsafe, wrote=write)
     runtime = settings.fix.runtime_module
     if not runtime_importable(runtime, settings.root):
@@ -51,7 +61,10 @@ def run_fix(
         )
         write = False
         run.wrote = False
-    analysis = analyse(paths, settings, jobs=jobs, reuse_run=False)
+    if stdin is not None:
+        analysis = analyse_stdin(stdin, stdin_filename, settings)
+    else:
+        analysis = analyse(paths, settings, jobs=jobs, reuse_run=False)
     result = analysis.result
     run.missing = result.missing
     run.errors = result.errors
@@ -67,6 +80,13 @@ def run_fix(
         if real in targets:
             continue  # a second path to a file fixed already (a symlink to it): its findings go with it
         targets[real] = item.display
+        if stdin is not None:
+            source = decode_source(stdin, item.display)
+            if run.runtime_problem or not any(_offers_fixes(f) for f in findings):
+                run.files.append(FileFix(item.display, source.text, source.text, left=[(f, _why_not(f, unsafe)) for f in findings]))
+            else:
+                run.files.append(fix_source(source, findings, analysis, settings, item, unsafe, positions="written" if write else "original"))
+            continue
         if not any(_offers_fixes(f) for f in findings):
             run.files.append(FileFix(item.display, "", "", left=[(f, _why_not(f, unsafe)) for f in findings]))
             continue

@@ -10,7 +10,7 @@ from typing import Callable, Dict, FrozenSet, List, Optional, Sequence, Tuple, T
 
 from ffscan.config import Settings
 from ffscan.engine import suppress
-from ffscan.engine.sources import NeedsNewerPython, SourceFile, Unanalysable, parse_source, read_source
+from ffscan.engine.sources import NeedsNewerPython, SourceFile, Unanalysable, decode_source, parse_source, read_source
 from ffscan.model import Finding, Fix, Location, Notice, RunError
 from ffscan.rules import all_rules
 from ffscan.rules.base import Rule, make_file_finding
@@ -128,6 +128,23 @@ def check_file(fs_path: str, display_path: str, settings: Settings, codes: Froze
         message = (
             f"internal error: {type(error).__name__}: {error} "
             f"(at {detail.filename.rsplit('/', 1)[-1]}:{detail.lineno}); the file was not checked"
+        )
+        return FileResult(display_path, errors=[RunError(path=display_path, message=message)])
+
+
+def check_data(data: bytes, display_path: str, settings: Settings, codes: FrozenSet[str], module_name: str) -> FileResult:
+    """Decode and check bytes that come from no file (stdin). Never raises for bad code."""
+    if len(data) > settings.max_file_size:
+        detail = f"{len(data):,} bytes is over the {settings.max_file_size:,}-byte limit (`max-file-size`)"
+        return _unanalysable(display_path, Unanalysable("FF003", detail), None, codes)
+    source = decode_source(data, display_path)
+    try:
+        return check_source(source, settings, codes, module_name)
+    except Exception as error:  # a bug outside the rules (resolver, suppression): reported, as for a file
+        detail = traceback.extract_tb(error.__traceback__)[-1]
+        message = (
+            f"internal error: {type(error).__name__}: {error} "
+            f"(at {detail.filename.rsplit('/', 1)[-1]}:{detail.lineno}); the input was not checked"
         )
         return FileResult(display_path, errors=[RunError(path=display_path, message=message)])
 
