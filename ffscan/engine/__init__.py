@@ -284,6 +284,7 @@ def _collect(analysis: Analysis, file_result: FileResult, deferred: List[Deferre
     result.errors.extend(file_result.errors)
     result.notices.extend(file_result.notices)
     result.suppressed += file_result.suppressed
+    result.warnings.extend(file_result.warnings)
     if file_result.summary is not None:
         analysis.summaries.append(file_result.summary)
     if file_result.digest:

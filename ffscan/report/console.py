@@ -12,6 +12,7 @@ def check_diagnostics(result: RunResult, notices: bool = False) -> List[str]:
     """The stderr lines of `ffscan check`: paths not found, files that could not be checked, and
     with `notices` (for reports that have no place for them) the files left unchecked."""
     lines = selection_warnings(result)
+    lines.extend(f"ffscan: warning: {w.path}:{w.line}: {w.message}" for w in result.warnings)
     for missing in result.missing:
         lines.append(f"ffscan: error: {missing}: no such file or directory")
     lines.extend(_error_line(error) for error in result.errors)
@@ -74,6 +75,7 @@ def fix_diagnostics(run: FixRun, diff: bool, quiet: bool, left: bool = True) -> 
 def fix_errors(run: FixRun) -> List[str]:
     """Paths not found, a runtime that cannot be imported, rules that crashed, files left alone."""
     lines = selection_warnings(run.result) if run.result is not None else []
+    lines.extend(f"ffscan: warning: {w.path}:{w.line}: {w.message}" for w in (run.result.warnings if run.result else ()))
     lines.extend(f"ffscan: error: {missing}: no such file or directory" for missing in run.missing)
     if run.runtime_problem:
         lines.append(f"ffscan: not applied: {run.runtime_problem}")
