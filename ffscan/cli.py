@@ -237,6 +237,17 @@ def _flag_problems(args: argparse.Namespace) -> Tuple[List[str], List[str]]:
     return errors, warnings
 
 
+def is_terminal(stream) -> bool:
+    """Whether output is for a person at a terminal (FORCE_COLOR says so too) or a pipe."""
+    return bool(os.environ.get("FORCE_COLOR")) or bool(getattr(stream, "isatty", lambda: False)())
+
+
+def _terminal_width() -> int:
+    import shutil
+
+    return shutil.get_terminal_size((100, 24)).columns
+
+
 def use_color(no_color_flag: bool, stream) -> bool:
     if no_color_flag or os.environ.get("NO_COLOR"):
         return False
@@ -536,7 +547,9 @@ def run_jobs_command(args: argparse.Namespace) -> int:
         return EXIT_CLEAN
     from ffscan.report.jobs import render_jobs
 
-    sys.stdout.write(render_jobs(rows, summary, str(args.journal), use_color(args.no_color, sys.stdout)))
+    sys.stdout.write(
+        render_jobs(rows, summary, str(args.journal), use_color(args.no_color, sys.stdout), plain=not is_terminal(sys.stdout))
+    )
     return EXIT_CLEAN
 
 
@@ -551,7 +564,8 @@ def run_rules_command(args: argparse.Namespace) -> int:
     else:
         from ffscan.report.text import render_rules_table
 
-        sys.stdout.write(render_rules_table(infos, use_color(args.no_color, sys.stdout)))
+        terminal = is_terminal(sys.stdout)
+        sys.stdout.write(render_rules_table(infos, use_color(args.no_color, sys.stdout), plain=not terminal, width=_terminal_width()))
     return EXIT_CLEAN
 
 
@@ -563,8 +577,8 @@ def run_rule_command(args: argparse.Namespace) -> int:
     if info is None:
         print(f"ffscan: error: unknown rule {args.code!r}{hint}", file=sys.stderr)
         return EXIT_ERROR
-    if args.format == "markdown":
-        sys.stdout.write(info.doc)
+    if args.format == "markdown" or (args.format == "text" and not is_terminal(sys.stdout)):
+        sys.stdout.write(info.doc)  # through a pipe the Markdown is the plain text, as Ruff prints it
     elif args.format == "json":
         from ffscan.report.console import rule_json
 
@@ -572,7 +586,7 @@ def run_rule_command(args: argparse.Namespace) -> int:
     else:
         from ffscan.report.text import render_rule_doc
 
-        sys.stdout.write(render_rule_doc(info, use_color(args.no_color, sys.stdout)))
+        sys.stdout.write(render_rule_doc(info, use_color(args.no_color, sys.stdout), width=_terminal_width()))
     return EXIT_CLEAN
 
 

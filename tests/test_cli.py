@@ -6,6 +6,7 @@ import ast
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -362,7 +363,37 @@ def test_rules_table_shows_every_code_and_a_default_off_rule(capsys, with_boom):
     assert " off " in boom_line and "a test rule" in boom_line
 
 
-def test_rule_prints_its_documentation(capsys):
+def test_rules_piped_is_plain_text_with_whole_names_and_no_padding(capsys, monkeypatch):
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    code, out, _ = run(capsys, "rules")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split() == ["Code", "Name", "Family", "Fixable", "Default", "Why", "off", "by", "default"]
+    for rule_code, rule in all_rules().items():
+        (line,) = [line for line in lines if line.startswith(rule_code + " ")]
+        assert line.split()[:2] == [rule_code, rule.name]
+        assert rule.off_reason in line
+    assert all(line == line.rstrip() for line in lines)
+    assert not set(out) & set("┃│━┏┓┡┩└┘─")
+
+
+def test_rules_on_a_terminal_never_breaks_a_name(capsys, monkeypatch):
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    code, out, _ = run(capsys, "rules")
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", out)
+    for rule_code, rule in all_rules().items():
+        (line,) = [line for line in plain.splitlines() if f" {rule_code} " in line]
+        assert f" {rule.name} " in line, line
+
+
+def test_rule_piped_prints_its_markdown_doc_as_ruff_does(capsys, monkeypatch):
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    code, out, _ = run(capsys, "rule", "FF201")
+    assert (code, out) == (0, rule_doc(all_rules()["FF201"]))
+
+
+def test_rule_on_a_terminal_is_rendered(capsys, monkeypatch):
+    monkeypatch.setenv("FORCE_COLOR", "1")
     code, out, _ = run(capsys, "rule", "FF201", "--no-color")
     assert code == 0
     assert "FF201 dangling-task" in out

@@ -71,6 +71,12 @@ def test_jobs_lists_a_journal_with_counts_per_status(tmp_path, capsys):
     assert main(["jobs", str(tmp_path / "j.db"), "--no-color"]) == 0
     out = capsys.readouterr().out
     assert "2 jobs: succeeded 1, failed 1" in out
+    # piped: plain columns, no box and no padding at the ends of lines
+    lines = out.splitlines()
+    assert lines[0].split() == ["id", "name", "status", "attempts", "created", "took", "last", "error"]
+    assert sorted(line.split()[2] for line in lines[1:3]) == ["failed", "succeeded"]
+    assert all(line == line.rstrip() for line in lines)
+    assert not set(out) & set("┃│━┏┓┡┩└┘─")
 
 
 def test_jobs_on_a_missing_journal_exits_2(tmp_path, capsys):

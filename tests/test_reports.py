@@ -344,6 +344,26 @@ def test_text_carets_follow_tabs_and_skip_trailing_comments():
     ]
 
 
+def test_text_carets_line_up_under_wide_characters():
+    # Each of 名前送信注文 takes two columns on a terminal.
+    text = "import asyncio\n\n\nasync def f(注文):\n    名前 = 1; asyncio.create_task(送信(注文))\n"
+    lines = render("text", result_of(text), context()).splitlines()
+    assert lines[2:4] == [
+        "5 |     名前 = 1; asyncio.create_task(送信(注文))",
+        "  | " + " " * 14 + "^" * 31 + " FF201",
+    ]
+
+
+def test_text_carets_line_up_after_a_tab_that_follows_wide_characters():
+    # `    print(名前,` takes 15 columns: the tab after it reaches column 16, one space on.
+    text = "import asyncio\n\n\nasync def f(g):\n    名前 = 1\n    print(名前,\tasyncio.create_task(g()))\n"
+    lines = render("text", result_of(text), context()).splitlines()
+    assert lines[2:4] == [
+        "6 |     print(名前, asyncio.create_task(g()))",
+        "  | " + " " * 16 + "^" * 24 + " FF201",
+    ]
+
+
 def test_text_uses_ansi_only_with_color():
     out = render("text", result_of(DROPPED_TASKS), context(color=True))
     assert ANSI.search(out)

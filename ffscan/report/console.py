@@ -186,3 +186,12 @@ def spawners_json(spawners) -> str:
         for s in spawners
     ]
     return json.dumps(rows, indent=2) + "\n"
+
+
+def plain_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """Columns for a pipe: aligned with two spaces, one line per row (nothing wrapped), no
+    box and no spaces at the end of a line."""
+    table = [list(headers), *(list(row) for row in rows)]
+    widths = [max(len(row[i]) for row in table) for i in range(len(headers))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in table]
+    return "\n".join(lines) + "\n"
