@@ -82,3 +82,19 @@ def test_jobs_lists_a_journal_with_counts_per_status(tmp_path, capsys):
 def test_jobs_on_a_missing_journal_exits_2(tmp_path, capsys):
     assert main(["jobs", str(tmp_path / "none.db")]) == 2
     assert "no job journal" in capsys.readouterr().err
+
+
+def test_vendor_runtime_names_the_importable_module_in_a_src_layout(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "src" / "myapp").mkdir(parents=True)
+    (tmp_path / "src" / "myapp" / "__init__.py").write_text("")
+    assert main(["vendor-runtime", "src/myapp/_tracked"]) == 0
+    assert capsys.readouterr().out.endswith('runtime-module = "myapp._tracked"\n')
+    # a namespace package (no __init__.py) under src/: the src/ folder is still no package
+    assert main(["vendor-runtime", "src/other/_tracked"]) == 0
+    assert capsys.readouterr().out.endswith('runtime-module = "other._tracked"\n')
+    # and the fixes can import it from there
+    (tmp_path / "pyproject.toml").write_text('[tool.ffscan.fix]\nruntime-module = "myapp._tracked"\n')
+    (tmp_path / "src" / "myapp" / "handlers.py").write_text(DROPPED)
+    assert main(["fix", "src/myapp/handlers.py"]) == 0
+    assert "from myapp._tracked import track" in (tmp_path / "src" / "myapp" / "handlers.py").read_text()
