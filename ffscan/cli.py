@@ -394,8 +394,7 @@ def run_check_fix_command(args: argparse.Namespace) -> int:
     """`ffscan check --fix`: fix, then report what remains as `ffscan check` does (Ruff's
     `check --fix`); with `--diff`, print the diff and a summary, write nothing."""
     from ffscan.engine.fixing import run_fix
-    from ffscan.report import render
-    from ffscan.report.console import fix_diagnostics, fix_errors, imports_note, without_summary
+    from ffscan.report.console import fix_diagnostics
     from ffscan.report.diff import unified_diff
 
     settings = resolve_settings(args)
@@ -408,6 +407,17 @@ def run_check_fix_command(args: argparse.Namespace) -> int:
         for line in fix_diagnostics(run, diff=True, quiet=args.quiet, left=False):
             print(line, file=sys.stderr)
         return _fix_exit_code(run, diff=True, exit_zero=args.exit_zero)
+    if not _write_report(_remaining_report(args, run), args.output_file):
+        return EXIT_ERROR
+    return _fix_exit_code(run, diff=False, exit_zero=args.exit_zero)
+
+
+def _remaining_report(args: argparse.Namespace, run) -> str:
+    """`check --fix`: the errors and the imports the fixes add on stderr, then the findings
+    that remain as the report of the chosen format."""
+    from ffscan.report import render
+    from ffscan.report.console import fix_errors, imports_note, without_summary
+
     for line in fix_errors(run):
         print(line, file=sys.stderr)
     note = imports_note(run.changed_files, would=not run.wrote)
@@ -418,9 +428,7 @@ def run_check_fix_command(args: argparse.Namespace) -> int:
     report = render(fmt, run.result, _report_context(args))
     if args.quiet and fmt in ("text", "concise"):
         report = without_summary(report, run.result)
-    if not _write_report(report, args.output_file):
-        return EXIT_ERROR
-    return _fix_exit_code(run, diff=False, exit_zero=args.exit_zero)
+    return report
 
 
 def run_fix_command(args: argparse.Namespace) -> int:
@@ -444,36 +452,20 @@ def run_fix_command(args: argparse.Namespace) -> int:
 def _fix_stdin(args: argparse.Namespace, settings: Settings, report_remaining: bool) -> int:
     """Fix code read from stdin, as Ruff does: the code goes to stdout (fixed or not; with
     --diff, the diff), everything else to stderr."""
-    from ffscan.engine.fixing import run_fix
-    from ffscan.engine.sources import decode_source
-    from ffscan.report import render
-    from ffscan.report.console import fix_diagnostics, without_summary
+    from ffscan.engine.fixing import run_fix, stdin_output
+    from ffscan.report.console import fix_diagnostics
     from ffscan.report.diff import unified_diff
 
     data = _read_stdin()
     run = run_fix([], settings, unsafe=args.unsafe_fixes, write=not args.diff, stdin=data, stdin_filename=args.stdin_filename)
-    outcome = run.files[0] if run.files else None
     if args.diff:
-        if outcome is not None and outcome.changed:
+        for outcome in run.changed_files:
             sys.stdout.write(unified_diff(outcome.path, outcome.original, outcome.fixed))
-    elif outcome is not None and outcome.changed:
-        source = decode_source(data, outcome.path)
-        encoded = outcome.fixed.encode(source.encoding)
-        sys.stdout.buffer.write(b"\xef\xbb\xbf" + encoded if data.startswith(b"\xef\xbb\xbf") else encoded)
     else:
-        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.write(stdin_output(run, data))
     sys.stdout.flush()
     if report_remaining and not args.diff:
-        from ffscan.report.console import fix_errors
-
-        for line in fix_errors(run):
-            print(line, file=sys.stderr)
-        assert run.result is not None
-        fmt = args.format or "text"
-        report = render(fmt, run.result, _report_context(args))
-        if args.quiet and fmt in ("text", "concise"):
-            report = without_summary(report, run.result)
-        sys.stderr.write(report)
+        sys.stderr.write(_remaining_report(args, run))
     else:
         for line in fix_diagnostics(run, diff=args.diff, quiet=args.quiet):
             print(line, file=sys.stderr)

@@ -179,6 +179,12 @@ def load_settings(
         prefix = "tool.ffscan"
     else:
         table, prefix = document, ""
+        tool = document.get("tool")
+        if isinstance(tool, Mapping) and "ffscan" in tool:
+            raise ConfigError(
+                f"{config_path}: `tool` is not a known setting; "
+                f"{config_path.name} holds the settings at top level; drop the [tool.ffscan] header"
+            )
     settings = Settings(root=config_path.resolve().parent, config_path=config_path)
     settings = parse_table(table, settings, source=str(config_path), prefix=prefix, rules=rules)
     if settings.target_version is not None:

@@ -18,7 +18,7 @@ from ffscan.cli import main
 from ffscan.model import Impact
 from ffscan.rules import all_rules
 from ffscan.rules.base import Rule, rule_doc
-from helpers import ROOT
+from helpers import MISSING_COLON, ROOT
 
 DROPPED = "import asyncio\n\n\nasync def handler(job):\n    asyncio.create_task(job())\n"
 KEPT = "import asyncio\n\n\nasync def handler(job):\n    await asyncio.create_task(job())\n"
@@ -597,7 +597,7 @@ def test_check_fix_dash_prints_the_code_and_reports_on_stderr(project, capsys, m
     monkeypatch.setattr(sys, "stdin", _Stdin(BROKEN.encode()))
     code, out, err = run(capsys, "check", "--fix", "--format", "concise", "-")
     assert (code, out) == (1, BROKEN)
-    assert err == "-:1:17: FF001 File does not parse: expected ':'\nFound 1 finding in 1 file.\n"
+    assert err == f"-:1:17: FF001 File does not parse: {MISSING_COLON}\nFound 1 finding in 1 file.\n"
 
 
 def test_fix_diff_dash_prints_the_diff(project, capsys, monkeypatch):

@@ -290,3 +290,14 @@ def test_from_a_subdirectory_paths_show_from_there_but_globs_match_from_the_proj
     write(tmp_path / "src" / "app.py", DROPPED)
     write(tmp_path / "src" / "legacy.py", DROPPED)
     assert run_json(monkeypatch, capsys, tmp_path / "src", ".") == (1, [("app.py", "FF201")])
+
+
+def test_a_tool_ffscan_table_in_ffscan_toml_gets_a_hint(tmp_path):
+    config = tmp_path / "ffscan.toml"
+    config.write_text('[tool.ffscan]\nselect = ["FF2"]\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_settings(config, tmp_path)
+    assert str(error.value) == (
+        f"{config}: `tool` is not a known setting; "
+        "ffscan.toml holds the settings at top level; drop the [tool.ffscan] header"
+    )

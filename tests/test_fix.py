@@ -25,7 +25,7 @@ from ffscan.fix import write
 from ffscan.model import Applicability, Edit, Fix
 from ffscan.rules import all_rules
 from ffscan.rules.ff201_dangling_task import DanglingTask
-from helpers import ALL_CODES, FIXTURES, ROOT, snapshot
+from helpers import ALL_CODES, FIXTURES, MISSING_COLON, ROOT, snapshot
 
 FIXABLE = sorted(code for code, rule in all_rules().items() if rule.fix_applicability is not None)
 FIXABLE_DIRS = [FIXTURES / code for code in FIXABLE if (FIXTURES / code / "bad.py").exists()]
@@ -295,7 +295,7 @@ def test_findings_of_rules_without_fixes_remain_and_exit_1(project, capsys, comm
             "Fixed 1 finding in 1 file, which adds `from ffscan.runtime import track` to 1 file; 1 left (see above).",
         ]
     else:
-        assert out.splitlines()[0] == "broken.py:1:17: FF001 File does not parse: expected ':'"
+        assert out.splitlines()[0] == f"broken.py:1:17: FF001 File does not parse: {MISSING_COLON}"
         assert out.splitlines()[-1] == "Found 2 findings (1 fixed, 1 remaining)."
         assert err == "ffscan: the fixes adds `from ffscan.runtime import track` to 1 file\n"
 

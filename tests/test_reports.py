@@ -520,3 +520,21 @@ def test_junit_schema_check_can_fail():
 
     text = render("junit", result_of(DROPPED_TASKS), context()).replace('classname="app/jobs"', 'classname="app/jobs" line="9"', 1)
     assert not junit_schema().validate(etree.fromstring(text.encode("utf-8")))
+
+
+def test_json_schema_doc_example_is_what_ffscan_prints(tmp_path, monkeypatch, capsys):
+    from ffscan import __version__
+    from ffscan.cli import main
+
+    doc = (ROOT / "docs" / "json-schema.md").read_text(encoding="utf-8")
+    source = re.search(r"```python\n(.*?)```", doc, re.S).group(1)
+    example = json.loads(re.search(r"```json\n(.*?)```", doc, re.S).group(1))
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "jobs.py").write_text(source, encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text("[tool.ffscan]\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "--format", "json"]) == 1
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["tool"]["version"] == __version__
+    example["tool"]["version"] = __version__
+    assert printed == example

@@ -32,7 +32,7 @@ from ffscan.engine.runner import check_source, text_digest
 from ffscan.engine.sources import SourceFile, Unanalysable, decode_source, split_lines
 from ffscan.fix.apply import CannotEdit, Change, ImportSections, TextEdit, apply_fixes, remove_import
 from ffscan.fix.dependency import runtime_importable
-from ffscan.fix.write import WriteRefused, write_fixed
+from ffscan.fix.write import WriteRefused, encode_like, write_fixed
 from ffscan.model import Applicability, FileFix, Finding, Fix, FixRun, Location, RunResult, line_starts
 from ffscan.rules import all_rules
 
@@ -55,9 +55,12 @@ def run_fix(
     run = FixRun(unsafe=unsafe, wrote=write)
     runtime = settings.fix.runtime_module
     if not runtime_importable(runtime, settings.root):
+        folder = runtime.replace(".", "/")
+        if (Path(settings.root) / "src" / runtime.split(".")[0]).is_dir():
+            folder = f"src/{folder}"  # a src layout: the package lives under src/
         run.runtime_problem = (
             f"fixes import `{runtime}`, which cannot be imported from {settings.root}; "
-            f"write it with `ffscan vendor-runtime {runtime.replace('.', '/')}` or install ffscan"
+            f"write it with `ffscan vendor-runtime {folder}` or install ffscan"
         )
         write = False
         run.wrote = False
@@ -106,6 +109,18 @@ def run_fix(
         fixed=run.applied,
     )
     return run
+
+
+def stdin_output(run: FixRun, data: bytes) -> bytes:
+    """What `ffscan fix -` prints: the fixed code in the encoding (and BOM) it came in, or the
+    input as it came when nothing changed (as Ruff echoes it)."""
+    outcome = run.files[0] if run.files else None
+    if outcome is None or not outcome.changed:
+        return data
+    try:
+        return encode_like(outcome.fixed, decode_source(data, outcome.path).encoding, data)
+    except UnicodeEncodeError:
+        return data  # a fix that needs a character the input's encoding lacks: left as it came
 
 
 def _offers_fixes(finding: Finding) -> bool:

@@ -46,15 +46,21 @@ def write_fixed(fs_path: str, text: str, encoding: str, original: bytes, read_st
         if not info.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(target, os.W_OK):
             raise WriteRefused("is read-only; left as it was (--force-write writes it anyway)")
     try:
-        encoded = text.encode(encoding)
+        encoded = encode_like(text, encoding, original)
     except UnicodeEncodeError as error:
         raise WriteRefused(f"cannot write: the fixed text cannot be encoded as {encoding} ({error.reason})", is_failure=True) from None
-    if original.startswith(_BOM) and not encoded.startswith(_BOM):
-        encoded = _BOM + encoded
     if info.st_nlink > 1:
         _write_in_place(target, encoded)
     else:
         _replace(target, encoded, stat.S_IMODE(read_stat.st_mode))
+
+
+def encode_like(text: str, encoding: str, original: bytes) -> bytes:
+    """`text` in the encoding of `original`, with its UTF-8 BOM if it had one."""
+    encoded = text.encode(encoding)
+    if original.startswith(_BOM) and not encoded.startswith(_BOM):
+        encoded = _BOM + encoded
+    return encoded
 
 
 def _write_in_place(target: str, encoded: bytes) -> None:
