@@ -414,3 +414,69 @@ def test_a_read_only_file_is_left_unless_forced_and_stays_read_only(project, cap
         assert stat.S_IMODE(os.stat(root / "a.py").st_mode) == 0o444
     finally:
         os.chmod(root / "a.py", 0o644)
+
+
+# --- where an added import goes: Ruff's isort (I001) with its default settings ---------------
+
+PLACEMENT = [
+    (  # third party: after the straight imports of its section, in module order
+        "import asyncio\n\nimport aiohttp\nimport redis\nfrom starlette import responses\n\nfrom myapp import db\n\nfrom . import helpers\n",
+        "ffscan.runtime",
+        "import asyncio\n\nimport aiohttp\nimport redis\nfrom ffscan.runtime import track\nfrom starlette import responses\n\nfrom myapp import db\n\nfrom . import helpers\n",
+    ),
+    (  # first party (the project has myapp/_tracked): in that section
+        "import asyncio\n\nimport aiohttp\n\nfrom myapp import db\n\nfrom . import helpers\n",
+        "myapp._tracked",
+        "import asyncio\n\nimport aiohttp\n\nfrom myapp import db\nfrom myapp._tracked import track\n\nfrom . import helpers\n",
+    ),
+    (  # a section of its own between two others
+        "import asyncio\n\nfrom . import helpers\n",
+        "ffscan.runtime",
+        "import asyncio\n\nfrom ffscan.runtime import track\n\nfrom . import helpers\n",
+    ),
+    (  # before the comment that belongs to the next section
+        "import asyncio\n\n# ours\nfrom myapp import db\n",
+        "ffscan.runtime",
+        "import asyncio\n\nfrom ffscan.runtime import track\n\n# ours\nfrom myapp import db\n",
+    ),
+    (  # the only import, above the rest
+        "from myapp import db\n",
+        "ffscan.runtime",
+        "from ffscan.runtime import track\n\nfrom myapp import db\n",
+    ),
+    (  # merged into a bracketed from-import, in member order
+        "from ffscan.runtime import (\n    TrackedQueue,\n    background,\n)\n",
+        "ffscan.runtime",
+        "from ffscan.runtime import (\n    TrackedQueue,\n    background,\n    track,\n)\n",
+    ),
+    (  # an aliased-only from-import stays as it is; the new one follows it
+        "from ffscan.runtime import background as bg\n",
+        "ffscan.runtime",
+        "from ffscan.runtime import background as bg\nfrom ffscan.runtime import track\n",
+    ),
+]
+
+
+@pytest.mark.parametrize("before, module, after", PLACEMENT)
+def test_an_added_import_lands_where_isort_puts_it(tmp_path, before, module, after):
+    from ffscan.fix.apply import ImportSections, add_imports
+
+    (tmp_path / "myapp" / "_tracked").mkdir(parents=True)
+    change, added = add_imports(before, [(module, "track")], ImportSections(src=(tmp_path, tmp_path / "src")))
+    assert (change.apply(before), added) == (after, [(module, "track")])
+
+
+def test_the_files_own_package_is_first_party(tmp_path):
+    from ffscan.fix.apply import ImportSections, add_imports
+
+    before = "import asyncio\n\nimport aiohttp\n"
+    change, _ = add_imports(before, [("shop._tracked", "track")], ImportSections(package="shop"))
+    assert change.apply(before) == "import asyncio\n\nimport aiohttp\n\nfrom shop._tracked import track\n"
+
+
+def test_an_import_needed_by_module_level_code_above_the_imports_goes_on_top():
+    from ffscan.fix.apply import add_imports
+
+    before = '"""Doc."""\ntrack(loop.create_task(x()))\nimport asyncio\n'
+    change, _ = add_imports(before, [("ffscan.runtime", "track")])
+    assert change.apply(before) == '"""Doc."""\nfrom ffscan.runtime import track\n\ntrack(loop.create_task(x()))\nimport asyncio\n'
