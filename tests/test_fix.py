@@ -480,3 +480,4 @@ def test_an_import_needed_by_module_level_code_above_the_imports_goes_on_top():
     before = '"""Doc."""\ntrack(loop.create_task(x()))\nimport asyncio\n'
     change, _ = add_imports(before, [("ffscan.runtime", "track")])
     assert change.apply(before) == '"""Doc."""\nfrom ffscan.runtime import track\n\ntrack(loop.create_task(x()))\nimport asyncio\n'
+

@@ -312,7 +312,7 @@ def test_text_report_prints_notices_on_stderr_and_exits_on_findings_only(project
     assert out.splitlines() == [
         "app/broken.py:4:21: FF001 File does not parse: expected ':'",
         "app/jobs.py:5:5: FF201 Task from `asyncio.create_task` is dropped; it can be garbage-collected mid-flight and its error is never seen",
-        "Found 2 findings in 2 files (1 fixable with `ffscan fix`). 3 files not checked: newer Python syntax (see the notices).",
+        "Found 2 findings in 2 files: 1 fixable with `ffscan fix`. 3 files not checked: newer Python syntax (see the notices).",
     ]
     running = _dotted(RUNNING)
     assert err.splitlines() == [

@@ -181,6 +181,8 @@ def fix_source(
     if upgraded is not None:
         change, current, current_findings = upgraded
         changes.append(change)
+        # Proven against the unwrapped text: it has the findings `track(...)` had hidden.
+        before = list(current_findings)
     added: List[Tuple[str, str]] = []
     for _ in range(MAX_PASSES):
         chosen = [(f, fix) for f in current_findings for fix in [_choose(f, unsafe)[0]] if fix is not None]
