@@ -418,13 +418,13 @@ def _remaining_report(args: argparse.Namespace, run) -> str:
     from ffscan.report import render
     from ffscan.report.console import fix_errors, imports_note, without_summary
 
-    for line in fix_errors(run):
+    fmt = args.format or "text"
+    for line in fix_errors(run, notices=fmt not in NOTICES_IN_REPORT and not args.quiet):
         print(line, file=sys.stderr)
     note = imports_note(run.changed_files, would=not run.wrote)
     if note and not args.quiet:
         print(f"ffscan: the fixes {note}", file=sys.stderr)
     assert run.result is not None
-    fmt = args.format or "text"
     report = render(fmt, run.result, _report_context(args))
     if args.quiet and fmt in ("text", "concise"):
         report = without_summary(report, run.result)

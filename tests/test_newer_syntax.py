@@ -385,3 +385,12 @@ def test_the_five_pep_695_files_of_the_corpus_are_notices(monkeypatch, capsys):
         ("mitmproxy/net/dns/https_records.py", "3.12"),
         ("mitmproxy/tools/web/app.py", "3.12"),
     ]
+
+
+def test_fix_runs_print_the_notices_too(project, capsys):
+    _needs_an_older_python()
+    assert main(["fix", "--diff"]) == 1
+    notices = [line for line in capsys.readouterr().err.splitlines() if line.startswith("ffscan: notice: ")]
+    assert len(notices) == len(NOT_CHECKED)
+    assert main(["check", "--fix", "--diff"]) == 1
+    assert len([line for line in capsys.readouterr().err.splitlines() if line.startswith("ffscan: notice: ")]) == len(NOT_CHECKED)

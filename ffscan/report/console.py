@@ -72,8 +72,9 @@ def fix_diagnostics(run: FixRun, diff: bool, quiet: bool, left: bool = True) -> 
     return lines
 
 
-def fix_errors(run: FixRun) -> List[str]:
-    """Paths not found, a runtime that cannot be imported, rules that crashed, files left alone."""
+def fix_errors(run: FixRun, notices: bool = True) -> List[str]:
+    """Paths not found, a runtime that cannot be imported, rules that crashed, files left alone,
+    and with `notices` the files not checked (newer syntax)."""
     lines = selection_warnings(run.result) if run.result is not None else []
     lines.extend(f"ffscan: warning: {w.path}:{w.line}: {w.message}" for w in (run.result.warnings if run.result else ()))
     lines.extend(f"ffscan: error: {missing}: no such file or directory" for missing in run.missing)
@@ -83,6 +84,8 @@ def fix_errors(run: FixRun) -> List[str]:
     for outcome in run.files:
         if outcome.error:
             lines.append(f"ffscan: {'error: ' if outcome.cannot_write else ''}{outcome.path}: {outcome.error}")
+    if notices and run.result is not None:
+        lines.extend(f"ffscan: notice: {n.path}:{n.line}:{n.column}: {n.message}" for n in run.result.notices)
     return lines
 
 
