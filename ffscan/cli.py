@@ -1,7 +1,9 @@
 """Command line: argument parsing and exit codes only.
 
 Exit codes: 0 no findings, 1 findings, 2 usage or configuration error, a path that does not
-exist, or a rule that crashed on some file (the rest of the run still completes).
+exist, or a rule that crashed on some file (the rest of the run still completes). Fix runs
+(`ffscan fix`, `check --fix`): 1 while any finding remains, 2 also when a file could not be
+written; with `--diff`, 1 when there is a diff.
 """
 
 from __future__ import annotations

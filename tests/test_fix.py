@@ -481,3 +481,12 @@ def test_an_import_needed_by_module_level_code_above_the_imports_goes_on_top():
     change, _ = add_imports(before, [("ffscan.runtime", "track")])
     assert change.apply(before) == '"""Doc."""\nfrom ffscan.runtime import track\n\ntrack(loop.create_task(x()))\nimport asyncio\n'
 
+
+
+def test_check_diff_counts_what_is_left_without_pointing_at_a_list(project, capsys):
+    project({"app.py": UNAWAITED})
+    assert main(["check", "--diff", "."]) == 1
+    assert capsys.readouterr().err == (
+        "Would fix 1 finding in 1 file, which would add `from ffscan.runtime import track` to 1 file; "
+        "1 left, 1 of them fixable with `--unsafe-fixes`.\n"
+    )

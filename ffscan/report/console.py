@@ -68,7 +68,7 @@ def fix_diagnostics(run: FixRun, diff: bool, quiet: bool, left: bool = True) -> 
         for outcome in run.files:
             for finding, why in outcome.left:
                 lines.append(f"{outcome.path}:{finding.start.line}:{finding.start.column}: {finding.code} not fixed: {why}")
-    lines.append(fix_summary(run, diff))
+    lines.append(fix_summary(run, diff, listed=left))
     return lines
 
 
@@ -89,7 +89,7 @@ def fix_errors(run: FixRun, notices: bool = True) -> List[str]:
     return lines
 
 
-def fix_summary(run: FixRun, diff: bool) -> str:
+def fix_summary(run: FixRun, diff: bool, listed: bool = True) -> str:
     """`Fixed 8 findings in 3 files, which adds `from ffscan.runtime import track` to 3 files;
     2 left (see above).`"""
     would = diff or not run.wrote
@@ -103,7 +103,7 @@ def fix_summary(run: FixRun, diff: bool) -> str:
         summary += f" ({untracked} of them inside `track(...)` calls, now given their unsafe fix)"
     left = [finding for outcome in run.files for finding, _ in outcome.left]
     if left:
-        summary += f"; {len(left)} left (see above)"
+        summary += f"; {len(left)} left{' (see above)' if listed else ''}"
         hidden = sum(1 for finding in left if not run.unsafe and _unsafe_only(finding))
         if hidden:
             summary += f", {hidden} of them fixable with `--unsafe-fixes`"
