@@ -48,6 +48,21 @@ class FixSettings:
 
 
 @dataclass(frozen=True)
+class RuleSelection:
+    """One layer of rule selection: the configuration file's, or the command line's.
+
+    Resolved as Ruff resolves `lint.rule_selections`: a layer with `select` starts afresh
+    (the earlier layers' select, extend-select and ignore no longer count), a layer without
+    one adds to and subtracts from the set so far; within a layer the most specific selector
+    wins, and `ignore` wins a tie.
+    """
+
+    select: Optional[Tuple[str, ...]] = None
+    extend_select: Tuple[str, ...] = ()
+    ignore: Tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything a run needs to know; paths in globs are relative to `root`."""
 
@@ -60,6 +75,7 @@ class Settings:
     extend_exclude: Tuple[str, ...] = ()
     per_file_ignores: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
     respect_gitignore: bool = True
+    force_exclude: bool = False  # excludes apply to paths named on the command line too
     test_paths: Tuple[str, ...] = DEFAULT_TEST_PATHS
     test_select: Tuple[str, ...] = DEFAULT_TEST_SELECT
     tracked_spawners: Tuple[str, ...] = ()
@@ -74,6 +90,13 @@ class Settings:
     target_source: str = ""  # where it came from, for messages: "`requires-python` in pyproject.toml"
     # Where results are cached (`.ffscan_cache` next to the configuration); None: no cache.
     cache_dir: Optional[Path] = None
+    # `--select`, `--extend-select`, `--ignore`: a layer over the file's own.
+    command_line: RuleSelection = field(default_factory=RuleSelection)
+
+    @property
+    def rule_selections(self) -> Tuple[RuleSelection, ...]:
+        """The configuration's selection, then the command line's."""
+        return (RuleSelection(self.select, self.extend_select, self.ignore), self.command_line)
 
     def with_overrides(self, **changes: Any) -> "Settings":
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -96,7 +119,7 @@ _INT_KEYS = {
     "fanout-threshold": "fanout_threshold",
     "max-file-size": "max_file_size",
 }
-_BOOL_KEYS = {"respect-gitignore": "respect_gitignore"}
+_BOOL_KEYS = {"respect-gitignore": "respect_gitignore", "force-exclude": "force_exclude"}
 _TABLE_KEYS = ("per-file-ignores", "fix", "target-version", "queues")
 _FIX_KEYS = {"runtime-module": "runtime_module", "durable-target": "durable_target", "queue": "queue"}
 DURABLE_TARGETS = ("celery", "dramatiq")
@@ -157,6 +180,12 @@ def load_settings(
         prefix = "tool.ffscan"
     else:
         table, prefix = document, ""
+        tool = document.get("tool")
+        if isinstance(tool, Mapping) and "ffscan" in tool:
+            raise ConfigError(
+                f"{config_path}: `tool` is not a known setting; "
+                f"{config_path.name} holds the settings at top level; drop the [tool.ffscan] header"
+            )
     settings = Settings(root=config_path.resolve().parent, config_path=config_path)
     settings = parse_table(table, settings, source=str(config_path), prefix=prefix, rules=rules)
     if settings.target_version is not None:

@@ -173,6 +173,21 @@ class RunResult:
     selected: FrozenSet[str] = frozenset()
     # The findings (also in `findings`) that the whole-program index settled across files.
     cross_module: List[Finding] = field(default_factory=list)
+    files_found: int = 0  # Python files discovered, before rule selection narrowed them
+    excluded: int = 0  # files and folders discovery skipped for exclude/extend-exclude
+    gitignored: int = 0  # ... and because a .gitignore lists them
+    warnings: List["RunWarning"] = field(default_factory=list)
+    fixed: int = 0  # under `check --fix`: findings fixed; `findings` are those remaining
+
+
+@dataclass(frozen=True)
+class RunWarning:
+    """Something the user wrote that ffscan cannot honour (a suppression naming no rule):
+    printed on stderr, never a finding and never a reason to fail."""
+
+    path: str
+    line: int
+    message: str
 
 
 @dataclass(frozen=True)
@@ -291,8 +306,13 @@ class FileFix:
     original: str
     fixed: str
     applied: List[Tuple[Finding, Fix]] = field(default_factory=list)
-    left: List[Tuple[Finding, str]] = field(default_factory=list)  # (finding, why not fixed)
+    # Every finding that remains, and why it is not fixed: at its place in the text written,
+    # or in the original file when nothing is written (`--diff`).
+    left: List[Tuple[Finding, str]] = field(default_factory=list)
     error: Optional[str] = None  # the whole file was left alone, and why
+    cannot_write: bool = False  # `error` is a failed write (exit 2), not a refusal
+    imports_added: List[Tuple[str, str]] = field(default_factory=list)  # (module, name) the fixed text imports anew
+    untracked: int = 0  # `track(...)` calls unwrapped for an unsafe fix
 
     @property
     def changed(self) -> bool:
@@ -306,6 +326,10 @@ class FixRun:
     files: List[FileFix] = field(default_factory=list)
     missing: List[str] = field(default_factory=list)
     runtime_problem: Optional[str] = None  # why no fix was applied at all
+    errors: List[RunError] = field(default_factory=list)  # rules that crashed on a file
+    unsafe: bool = False
+    wrote: bool = True  # False under --diff, or when the runtime cannot be imported
+    result: Optional[RunResult] = None  # what remains, as `ffscan check` would report it
 
     @property
     def applied(self) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import sys
 import tokenize
 from collections import Counter
 from pathlib import Path
@@ -17,6 +18,8 @@ from ffscan.rules import all_rules
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 ALL_CODES = frozenset(all_rules())
+# What the parser says of `def handler(job)` without its colon (Python 3.10 made it precise).
+MISSING_COLON = "invalid syntax" if sys.version_info < (3, 10) else "expected ':'"
 _EXPECT = re.compile(r"#\s*expect:\s*(?P<codes>FF\d{3}(?:\s*,\s*FF\d{3})*)")
 
 
@@ -37,14 +40,28 @@ def found(text: str, **kwargs) -> Counter:
 
 
 def expected(text: str) -> Counter:
-    """Multiset of (line, code) from `# expect: FFnnn, FFnnn` comments (real comments only)."""
+    """Multiset of (line, code) from `# expect: FFnnn, FFnnn` comments (real comments only).
+
+    Where the tokenizer gives up (Python 3.12's refuses more than 200 nested brackets, as the
+    parser does), the rest of the file is read line by line: the annotation after the last `#`.
+    """
     result: Counter = Counter()
-    for token in tokenize.generate_tokens(io.StringIO(text).readline):
-        if token.type == tokenize.COMMENT:
-            match = _EXPECT.search(token.string)
-            if match:
-                for code in match.group("codes").split(","):
-                    result[(token.start[0], code.strip())] += 1
+
+    def add(line: int, comment: str) -> None:
+        match = _EXPECT.search(comment)
+        if match:
+            for code in match.group("codes").split(","):
+                result[(line, code.strip())] += 1
+
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.COMMENT:
+                add(token.start[0], token.string)
+    except tokenize.TokenError as error:
+        stopped = error.args[1][0] if len(error.args) > 1 else 1
+        for number, line in enumerate(text.splitlines()[stopped - 1 :], start=stopped):
+            if "#" in line:
+                add(number, line[line.rindex("#") :])
     return result
 
 

@@ -81,7 +81,7 @@ def test_a_changed_line_is_a_new_finding_and_fails(project, capsys):
     assert (document["summary"]["baselined"], document["summary"]["baseline_stale"]) == (1, 1)
     code = main(["check", "--format", "concise", "--baseline", "b.json"])
     assert capsys.readouterr().out.splitlines()[-1] == (
-        "Found 1 finding in 1 file (1 fixable with `ffscan fix`). 1 finding in the baseline not shown. "
+        "Found 1 finding in 1 file: 1 fixable with `ffscan fix`. 1 finding in the baseline not shown. "
         "1 baseline entry no longer found (`--update-baseline` drops them)."
     )
 

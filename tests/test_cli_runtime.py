@@ -44,6 +44,9 @@ def test_fix_refuses_a_runtime_module_the_project_cannot_import(tmp_path, monkey
     assert main(["fix", "app.py"]) == 2
     assert "`myapp._missing`, which cannot be imported" in capsys.readouterr().err
     assert (tmp_path / "app.py").read_text() == DROPPED
+    (tmp_path / "src" / "myapp").mkdir(parents=True)  # a src layout: the command to run says so
+    assert main(["fix", "app.py"]) == 2
+    assert "write it with `ffscan vendor-runtime src/myapp/_missing` or install ffscan" in capsys.readouterr().err
 
 
 def test_jobs_lists_a_journal_with_counts_per_status(tmp_path, capsys):
@@ -71,6 +74,13 @@ def test_jobs_lists_a_journal_with_counts_per_status(tmp_path, capsys):
     assert main(["jobs", str(tmp_path / "j.db"), "--no-color"]) == 0
     out = capsys.readouterr().out
     assert "2 jobs: succeeded 1, failed 1" in out
+    # piped: plain columns, no box and no padding at the ends of lines
+    lines = out.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("id "))
+    assert lines[header].split() == ["id", "name", "status", "attempts", "created", "took", "last", "error"]
+    assert sorted(line.split()[2] for line in lines[header + 1 : header + 3]) == ["failed", "succeeded"]
+    assert all(line == line.rstrip() for line in lines)
+    assert not set(out) & set("┃│━┏┓┡┩└┘─")
 
 
 def test_jobs_on_a_missing_journal_exits_2(tmp_path, capsys):
@@ -109,8 +119,10 @@ def test_jobs_json_has_counts_and_throughput_per_queue(tmp_path, capsys):
 
 
 def _queue_rows(out):
-    rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in out.splitlines() if line.startswith("│ ")]
-    return [row for row in rows if row[0] in ("emails", "thumbnails")]
+    """The queue table's rows, drawn with a box (a terminal) or in plain columns (a pipe)."""
+    boxed = [[cell.strip() for cell in line.split("│")[1:-1]] for line in out.splitlines() if line.startswith("│ ")]
+    plain = [line.split() for line in out.splitlines() if not line.startswith("│")]
+    return [row for row in boxed + plain if row and row[0] in ("emails", "thumbnails")]
 
 
 def test_jobs_text_shows_queues_and_recent_failures(tmp_path, capsys, monkeypatch):
@@ -122,8 +134,13 @@ def test_jobs_text_shows_queues_and_recent_failures(tmp_path, capsys, monkeypatc
         ["emails", "0", "0", "0", "1", "1", "0", "0", "2.0"],
         ["thumbnails", "0", "0", "0", "3", "0", "0", "0", "3.0"],
     ]
-    assert "recent failures" in out and "ConnectionError('550 ann@example.com')" in out
+    assert out.splitlines()[4].split() == ["when", "queue", "job", "attempts", "error"]  # piped: plain
+    assert "ConnectionError('550 ann@example.com')" in out
     assert "5 jobs: succeeded 4, failed 1" in out
+    monkeypatch.setattr("ffscan.cli.is_terminal", lambda stream: True)
+    assert main(["jobs", str(tmp_path / "j.db"), "--no-color"]) == 0
+    boxed = capsys.readouterr().out
+    assert "recent failures" in boxed and _queue_rows(boxed) == _queue_rows(out)
 
 
 def test_jobs_watch_redraws_until_interrupted_and_exits_0(tmp_path, capsys, monkeypatch):
@@ -146,3 +163,17 @@ def test_jobs_watch_redraws_until_interrupted_and_exits_0(tmp_path, capsys, monk
         ["thumbnails", "0", "0", "0", "3", "0", "0", "0", "3.0"],
     ]
     assert main(["jobs", str(tmp_path / "j.db"), "--watch", "--format", "json"]) == 2
+def test_vendor_runtime_names_the_importable_module_in_a_src_layout(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "src" / "myapp").mkdir(parents=True)
+    (tmp_path / "src" / "myapp" / "__init__.py").write_text("")
+    assert main(["vendor-runtime", "src/myapp/_tracked"]) == 0
+    assert capsys.readouterr().out.endswith('runtime-module = "myapp._tracked"\n')
+    # a namespace package (no __init__.py) under src/: the src/ folder is still no package
+    assert main(["vendor-runtime", "src/other/_tracked"]) == 0
+    assert capsys.readouterr().out.endswith('runtime-module = "other._tracked"\n')
+    # and the fixes can import it from there
+    (tmp_path / "pyproject.toml").write_text('[tool.ffscan.fix]\nruntime-module = "myapp._tracked"\n')
+    (tmp_path / "src" / "myapp" / "handlers.py").write_text(DROPPED)
+    assert main(["fix", "src/myapp/handlers.py"]) == 0
+    assert "from myapp._tracked import track" in (tmp_path / "src" / "myapp" / "handlers.py").read_text()

@@ -315,3 +315,14 @@ def test_the_fix_queue_must_be_a_defined_queue(tmp_path):
         f"{tmp_path / 'pyproject.toml'}: `tool.ffscan.fix.queue` names 'emails', which no [tool.ffscan.queues.emails] table defines"
     )
     assert load(tmp_path, '[tool.ffscan.fix]\nqueue = "background"\n').fix.queue == "background"
+
+
+def test_a_tool_ffscan_table_in_ffscan_toml_gets_a_hint(tmp_path):
+    config = tmp_path / "ffscan.toml"
+    config.write_text('[tool.ffscan]\nselect = ["FF2"]\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_settings(config, tmp_path)
+    assert str(error.value) == (
+        f"{config}: `tool` is not a known setting; "
+        "ffscan.toml holds the settings at top level; drop the [tool.ffscan] header"
+    )

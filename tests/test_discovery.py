@@ -197,3 +197,26 @@ def test_cli_checks_gitignored_file_only_when_named(repo, monkeypatch, capsys):
     assert json.loads(capsys.readouterr().out)["findings"] == []
     assert main(["check", "--format", "json", "scratch.py"]) == 1
     assert [f["path"] for f in json.loads(capsys.readouterr().out)["findings"]] == ["scratch.py"]
+
+
+def test_force_exclude_keeps_excludes_for_explicit_files_and_folders(tmp_path, monkeypatch, capsys):
+    tree(tmp_path, "generated/api.py", "app.py", "vendor/lib/mod.py")
+    (tmp_path / "generated" / "api.py").write_text("import asyncio\n\n\nasync def f(job):\n    asyncio.create_task(job())\n")
+    (tmp_path / "pyproject.toml").write_text('[tool.ffscan]\nextend-exclude = ["generated", "vendor/lib"]\n')
+    monkeypatch.chdir(tmp_path)
+    assert found(tmp_path, ["generated/api.py", "app.py"], extend_exclude=("generated",)) == ["app.py", "generated/api.py"]
+    assert found(tmp_path, ["generated/api.py", "app.py", "vendor/lib"], extend_exclude=("generated", "vendor/lib"), force_exclude=True) == ["app.py"]
+    assert main(["check", "--force-exclude", "generated/api.py"]) == 0
+    assert capsys.readouterr().err == "ffscan: warning: no Python files found under the given paths (all excluded)\n"
+    assert main(["check", "generated/api.py", "--format", "concise"]) == 1
+    capsys.readouterr()
+
+
+def test_force_exclude_from_the_configuration(tmp_path, monkeypatch, capsys):
+    tree(tmp_path, "generated/api.py")
+    (tmp_path / "pyproject.toml").write_text('[tool.ffscan]\nextend-exclude = ["generated"]\nforce-exclude = true\n')
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "generated/api.py", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["summary"]["files_checked"] == 0
+    assert main(["check", "--no-force-exclude", "generated/api.py", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["summary"]["files_checked"] == 1

@@ -24,7 +24,7 @@ QUEUES = {"celery": "delay", "dramatiq": "send"}
 
 
 def fixed(text: str, target, unsafe: bool = True):
-    settings = Settings(root=ROOT, fix=FixSettings(durable_target=target))
+    settings = Settings(root=FIXTURES, fix=FixSettings(durable_target=target))
     return fix_text(decode_source(text.encode("utf-8"), "example.py"), settings, ALL_CODES, "example", unsafe=unsafe)
 
 
@@ -161,3 +161,11 @@ def on_upload(path):
 def test_a_name_bound_twice_at_module_level_is_not_moved():
     outcome = fixed(REBOUND, "celery")
     assert ".delay(" not in outcome.fixed and "track(executor.submit(resize, path))" in outcome.fixed
+
+
+@pytest.mark.parametrize("queue", sorted(QUEUES))
+def test_safe_then_unsafe_ends_where_unsafe_alone_ends(queue):
+    source = (CASES / f"{queue}_in.py").read_text(encoding="utf-8")
+    safe = fixed(source, queue, unsafe=False)
+    assert safe.changed
+    assert fixed(safe.fixed, queue).fixed == fixed(source, queue).fixed

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from ffscan.config import Settings, load_settings
 from ffscan.model import RunResult
 from ffscan.report import concise
-from helpers import FIXTURES, ROOT, check_text, describe_mismatch, expected, found, snapshot
+from helpers import MISSING_COLON, FIXTURES, ROOT, check_text, describe_mismatch, expected, found, snapshot
 
 # A folder without bad.py documents where its rule is tested instead (see its README.md).
 RULE_DIRS = sorted(p for p in FIXTURES.iterdir() if p.is_dir() and p.name.startswith("FF") and (p / "bad.py").exists())
@@ -47,4 +49,6 @@ def test_concise_report_of_bad_equals_its_snapshot(request, folder):
     text = (folder / "bad.py").read_text(encoding="utf-8")
     result = check_text(text, path=f"fixtures/{folder.name}/bad.py", settings=folder_settings(folder))
     report = "\n".join(concise.finding_lines(RunResult(findings=result.findings))) + "\n"
+    if sys.version_info < (3, 10):  # the snapshot holds the 3.10+ parser's words for a missing colon
+        report = report.replace(f"File does not parse: {MISSING_COLON}", "File does not parse: expected ':'")
     snapshot(request, folder / "report.txt", report)

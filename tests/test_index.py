@@ -54,7 +54,7 @@ def test_suppression_applies_to_findings_the_index_settles(tmp_path, monkeypatch
     assert main(["check", "pkg", "--format", "concise"]) == 1
     out = capsys.readouterr().out
     assert out.splitlines()[0] == "pkg/app.py:5:5: FF101 Coroutine from `audit` is never awaited; its body never runs"
-    assert out.splitlines()[1] == "Found 1 finding in 1 file (1 fixable with `ffscan fix`)."
+    assert out.splitlines()[1] == "Found 1 finding in 1 file: 0 fixable with `ffscan fix` (1 more with `--unsafe-fixes`)."
 
 
 def test_index_follows_reexport_chains_and_stops_at_cycles_and_sync_defs():

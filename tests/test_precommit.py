@@ -37,8 +37,9 @@ def _git(cwd: Path, *args: str) -> None:
 def test_hook_manifest_matches_what_the_cli_needs():
     hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
     assert [(h["id"], h["entry"], h["language"]) for h in hooks] == [
-        ("ffscan", "ffscan check", "python"),
-        ("ffscan-fix", "ffscan fix", "python"),
+        # pre-commit names files explicitly: --force-exclude keeps the configured excludes (as Ruff's hook)
+        ("ffscan", "ffscan check --force-exclude", "python"),
+        ("ffscan-fix", "ffscan fix --force-exclude", "python"),
     ]
     assert all(h["types_or"] == ["python", "pyi"] and h["require_serial"] is True for h in hooks)
 

@@ -18,7 +18,7 @@ from ffscan.engine.fixing import fix_text
 from ffscan.model import Fix
 from helpers import ALL_CODES, FIXTURES, ROOT, check_text
 
-SETTINGS = Settings(root=ROOT)
+SETTINGS = Settings(root=FIXTURES)
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 BAD_FIXTURES = sorted(p for p in FIXTURES.glob("FF[1-5]*/bad.py"))
 

@@ -329,7 +329,7 @@ def test_text_frame_points_at_the_exact_span():
         "  |",
         "  = help: Keep a reference to the task and report its failure",
     ]
-    assert lines[-1] == "Found 2 findings in 1 file (2 fixable with `ffscan fix`)."
+    assert lines[-1] == "Found 2 findings in 1 file: 2 fixable with `ffscan fix`."
     assert not ANSI.search(out)
 
 
@@ -344,6 +344,26 @@ def test_text_carets_follow_tabs_and_skip_trailing_comments():
     ]
 
 
+def test_text_carets_line_up_under_wide_characters():
+    # Each of 名前送信注文 takes two columns on a terminal.
+    text = "import asyncio\n\n\nasync def f(注文):\n    名前 = 1; asyncio.create_task(送信(注文))\n"
+    lines = render("text", result_of(text), context()).splitlines()
+    assert lines[2:4] == [
+        "5 |     名前 = 1; asyncio.create_task(送信(注文))",
+        "  | " + " " * 14 + "^" * 31 + " FF201",
+    ]
+
+
+def test_text_carets_line_up_after_a_tab_that_follows_wide_characters():
+    # `    print(名前,` takes 15 columns: the tab after it reaches column 16, one space on.
+    text = "import asyncio\n\n\nasync def f(g):\n    名前 = 1\n    print(名前,\tasyncio.create_task(g()))\n"
+    lines = render("text", result_of(text), context()).splitlines()
+    assert lines[2:4] == [
+        "6 |     print(名前, asyncio.create_task(g()))",
+        "  | " + " " * 16 + "^" * 24 + " FF201",
+    ]
+
+
 def test_text_uses_ansi_only_with_color():
     out = render("text", result_of(DROPPED_TASKS), context(color=True))
     assert ANSI.search(out)
@@ -352,7 +372,7 @@ def test_text_uses_ansi_only_with_color():
 
 def test_text_summary_counts_errors_and_clean_runs():
     assert render("text", RunResult(files_checked=4), context()) == "All checks passed!\n"
-    assert render("text", mixed_result(), context()).splitlines()[-1] == "Found 3 findings in 2 files (2 fixable with `ffscan fix`). 1 path not found. 1 error while checking."
+    assert render("text", mixed_result(), context()).splitlines()[-1] == "Found 3 findings in 2 files: 2 fixable with `ffscan fix`. 1 path not found. 1 error while checking."
 
 
 def test_concise_lines_are_exact():
@@ -360,7 +380,7 @@ def test_concise_lines_are_exact():
         "legacy/old.py:1:7: FF001 File does not parse: invalid syntax",
         "app/jobs.py:9:5: FF201 Task from `asyncio.create_task` is dropped; it can be garbage-collected mid-flight and its error is never seen",
         "app/jobs.py:11:5: FF201 Task from `asyncio.create_task` is dropped; it can be garbage-collected mid-flight and its error is never seen",
-        "Found 3 findings in 2 files (2 fixable with `ffscan fix`). 1 path not found. 1 error while checking.",
+        "Found 3 findings in 2 files: 2 fixable with `ffscan fix`. 1 path not found. 1 error while checking.",
     ]
     stats = render("concise", mixed_result(), context(statistics=True)).splitlines()
     assert stats[:2] == ["2\tFF201\tdangling-task", "1\tFF001\tsyntax-error"]
@@ -500,3 +520,21 @@ def test_junit_schema_check_can_fail():
 
     text = render("junit", result_of(DROPPED_TASKS), context()).replace('classname="app/jobs"', 'classname="app/jobs" line="9"', 1)
     assert not junit_schema().validate(etree.fromstring(text.encode("utf-8")))
+
+
+def test_json_schema_doc_example_is_what_ffscan_prints(tmp_path, monkeypatch, capsys):
+    from ffscan import __version__
+    from ffscan.cli import main
+
+    doc = (ROOT / "docs" / "json-schema.md").read_text(encoding="utf-8")
+    source = re.search(r"```python\n(.*?)```", doc, re.S).group(1)
+    example = json.loads(re.search(r"```json\n(.*?)```", doc, re.S).group(1))
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "jobs.py").write_text(source, encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text("[tool.ffscan]\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "--format", "json"]) == 1
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["tool"]["version"] == __version__
+    example["tool"]["version"] = __version__
+    assert printed == example

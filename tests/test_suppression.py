@@ -240,3 +240,39 @@ def test_directives_reads_codes_per_line():
 def test_logical_lines_span_brackets_and_stop_at_block_headers():
     text = "x = f(\n    1,\n)\nif y:\n    z = 2\n\n# comment\nw = '''\n'''\n"
     assert suppress.logical_lines(text) == [(1, 3), (4, 4), (5, 5), (8, 9)]
+
+
+# A code that names no rule suppresses nothing: a warning says so (as Ruff warns of a `# noqa` it cannot read)
+
+
+@pytest.mark.parametrize(
+    "comment, warning",
+    [
+        ("# noqa: FF2O1", "`# noqa` names `FF2O1`, which is no rule; did you mean `FF201`? (it suppresses nothing)"),
+        ("# ffscan: ignore[FF999]", "`# ffscan: ignore[...]` names `FF999`, which is no rule (it suppresses nothing)"),
+        (
+            "# ffscan: ignore[dangling-task]",
+            "`# ffscan: ignore[...]` names `dangling-task`, which is no rule; did you mean `FF201` (dangling-task)? (it suppresses nothing)",
+        ),
+    ],
+)
+def test_a_suppression_naming_no_rule_warns_and_the_finding_stays(tmp_path, monkeypatch, capsys, comment, warning):
+    from ffscan.cli import main
+
+    (tmp_path / "pyproject.toml").write_text("[tool.ffscan]\n")
+    (tmp_path / "app.py").write_text(HEAD + f"    asyncio.create_task(job())  {comment}\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "--format", "concise", "app.py"]) == 1
+    out, err = capsys.readouterr()
+    assert out.splitlines()[0].startswith("app.py:5:5: FF201 ")
+    assert err == f"ffscan: warning: app.py:5: {warning}\n"
+
+
+def test_other_tools_codes_in_noqa_and_known_codes_do_not_warn():
+    text = HEAD + "    x = 1  # noqa: E501, F841\n    asyncio.create_task(job())  # noqa: FF201 (kept on purpose)\n"
+    assert suppress.unknown_codes(text, set(all_rules())) == []
+    assert check_text(text).warnings == []
+
+
+def test_codes_in_strings_do_not_warn():
+    assert suppress.unknown_codes('x = "# noqa: FF2O1"\n', set(all_rules())) == []

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+
 from ffscan.runtime import background
 
 SENT: list[int] = []

@@ -22,8 +22,8 @@ from typing import (
 
 from ffscan.config import Settings
 from ffscan.engine.cache import Cache, Stat, manifest_of, settings_key
-from ffscan.engine.discovery import discover, display_path, matches_glob, module_name
-from ffscan.engine.runner import FileResult, check_file
+from ffscan.engine.discovery import discover, display_path, excluded_by_configuration, matches_glob, module_name
+from ffscan.engine.runner import FileResult, check_data, check_file
 from ffscan.model import Finding, RunResult
 from ffscan.rules import matches, select_codes
 from ffscan.semantic.summary import Deferred, ModuleSummary
@@ -125,11 +125,18 @@ def analyse(
     they are unchanged), so that checking one file finds what a run over the whole project
     finds in it. With `reuse_run`, an unchanged tree is answered from the last run's result.
     """
-    selected = select_codes(settings.select, settings.extend_select, settings.ignore)
+    selected = select_codes(settings.rule_selections)
     discovered = discover(paths, settings)
     work = _work(discovered.files, settings, selected)
     context = _project_context(work, settings, selected)
-    result = RunResult(missing=discovered.missing, selected=selected, files_checked=len(work))
+    result = RunResult(
+        missing=discovered.missing,
+        selected=selected,
+        files_checked=len(work),
+        files_found=len(discovered.files),
+        excluded=discovered.excluded,
+        gitignored=discovered.gitignored,
+    )
     analysis = Analysis(result, work)
     cache = Cache(settings.cache_dir, settings_key(settings)) if settings.cache_dir is not None else None
     run_key = (tuple(item.fs_path for item in work), tuple(discovered.missing), tuple(item.fs_path for item in context))
@@ -153,6 +160,43 @@ def analyse(
     if cache is not None:
         cache.store_run(run_key, manifest, result)
         cache.save()
+    return analysis
+
+
+STDIN = "-"
+
+
+def analyse_stdin(data: bytes, filename: Optional[str], settings: Settings) -> Analysis:
+    """Check code read from stdin, as if it were the file `filename` (its path in reports,
+    its per-file ignores and test-path rules, its module name); `-` without a name. Under
+    `force-exclude`, a name the configuration excludes is not checked (as in Ruff)."""
+    selected = select_codes(settings.rule_selections)
+    result = RunResult(selected=selected)
+    analysis = Analysis(result)
+    if filename is not None and settings.force_exclude and excluded_by_configuration(Path(filename), settings):
+        result.excluded = 1
+        return analysis
+    result.files_found = 1
+    display = shown_path(filename) if filename is not None else STDIN
+    relative = display_path(Path(filename), settings.root) if filename is not None else STDIN
+    codes = codes_for(relative, settings, selected)
+    if not codes:
+        return analysis
+    item = WorkItem(filename or STDIN, display, codes, module_name(filename) if filename is not None else "")
+    analysis.work.append(item)
+    result.files_checked = 1
+    deferred: List[Deferred] = []
+    _collect(analysis, check_data(data, item.display, settings, codes, item.module), deferred)
+    # The project's other files answer what this one cannot decide alone, as for a file given.
+    cache = Cache(settings.cache_dir, settings_key(settings)) if settings.cache_dir is not None else None
+    for _, file_result in _results(_project_context(analysis.work, settings, selected), settings, cache, None, None):
+        if file_result.summary is not None:
+            analysis.summaries.append(file_result.summary)
+    if cache is not None:
+        cache.save()
+    result.cross_module = analysis.settle(deferred)
+    result.findings.extend(result.cross_module)
+    result.findings.sort(key=Finding.sort_key)
     return analysis
 
 
@@ -240,6 +284,7 @@ def _collect(analysis: Analysis, file_result: FileResult, deferred: List[Deferre
     result.errors.extend(file_result.errors)
     result.notices.extend(file_result.notices)
     result.suppressed += file_result.suppressed
+    result.warnings.extend(file_result.warnings)
     if file_result.summary is not None:
         analysis.summaries.append(file_result.summary)
     if file_result.digest:

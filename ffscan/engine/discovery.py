@@ -18,6 +18,8 @@ PYTHON_SUFFIXES = (".py", ".pyi")
 class Discovered:
     files: List[Tuple[str, str]] = field(default_factory=list)  # (filesystem path, path relative to the root)
     missing: List[str] = field(default_factory=list)  # paths given that do not exist
+    excluded: int = 0  # files and folders skipped by exclude/extend-exclude (or force-exclude)
+    gitignored: int = 0  # files and folders skipped because a .gitignore lists them
 
 
 def matches_glob(relative: str, pattern: str) -> bool:
@@ -109,8 +111,12 @@ def discover(paths: Sequence[str], settings: Settings) -> Discovered:
         # Relative to the directory given: naming an excluded folder explicitly checks it.
         relative = path.relative_to(top).as_posix()
         if any(matches_glob(relative, pattern) for pattern in excludes):
+            found.excluded += 1
             return True
-        return gitignore is not None and gitignore.ignored(path.absolute(), is_dir)
+        if gitignore is not None and gitignore.ignored(path.absolute(), is_dir):
+            found.gitignored += 1
+            return True
+        return False
 
     def add(path: Path) -> None:
         key = os.path.normcase(os.path.abspath(path))
@@ -122,12 +128,21 @@ def discover(paths: Sequence[str], settings: Settings) -> Discovered:
         path = Path(given)
         if not path.exists() and not path.is_symlink():
             found.missing.append(given)
+        elif settings.force_exclude and excluded_by_configuration(path, settings):
+            found.excluded += 1
         elif path.is_dir():
             for file in _walk(path, lambda p, is_dir, top=path: excluded(p, is_dir, top)):
                 add(file)
         else:
-            add(path)  # an explicit file is always checked, excluded or not
+            add(path)  # an explicit file is checked, excluded or not, unless force-exclude
     return found
+
+
+def excluded_by_configuration(path: Path, settings: Settings) -> bool:
+    """Ruff's `force-exclude` test: the path or a folder above it (up to the project root)
+    matches `exclude` or `extend-exclude`; a .gitignore does not count here, as in Ruff."""
+    relative = display_path(path, settings.root)
+    return any(matches_glob(relative, pattern) for pattern in (*settings.exclude, *settings.extend_exclude))
 
 
 def _walk(top: Path, excluded) -> Iterable[Path]:

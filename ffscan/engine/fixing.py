@@ -6,46 +6,121 @@ read and analysed once before fixing; each pass that changes a file re-checks th
 it is written: it compiles, the fixed findings are gone and nothing new appears; then it is
 written through a temporary file, only if the file did not change since it was checked. Any
 failure leaves the file exactly as it was and says why.
+
+What is left afterwards is every finding of the final text (fixable or not), at its place in
+the text that was written, or, when nothing is written (`--diff`), in the original file.
+
+Which fix a finding gets: the first one allowed (rules list them best first). With
+`--unsafe-fixes`, a `track(...)` call whose bare call the rules would fix unsafely instead is
+unwrapped first, so that `ffscan fix` followed by `ffscan fix --unsafe-fixes` ends where
+`ffscan fix --unsafe-fixes` alone does.
 """
 
 from __future__ import annotations
 
+import ast
+import bisect
+import dataclasses
 import os
 from collections import Counter
+from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from ffscan.config import Settings
-from ffscan.engine import Analysis, WorkItem, analyse
+from ffscan.engine import Analysis, WorkItem, analyse, analyse_stdin
 from ffscan.engine.runner import check_source, text_digest
 from ffscan.engine.sources import SourceFile, Unanalysable, decode_source, split_lines
-from ffscan.fix.apply import CannotEdit, apply_fixes
+from ffscan.fix.apply import CannotEdit, Change, ImportSections, TextEdit, apply_fixes, remove_import
 from ffscan.fix.dependency import runtime_importable
-from ffscan.fix.write import write_atomically
-from ffscan.model import Applicability, FileFix, Finding, Fix, FixRun
+from ffscan.fix.write import WriteRefused, encode_like, write_fixed
+from ffscan.model import Applicability, FileFix, Finding, Fix, FixRun, Location, RunResult, line_starts
 from ffscan.rules import all_rules
 
 MAX_PASSES = 4
 
 
-def run_fix(paths: Sequence[str], settings: Settings, unsafe: bool, write: bool) -> FixRun:
-    run = FixRun()
+def run_fix(
+    paths: Sequence[str],
+    settings: Settings,
+    unsafe: bool,
+    write: bool,
+    force_write: bool = False,
+    jobs: Optional[int] = None,
+    stdin: Optional[bytes] = None,
+    stdin_filename: Optional[str] = None,
+) -> FixRun:
+    """Fix the files under `paths`, or with `stdin` the code read from it (named
+    `stdin_filename`): then nothing is written, and the one FileFix's `fixed` is the text to
+    print."""
+    run = FixRun(unsafe=unsafe, wrote=write)
     runtime = settings.fix.runtime_module
     if not runtime_importable(runtime, settings.root):
+        folder = runtime.replace(".", "/")
+        if (Path(settings.root) / "src" / runtime.split(".")[0]).is_dir():
+            folder = f"src/{folder}"  # a src layout: the package lives under src/
         run.runtime_problem = (
             f"fixes import `{runtime}`, which cannot be imported from {settings.root}; "
-            f"write it with `ffscan vendor-runtime {runtime.replace('.', '/')}.py` or install ffscan"
+            f"write it with `ffscan vendor-runtime {folder}` or install ffscan"
         )
         write = False
-    analysis = analyse(paths, settings, reuse_run=False)
-    run.missing = analysis.result.missing
+        run.wrote = False
+    if stdin is not None:
+        analysis = analyse_stdin(stdin, stdin_filename, settings)
+    else:
+        analysis = analyse(paths, settings, jobs=jobs, reuse_run=False)
+    result = analysis.result
+    run.missing = result.missing
+    run.errors = result.errors
     by_path: Dict[str, List[Finding]] = {}
-    for finding in analysis.result.findings:
+    for finding in result.findings:
         by_path.setdefault(finding.path, []).append(finding)
+    targets: Dict[str, str] = {}  # real path -> the path it is fixed as
     for item in analysis.work:
         findings = by_path.get(item.display, [])
-        if any(_offers_fixes(f) for f in findings):
-            run.files.append(_fix_file(item, findings, analysis, settings, unsafe, write))
+        if not findings:
+            continue
+        real = os.path.realpath(item.fs_path)
+        if real in targets:
+            continue  # a second path to a file fixed already (a symlink to it): its findings go with it
+        targets[real] = item.display
+        if stdin is not None:
+            source = decode_source(stdin, item.display)
+            if run.runtime_problem or not any(_offers_fixes(f) for f in findings):
+                run.files.append(FileFix(item.display, source.text, source.text, left=[(f, _why_not(f, unsafe)) for f in findings]))
+            else:
+                run.files.append(fix_source(source, findings, analysis, settings, item, unsafe, positions="written" if write else "original"))
+            continue
+        if not any(_offers_fixes(f) for f in findings):
+            run.files.append(FileFix(item.display, "", "", left=[(f, _why_not(f, unsafe)) for f in findings]))
+            continue
+        run.files.append(_fix_file(item, findings, analysis, settings, unsafe, write, force_write))
+    run.result = RunResult(
+        findings=sorted((f for outcome in run.files for f, _ in outcome.left), key=Finding.sort_key),
+        errors=result.errors,
+        missing=result.missing,
+        files_checked=result.files_checked,
+        files_found=result.files_found,
+        excluded=result.excluded,
+        gitignored=result.gitignored,
+        suppressed=result.suppressed,
+        selected=result.selected,
+        warnings=result.warnings,
+        notices=result.notices,
+        fixed=run.applied,
+    )
     return run
+
+
+def stdin_output(run: FixRun, data: bytes) -> bytes:
+    """What `ffscan fix -` prints: the fixed code in the encoding (and BOM) it came in, or the
+    input as it came when nothing changed (as Ruff echoes it)."""
+    outcome = run.files[0] if run.files else None
+    if outcome is None or not outcome.changed:
+        return data
+    try:
+        return encode_like(outcome.fixed, decode_source(data, outcome.path).encoding, data)
+    except UnicodeEncodeError:
+        return data  # a fix that needs a character the input's encoding lacks: left as it came
 
 
 def _offers_fixes(finding: Finding) -> bool:
@@ -54,7 +129,13 @@ def _offers_fixes(finding: Finding) -> bool:
 
 
 def _fix_file(
-    item: WorkItem, findings: List[Finding], analysis: Analysis, settings: Settings, unsafe: bool, write: bool
+    item: WorkItem,
+    findings: List[Finding],
+    analysis: Analysis,
+    settings: Settings,
+    unsafe: bool,
+    write: bool,
+    force_write: bool,
 ) -> FileFix:
     try:
         with open(item.fs_path, "rb") as handle:
@@ -62,65 +143,104 @@ def _fix_file(
         read_stat = os.stat(item.fs_path)
         source = decode_source(original, item.display)
     except OSError as error:
-        return FileFix(item.display, "", "", error=f"cannot read: {error.strerror or error}")
+        return _left_alone(item.display, findings, f"cannot read: {error.strerror or error}")
     if text_digest(source.text) != analysis.digests.get(item.display):
-        return FileFix(item.display, source.text, source.text, error="the file changed since it was checked; left as it was")
-    outcome = fix_source(source, findings, analysis, settings, item, unsafe)
+        return _left_alone(item.display, findings, "the file changed since it was checked; left as it was", source.text)
+    outcome = fix_source(source, findings, analysis, settings, item, unsafe, positions="written" if write else "original")
     if write and outcome.changed:
-        problem = write_atomically(item.fs_path, outcome.fixed, source.encoding, original, read_stat)
-        if problem is not None:
-            outcome.error = problem
+        try:
+            write_fixed(item.fs_path, outcome.fixed, source.encoding, original, read_stat, force=force_write)
+        except WriteRefused as refused:
+            outcome = _left_alone(item.display, findings, refused.reason, source.text, cannot_write=refused.is_failure)
     return outcome
+
+
+def _left_alone(path: str, findings: Sequence[Finding], error: str, text: str = "", cannot_write: bool = False) -> FileFix:
+    """A file that stays as it was: every finding it had is left, for that reason."""
+    return FileFix(path, text, text, left=[(f, "the file was left as it was") for f in findings], error=error, cannot_write=cannot_write)
 
 
 def fix_source(
-    source: SourceFile, findings: Sequence[Finding], analysis: Optional[Analysis], settings: Settings, item: WorkItem, unsafe: bool
+    source: SourceFile,
+    findings: Sequence[Finding],
+    analysis: Optional[Analysis],
+    settings: Settings,
+    item: WorkItem,
+    unsafe: bool,
+    positions: str = "written",
 ) -> FileFix:
     """Fix `source` in memory, starting from its `findings` (with their fixes); never raises
-    for a file it cannot fix."""
+    for a file it cannot fix. `positions` says where the findings left are placed: in the
+    fixed text ("written") or in the original one ("original")."""
     outcome = FileFix(source.path, source.text, source.text)
+    sections = import_sections(settings, item)
     before = list(findings)
-    current, pending = source, [f for f in findings if _offers_fixes(f)]
+    current, current_findings = source, list(findings)
+    changes: List[Change] = []
+    upgraded = _untrack_for_unsafe(source, settings, item, analysis) if unsafe else None
+    if upgraded is not None:
+        change, current, current_findings = upgraded
+        changes.append(change)
+        # Proven against the unwrapped text: it has the findings `track(...)` had hidden.
+        before = list(current_findings)
+    added: List[Tuple[str, str]] = []
     for _ in range(MAX_PASSES):
-        chosen: List[Tuple[Finding, Fix]] = []
-        waiting: List[Tuple[Finding, str]] = []
-        for finding in pending:
-            fix, reason = _choose(finding, unsafe)
-            if fix is None:
-                waiting.append((finding, reason))
-            else:
-                chosen.append((finding, fix))
+        chosen = [(f, fix) for f in current_findings for fix in [_choose(f, unsafe)[0]] if fix is not None]
         if not chosen:
-            outcome.left.extend(waiting)
             break
         try:
-            applied = apply_fixes(current.text, [fix for _, fix in chosen])
+            applied = apply_fixes(current.text, [fix for _, fix in chosen], sections)
         except CannotEdit as problem:
-            outcome.error = f"{problem}; left as it was"
-            return outcome
+            return _left_alone(source.path, findings, f"{problem}; left as it was", source.text)
         taken = {id(fix) for fix in applied.fixes}
         outcome.applied.extend((finding, fix) for finding, fix in chosen if id(fix) in taken)
+        changes.extend(applied.changes)
+        added.extend(applied.imports_added)
         current = _with_text(source, applied.text)
-        pending = [f for f in _recheck(current, analysis, settings, item) if _offers_fixes(f)]
-    else:
-        outcome.left.extend((f, "still reported after several passes") for f in pending)
+        current_findings = _recheck(current, analysis, settings, item)
+    if upgraded is not None:
+        current, current_findings, removed = _drop_unused_track(current, current_findings, settings, item, analysis, changes)
+        added = [pair for pair in added if pair not in removed]
     outcome.fixed = current.text
+    outcome.imports_added = list(dict.fromkeys(added))
     if outcome.fixed != source.text:
-        after = _recheck(current, analysis, settings, item)
-        outcome.error = _verify(outcome, before, after)
+        outcome.error = _verify(outcome, before, current_findings)
+        if outcome.error is not None:
+            return _left_alone(source.path, findings, outcome.error, source.text)
+    left = current_findings
+    if positions == "original" and changes:
+        left = [_traced(f, changes, current.text, source) for f in left]
+    outcome.left = [(f, _why_not(f, unsafe)) for f in left]
+    outcome.untracked = len(upgraded[0].edits) // 2 if upgraded is not None else 0
     return outcome
+
+
+def import_sections(settings: Settings, item: WorkItem) -> ImportSections:
+    """Ruff's isort defaults: `src = [".", "src"]` under the project root, and the file's own
+    top-level package."""
+    root = Path(settings.root)
+    return ImportSections(src=(root, root / "src"), package=item.module.split(".")[0] if "." in item.module else "")
 
 
 def _choose(finding: Finding, unsafe: bool) -> Tuple[Optional[Fix], str]:
     """The first fix allowed, or why none is."""
-    if not finding.fixes:
-        return None, "no fix for this shape"
     for fix in finding.fixes:
         if fix.allowed(unsafe):
             return fix, ""
+    return None, _why_not(finding, unsafe)
+
+
+def _why_not(finding: Finding, unsafe: bool) -> str:
+    """Why `finding` is not fixed in this mode."""
+    if not _offers_fixes(finding):
+        return "this rule has no automatic fix"
+    if not finding.fixes:
+        return "no fix for this shape"
+    if any(fix.allowed(unsafe) for fix in finding.fixes):
+        return "still reported after several passes"
     if any(fix.applicability is Applicability.UNSAFE for fix in finding.fixes):
-        return None, "only an unsafe fix (use --unsafe-fixes)"
-    return None, "display-only fix"
+        return "only an unsafe fix (use --unsafe-fixes)"
+    return "display-only fix"
 
 
 def _with_text(source: SourceFile, text: str) -> SourceFile:
@@ -156,6 +276,152 @@ def _verify(outcome: FileFix, before: Sequence[Finding], after: Sequence[Finding
 
 def _line_of(finding: Finding) -> tuple:
     return (finding.code, finding.source_lines[0].strip() if finding.source_lines else "")
+
+
+def _traced(finding: Finding, changes: Sequence[Change], fixed_text: str, source: SourceFile) -> Finding:
+    """`finding` of the fixed text, placed where its text stands in the original."""
+    fixed_starts = line_starts(fixed_text)
+    original_starts = line_starts(source.text)
+
+    def back(location: Location) -> Location:
+        offset = fixed_starts[location.line - 1] + location.column - 1
+        for change in reversed(changes):
+            offset = change.original_offset(offset)
+        line = bisect.bisect_right(original_starts, offset)
+        return Location(line, offset - original_starts[line - 1] + 1)
+
+    start, end = back(finding.start), back(finding.end)
+    end = max(end, start)
+    lines = tuple(source.line(n) for n in range(start.line, end.line + 1))
+    return dataclasses.replace(finding, start=start, end=end, source_lines=lines)
+
+
+# ---- `--unsafe-fixes` after `ffscan fix`: reconsider the `track(...)` the safe fixes wrote ------
+
+
+def _untrack_for_unsafe(
+    source: SourceFile, settings: Settings, item: WorkItem, analysis: Optional[Analysis]
+) -> Optional[Tuple[Change, SourceFile, List[Finding]]]:
+    """The text with each `track(<call>)` unwrapped whose bare call a rule would fix with an
+    unsafe fix (the queue, a durable task), the change that does it and the findings of the
+    new text; None when there is none."""
+    try:
+        tree = ast.parse(source.text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None  # the file's own findings say why it cannot be parsed
+    local = _runtime_track_name(tree, settings.fix.runtime_module)
+    if local is None:
+        return None
+    text = source.text
+    starts = line_starts(text)
+    wrappers: List[Tuple[TextEdit, TextEdit, int]] = []  # (opening, closing, inner call's start)
+    for call in _calls_of(tree, local):
+        inner = call.args[0]
+        opening = TextEdit(_char_offset(source, starts, call.lineno, call.col_offset), _char_offset(source, starts, inner.lineno, inner.col_offset))
+        closing = TextEdit(
+            _char_offset(source, starts, inner.end_lineno, inner.end_col_offset), _char_offset(source, starts, call.end_lineno, call.end_col_offset)
+        )
+        if text[opening.start : opening.end] == f"{local}(" and text[closing.start : closing.end] == ")":
+            wrappers.append((opening, closing, opening.end))
+    if not wrappers:
+        return None
+    every = Change(edit for opening, closing, _ in wrappers for edit in (opening, closing))
+    bare = _with_text(source, every.apply(text))
+    try:
+        bare_findings = _recheck(bare, analysis, settings, item)
+    except Unanalysable:
+        return None
+    upgradable = []
+    bare_starts = line_starts(bare.text)
+    fixed_unsafely = {
+        bare_starts[f.start.line - 1] + f.start.column - 1
+        for f in bare_findings
+        for fix in [_choose(f, True)[0]]
+        if fix is not None and fix.applicability is Applicability.UNSAFE
+    }
+    for opening, closing, inner_start in wrappers:
+        if _forward(every, inner_start) in fixed_unsafely:
+            upgradable.extend((opening, closing))
+    if not upgradable:
+        return None
+    change = Change(upgradable)
+    unwrapped = _with_text(source, change.apply(text))
+    return change, unwrapped, _recheck(unwrapped, analysis, settings, item)
+
+
+def _forward(change: Change, offset: int) -> int:
+    """Where `offset` of the original text is after `change` (outside the edited ranges)."""
+    delta = 0
+    for edit in change.edits:
+        if edit.end <= offset:
+            delta += len(edit.content) - (edit.end - edit.start)
+    return offset + delta
+
+
+def _runtime_track_name(tree: ast.Module, runtime: str) -> Optional[str]:
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and not node.level and node.module == runtime:
+            for alias in node.names:
+                if alias.name == "track":
+                    return alias.asname or alias.name
+    return None
+
+
+def _calls_of(tree: ast.Module, local: str) -> List[ast.Call]:
+    """`local(<call>)` calls where `local` is the module's own binding (no function rebinds it)."""
+    found: List[ast.Call] = []
+
+    def visit(node: ast.AST, shadowed: bool) -> None:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            shadowed = shadowed or _binds(node, local)
+        if (
+            not shadowed
+            and isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == local
+            and len(node.args) == 1
+            and not node.keywords
+            and isinstance(node.args[0], ast.Call)
+        ):
+            found.append(node)
+        for child in ast.iter_child_nodes(node):
+            visit(child, shadowed)
+
+    visit(tree, False)
+    return found
+
+
+def _binds(function: ast.AST, name: str) -> bool:
+    arguments = function.args  # type: ignore[attr-defined]
+    params = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, arguments.vararg, arguments.kwarg]
+    if any(p is not None and p.arg == name for p in params):
+        return True
+    return any(isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id == name for n in ast.walk(function))
+
+
+def _char_offset(source: SourceFile, starts: Tuple[int, ...], line: int, byte_column: int) -> int:
+    text = source.line(line)
+    return starts[line - 1] + len(text.encode("utf-8")[:byte_column].decode("utf-8", "replace"))
+
+
+def _drop_unused_track(
+    current: SourceFile, findings: List[Finding], settings: Settings, item: WorkItem, analysis: Optional[Analysis], changes: List[Change]
+) -> Tuple[SourceFile, List[Finding], List[Tuple[str, str]]]:
+    """Remove `from <runtime> import track` once no code uses it any more."""
+    try:
+        tree = ast.parse(current.text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return current, findings, []
+    runtime = settings.fix.runtime_module
+    local = _runtime_track_name(tree, runtime)
+    if local is None or any(isinstance(n, ast.Name) and n.id == local for n in ast.walk(tree)):
+        return current, findings, []
+    change = remove_import(current.text, tree, runtime, "track")
+    if not change:
+        return current, findings, []
+    changes.append(change)
+    trimmed = _with_text(current, change.apply(current.text))
+    return trimmed, _recheck(trimmed, analysis, settings, item), [(runtime, "track")]
 
 
 def fix_text(source: SourceFile, settings: Settings, codes, module_name: str, unsafe: bool = False) -> FileFix:

@@ -8,11 +8,11 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Callable, Dict, FrozenSet, List, Optional, Sequence, Tuple, Type
 
-from ffscan.config import Settings
+from ffscan.config import Settings, suggest_code
 from ffscan.engine import suppress
-from ffscan.engine.sources import NeedsNewerPython, SourceFile, Unanalysable, parse_source, read_source
-from ffscan.model import Finding, Fix, Location, Notice, RunError
-from ffscan.rules import all_rules
+from ffscan.engine.sources import NeedsNewerPython, SourceFile, Unanalysable, decode_source, parse_source, read_source
+from ffscan.model import Finding, Fix, Location, Notice, RunError, RunWarning
+from ffscan.rules import all_rules, rule_names
 from ffscan.rules.base import Rule, make_file_finding
 from ffscan.semantic.index import ProjectIndex
 from ffscan.semantic.model import SemanticModel
@@ -29,6 +29,7 @@ class FileResult:
     deferred: List[Deferred] = field(default_factory=list)  # settled by the index
     digest: str = ""  # of the text checked: a fix applies only to that text
     notices: List[Notice] = field(default_factory=list)
+    warnings: List[RunWarning] = field(default_factory=list)  # suppression comments naming no rule
 
 
 class FileContext:
@@ -132,6 +133,23 @@ def check_file(fs_path: str, display_path: str, settings: Settings, codes: Froze
         return FileResult(display_path, errors=[RunError(path=display_path, message=message)])
 
 
+def check_data(data: bytes, display_path: str, settings: Settings, codes: FrozenSet[str], module_name: str) -> FileResult:
+    """Decode and check bytes that come from no file (stdin). Never raises for bad code."""
+    if len(data) > settings.max_file_size:
+        detail = f"{len(data):,} bytes is over the {settings.max_file_size:,}-byte limit (`max-file-size`)"
+        return _unanalysable(display_path, Unanalysable("FF003", detail), None, codes)
+    source = decode_source(data, display_path)
+    try:
+        return check_source(source, settings, codes, module_name)
+    except Exception as error:  # a bug outside the rules (resolver, suppression): reported, as for a file
+        detail = traceback.extract_tb(error.__traceback__)[-1]
+        message = (
+            f"internal error: {type(error).__name__}: {error} "
+            f"(at {detail.filename.rsplit('/', 1)[-1]}:{detail.lineno}); the input was not checked"
+        )
+        return FileResult(display_path, errors=[RunError(path=display_path, message=message)])
+
+
 def check_source(source: SourceFile, settings: Settings, codes: FrozenSet[str], module_name: str) -> FileResult:
     if suppress.skips_file(source.text):
         return FileResult(source.path)
@@ -174,9 +192,12 @@ def check_source(source: SourceFile, settings: Settings, codes: FrozenSet[str], 
         ctx.findings.extend(confirmed)
         ctx.statement_spans.extend((0, 0) for _ in confirmed)  # suppression was applied already
     kept, suppressed = suppress.apply(ctx.findings, ctx.statement_spans, source.text)
+    result.warnings = suppression_warnings(source)
     result.findings = sorted(kept, key=Finding.sort_key)
     result.suppressed = suppressed
     return result
+
+
 
 
 def link_parents(semantic: SemanticModel) -> None:
@@ -188,6 +209,16 @@ def link_parents(semantic: SemanticModel) -> None:
         for child in ast.iter_child_nodes(node):
             parents[child] = node
             stack.append(child)
+
+
+def suppression_warnings(source: SourceFile) -> List[RunWarning]:
+    """A warning for each code a suppression comment names that is no rule (Ruff warns of a
+    `# noqa` it cannot read; such a code silences nothing)."""
+    names = rule_names()
+    return [
+        RunWarning(source.path, line, f"`{kind}` names `{code}`, which is no rule{suggest_code(code, names)} (it suppresses nothing)")
+        for line, code, kind in suppress.unknown_codes(source.text, names)
+    ]
 
 
 def text_digest(text: str) -> str:

@@ -17,11 +17,12 @@ import bisect
 import io
 import re
 import tokenize
-from typing import Dict, List, Optional, Sequence, Set, Tuple
+from typing import Collection, Dict, List, Optional, Sequence, Set, Tuple
 
 from ffscan.model import Finding
 
-_NOQA = re.compile(r"#\s*noqa\s*:\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*)", re.IGNORECASE)
+# A code is letters then a digit, then letters and digits (`FF2O1` is one code, not `FF2`).
+_NOQA = re.compile(r"#\s*noqa\s*:\s*(?P<codes>[A-Z]+[0-9][A-Z0-9]*(?:[\s,]+[A-Z]+[0-9][A-Z0-9]*)*)", re.IGNORECASE)
 _IGNORE = re.compile(r"#\s*ffscan\s*:\s*ignore(?![-\w])(?:\[(?P<codes>[^\]]*)\])?", re.IGNORECASE)
 _DETACHED = re.compile(r"#\s*ffscan\s*:\s*detached(?![-\w])", re.IGNORECASE)
 _SKIP_FILE = re.compile(r"#\s*ffscan\s*:\s*skip-file(?![-\w])", re.IGNORECASE)
@@ -89,6 +90,34 @@ def _directives(found_comments: Dict[int, str]) -> Dict[int, Set[str]]:
         if codes:
             result[line] = codes
     return result
+
+
+# Only these can name a code of ours: `# noqa: FF...`, `# ffscan: ignore[...]`.
+_MAY_NAME_OUR_CODE = re.compile(r"noqa\s*:[^\n]*FF|ffscan\s*:\s*ignore\s*\[", re.IGNORECASE)
+
+
+def unknown_codes(text: str, known: Collection[str]) -> List[Tuple[int, str, str]]:
+    """(line, code, comment kind) for each code a suppression comment names that is no rule.
+
+    In `# noqa: ...` only codes starting with `FF` are ffscan's (the others are other tools',
+    as Ruff's `external`); in `# ffscan: ignore[...]` every code is. Such a code suppresses
+    nothing, so the finding it was meant for is still reported.
+    """
+    # Most files have no suppression comment at all: a substring test first (fast), the pattern after.
+    lowered = text.lower()
+    if ("noqa" not in lowered and "ffscan" not in lowered) or not _MAY_NAME_OUR_CODE.search(text):
+        return []
+    found: List[Tuple[int, str, str]] = []
+    for line, comment in sorted(comments(text).items()):
+        for match in _NOQA.finditer(comment):
+            for code in re.split(r"[\s,]+", match.group("codes")):
+                if code.upper().startswith("FF") and code.upper() not in known:
+                    found.append((line, code, "# noqa"))
+        for match in _IGNORE.finditer(comment):
+            for code in (match.group("codes") or "").split(","):
+                if code.strip() and code.strip().upper() not in known:
+                    found.append((line, code.strip(), "# ffscan: ignore[...]"))
+    return found
 
 
 def skips_file(text: str) -> bool:

@@ -26,4 +26,26 @@ def vendor_runtime(destination: Path, force: bool = False) -> str:
         shutil.copytree(source, destination, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     except OSError as error:
         raise VendorError(f"cannot write {destination}: {error.strerror or error}") from None
-    return ".".join(destination.with_suffix("").parts).lstrip(".")
+    return importable_name(destination)
+
+
+def importable_name(destination: Path) -> str:
+    """The module name code imports the package at `destination` by: the packages above it
+    (folders with `__init__.py`), or, without one, its path from the working directory after
+    the last `src/` (a src layout puts packages under `src/`, which is on the path, not part of
+    the name)."""
+    parts = [destination.name]
+    parent = destination.absolute().parent
+    while (parent / "__init__.py").is_file() and parent.parent != parent:
+        parts.insert(0, parent.name)
+        parent = parent.parent
+    if len(parts) > 1:
+        return ".".join(parts)
+    try:
+        shown = destination.absolute().relative_to(Path.cwd())
+    except ValueError:
+        shown = destination
+    given = [part for part in shown.parts if part not in (".", shown.anchor)]
+    if "src" in given[:-1]:
+        given = given[len(given) - 1 - given[::-1].index("src") + 1 :]
+    return ".".join(given)

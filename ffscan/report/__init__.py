@@ -41,6 +41,7 @@ class ReportContext:
     show_source: bool = True
     statistics: bool = False
     paths: Tuple[str, ...] = ()  # the paths the run was given, for commands that repeat it
+    unsafe_fixes: bool = False  # the fixable counts are those of `ffscan fix --unsafe-fixes`
 
 
 def render(fmt: str, result: RunResult, context: ReportContext) -> str:

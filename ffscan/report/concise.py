@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import List
+from typing import List, Optional
 
-from ffscan.model import RunResult
+from ffscan.model import Applicability, RunResult
 from ffscan.report import ReportContext
 
 
@@ -14,15 +14,34 @@ def finding_lines(result: RunResult) -> List[str]:
     ]
 
 
-def summary_line(result: RunResult) -> str:
+def summary_line(result: RunResult, context: Optional[ReportContext] = None) -> str:
+    """`Found 12 findings in 3 files: 8 fixable with `ffscan fix` (2 more with `--unsafe-fixes`).`
+
+    The counts say what each command would do, as Ruff's do: a finding counts as fixable by
+    `ffscan fix` when it has a safe fix, and as one more with `--unsafe-fixes` when its only
+    fixes are unsafe (display-only fixes are never applied). Under `ffscan check --fix`,
+    `findings` are those that remain and `fixed` says how many were fixed.
+    """
+    unsafe = context is not None and context.unsafe_fixes
     count = len(result.findings)
-    if count == 0:
+    safe = sum(1 for f in result.findings if f.fix_applicability is Applicability.SAFE)
+    hidden = sum(1 for f in result.findings if f.fix_applicability is Applicability.UNSAFE)
+    if result.fixed:
+        text = f"Found {_count(count + result.fixed, 'finding')} ({result.fixed} fixed, {count} remaining"
+        if hidden and not unsafe:
+            text += f"; {hidden} fixable with `--unsafe-fixes`"
+        text += ")."
+    elif count == 0:
         text = "All checks passed!" if not (result.errors or result.missing) else "No findings."
     else:
-        fixable = sum(1 for f in result.findings if f.fixable)
-        text = f"Found {count} finding{'s' if count != 1 else ''} in {len({f.path for f in result.findings})} file{'s' if len({f.path for f in result.findings}) != 1 else ''}"
-        if fixable:
-            text += f" ({fixable} fixable with `ffscan fix`)"
+        files = len({f.path for f in result.findings})
+        text = f"Found {_count(count, 'finding')} in {_count(files, 'file')}"
+        if unsafe and safe + hidden:
+            text += f": {safe + hidden} fixable with `ffscan fix --unsafe-fixes`"
+        elif hidden:
+            text += f": {safe} fixable with `ffscan fix` ({hidden} more with `--unsafe-fixes`)"
+        elif safe:
+            text += f": {safe} fixable with `ffscan fix`"
         text += "."
     if result.notices:
         count = len(result.notices)
@@ -36,11 +55,14 @@ def summary_line(result: RunResult) -> str:
             " (`--update-baseline` drops them)."
         )
     if result.missing:
-        count = len(result.missing)
-        text += f" {count} path{'s' if count != 1 else ''} not found."
+        text += f" {_count(len(result.missing), 'path')} not found."
     if result.errors:
-        text += f" {len(result.errors)} error{'s' if len(result.errors) != 1 else ''} while checking."
+        text += f" {_count(len(result.errors), 'error')} while checking."
     return text
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'s' if number != 1 else ''}"
 
 
 def statistics_lines(result: RunResult, context: ReportContext) -> List[str]:
@@ -59,5 +81,5 @@ def render(result: RunResult, context: ReportContext) -> str:
         lines = statistics_lines(result, context)
     else:
         lines = finding_lines(result)
-    lines.append(summary_line(result))
+    lines.append(summary_line(result, context))
     return "\n".join(lines) + "\n"

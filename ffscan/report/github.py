@@ -55,5 +55,5 @@ def render(result: RunResult, context: ReportContext) -> str:
         lines.append(command("error", f"{missing}: no such file or directory", title="ffscan error"))
     for notice in result.notices:
         lines.append(command("notice", notice.message, file=notice.path, line=notice.line, col=notice.column, title="ffscan notice"))
-    lines.append(summary_line(result))
+    lines.append(summary_line(result, context))
     return "\n".join(lines) + "\n"

@@ -10,11 +10,13 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+COLUMNS = ("id", "name", "status", "attempts", "created", "took", "last error")
+
 
 def jobs_table(rows: list[dict[str, Any]], title: str | None = None) -> Table:
     """Return a table of journal rows (plain Text cells: brackets in names are not markup)."""
     table = Table(title=title)
-    for column in ("id", "name", "status", "attempts", "created", "took", "last error"):
+    for column in COLUMNS:
         table.add_column(column, overflow="fold")
     for row in rows:
         cells = (
@@ -108,12 +110,46 @@ def _duration(started: float | None, finished: float | None) -> str:
     return f"{finished - started:.2f}s" if started and finished else ""
 
 
-def show(path: Any, color: bool, watching: bool = False, interval: float = 1.0) -> None:
-    """`ffscan jobs PATH`: print the report once, or redraw it live until interrupted."""
+def plain_report(path: Any) -> str:
+    """The report through a pipe: plain columns (no box, no padding), one block per table."""
+    from ffscan.report.console import plain_table
+    from ffscan.runtime.journal_rows import overview, read_journal, summarize
+
+    seen = overview(path)
+    queue_columns = ("queue", "pending", "running", "retrying", "succeeded", "failed", "interrupted", "dropped", "per minute")
+    queues = [
+        (name, *(str(q["by_status"][s]) for s in queue_columns[1:-1]), f"{q['per_minute']:.1f}")
+        for name, q in seen["queues"].items()
+    ]
+    failures = [
+        (_clock(r["finished"]), r["queue"], f"{r['name']}[{r['id']}]", str(r["attempts"]), r["last_error"] or "")
+        for r in seen["failures"]
+    ]
+    jobs = [
+        (r["id"], r["name"], r["status"], str(r["attempts"]), _clock(r["created"]), _duration(r["started"], r["finished"]), r["last_error"] or "")
+        for r in read_journal(path)
+    ]
+    summary = summarize(path)
+    counts = ", ".join(f"{status} {count}" for status, count in summary["by_status"].items() if count)
+    blocks = [plain_table(queue_columns, queues)]
+    if failures:
+        blocks.append(plain_table(("when", "queue", "job", "attempts", "error"), failures))
+    blocks.append(plain_table(("id", "name", "status", "attempts", "created", "took", "last error"), jobs))
+    return "\n".join(blocks) + f"{summary['total']} jobs: {counts or 'none'}\n"
+
+
+def show(path: Any, color: bool, watching: bool = False, interval: float = 1.0, plain: bool = False) -> None:
+    """`ffscan jobs PATH`: print the report once (plain through a pipe), or redraw it live
+    until interrupted."""
+    import sys
+
     from rich.console import Console
 
     from ffscan.runtime.journal_rows import overview
 
+    if plain and not watching:
+        sys.stdout.write(plain_report(path))
+        return
     console = Console(no_color=not color, highlight=False)
     if watching:
         overview(path)  # a missing or foreign file fails here, before the live view

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 from typing import Any, Dict
 
-from ffscan.model import Finding, RunResult
+from ffscan.model import Applicability, Finding, RunResult
 from ffscan.report import ReportContext
 from ffscan.report.ticket import found_by
 from ffscan.report.ticket.grouping import Ticket, group_tickets
@@ -68,7 +68,26 @@ def ticket_to_dict(ticket: Ticket, result: RunResult, context: ReportContext) ->
     }
 
 
+def statistics(result: RunResult, context: ReportContext) -> list:
+    """`--statistics --format json`, as Ruff's: one entry per code, most frequent first;
+    `fixable` is true when every finding of the code has a fix `ffscan fix` applies (with
+    `--unsafe-fixes`: an unsafe one too), `fixable_count` how many do."""
+    allowed = {Applicability.SAFE, Applicability.UNSAFE} if context.unsafe_fixes else {Applicability.SAFE}
+    counts: Dict[str, list] = {}
+    for finding in result.findings:
+        entry = counts.setdefault(finding.code, [finding.name, 0, 0])
+        entry[1] += 1
+        entry[2] += finding.fix_applicability in allowed
+    ordered = sorted(counts.items(), key=lambda item: (-item[1][1], item[0]))
+    return [
+        {"code": code, "name": name, "count": count, "fixable": fixable == count, "fixable_count": fixable}
+        for code, (name, count, fixable) in ordered
+    ]
+
+
 def render(result: RunResult, context: ReportContext) -> str:
+    if context.statistics:
+        return json.dumps(statistics(result, context), indent=2) + "\n"
     by_code: Dict[str, int] = {}
     for finding in result.findings:
         by_code[finding.code] = by_code.get(finding.code, 0) + 1

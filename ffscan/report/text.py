@@ -13,8 +13,9 @@
 from __future__ import annotations
 
 import io
-from typing import Iterator, List, Optional
+from typing import Iterator, List, Optional, Tuple
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
 
@@ -43,7 +44,7 @@ def render(result: RunResult, context: ReportContext) -> str:
         for finding in result.findings:
             for line in frame(finding, context.rules.get(finding.code), context.show_source):
                 console.print(line)
-    summary = summary_line(result)
+    summary = summary_line(result, context)
     console.print(Text(summary, style="bold" if result.findings else "green"))
     return buffer.getvalue()
 
@@ -64,7 +65,7 @@ def frame(finding: Finding, rule: Optional[RuleInfo], show_source: bool) -> Iter
     for offset, line in enumerate(lines[:3]):
         number = first + offset
         row = Text(f"{number:>{gutter}} | ", style="blue")
-        row.append(line.expandtabs(4))
+        row.append(_displayed(line)[0])
         yield row
         caret_start, caret_end = _caret_span(finding, number, line)
         if caret_end > caret_start:
@@ -83,7 +84,7 @@ def frame(finding: Finding, rule: Optional[RuleInfo], show_source: bool) -> Iter
 
 
 def _caret_span(finding: Finding, number: int, line: str) -> tuple:
-    """Screen columns [start, end) to underline on source line `number` (tabs shown as 4)."""
+    """Screen columns [start, end) to underline on source line `number`."""
     if number == finding.start.line:
         raw_start = finding.start.column - 1
     else:
@@ -94,10 +95,34 @@ def _caret_span(finding: Finding, number: int, line: str) -> tuple:
     return _screen_column(line, raw_start), max(_screen_column(line, raw_end), _screen_column(line, raw_start))
 
 
+TAB_SIZE = 4
+
+
+def _displayed(line: str) -> Tuple[str, List[int]]:
+    """The line as shown (a tab moves to the next multiple of four columns) and the screen
+    column each character starts at, plus the column past the end. Wide characters (CJK)
+    take two columns, combining marks none, as a terminal shows them."""
+    shown: List[str] = []
+    columns: List[int] = []
+    column = 0
+    for char in line:
+        columns.append(column)
+        if char == "\t":
+            width = TAB_SIZE - column % TAB_SIZE
+            shown.append(" " * width)
+        else:
+            width = cell_len(char)
+            shown.append(char)
+        column += width
+    columns.append(column)
+    return "".join(shown), columns
+
+
 def _screen_column(line: str, index: int) -> int:
+    columns = _displayed(line)[1]
     if index <= len(line):
-        return len(line[:index].expandtabs(4))
-    return len(line.expandtabs(4)) + index - len(line)
+        return columns[index]
+    return columns[-1] + index - len(line)
 
 
 def _code_end(line: str) -> int:
@@ -121,15 +146,17 @@ def _code_end(line: str) -> int:
     return len(line.rstrip())
 
 
-def render_rules_table(rules: List[RuleInfo], color: bool) -> str:
-    """`ffscan rules`: code, name, family, fixable, default, and why a rule is off."""
-    from rich.table import Table
+RULE_COLUMNS = ("Code", "Name", "Family", "Fixable", "Default", "Why off by default")
 
-    table = Table(show_lines=False, header_style="bold")
-    for column in ("Code", "Name", "Family", "Fixable", "Default", "Why off by default"):
-        table.add_column(column, overflow="fold")
-    for rule in rules:
-        table.add_row(
+
+def render_rules_table(rules: List[RuleInfo], color: bool, plain: bool = False, width: int = 100) -> str:
+    """`ffscan rules`: code, name, family, fixable, default, and why a rule is off. On a
+    terminal a table `width` wide whose cells wrap between words (a code or name never
+    breaks); through a pipe (`plain`) plain columns, one line per rule."""
+    from ffscan.report.console import plain_table
+
+    rows = [
+        (
             rule.code,
             rule.name,
             rule.family.value,
@@ -137,19 +164,34 @@ def render_rules_table(rules: List[RuleInfo], color: bool) -> str:
             "on" if rule.default_on else "off",
             rule.off_reason or "",
         )
-    return _to_text(table, color)
+        for rule in rules
+    ]
+    if plain:
+        return plain_table(RULE_COLUMNS, rows)
+    from rich.table import Table
+
+    table = Table(show_lines=False, header_style="bold")
+    for index, column in enumerate(RULE_COLUMNS):
+        if column in ("Code", "Name", "Fixable", "Default"):
+            widest = max([len(column), *(len(row[index]) for row in rows)])
+            table.add_column(column, no_wrap=True, min_width=widest)  # squeezed, the others wrap
+        else:
+            table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*(Text(cell) for cell in row))
+    return _to_text(table, color, width)
 
 
-def render_rule_doc(rule: RuleInfo, color: bool) -> str:
-    """`ffscan rule FF201`: the rule's doc as rendered Markdown."""
+def render_rule_doc(rule: RuleInfo, color: bool, width: int = 100) -> str:
+    """`ffscan rule FF201` on a terminal: the rule's doc as rendered Markdown."""
     from rich.markdown import Markdown
 
-    return _to_text(Markdown(rule.doc), color)
+    return _to_text(Markdown(rule.doc), color, width)
 
 
-def _to_text(renderable, color: bool) -> str:
+def _to_text(renderable, color: bool, width: int = 100) -> str:
     buffer = io.StringIO()
-    console = Console(file=buffer, force_terminal=color, no_color=not color, width=100, highlight=False)
+    console = Console(file=buffer, force_terminal=color, no_color=not color, width=width, highlight=False)
     console.print(renderable)
     return buffer.getvalue()
 

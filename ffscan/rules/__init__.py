@@ -6,7 +6,7 @@ import difflib
 import importlib
 import pkgutil
 import re
-from typing import Dict, FrozenSet, Iterable, Optional, Sequence, Tuple, Type
+from typing import Any, Dict, FrozenSet, Optional, Sequence, Tuple, Type
 
 from ffscan.model import RuleInfo
 from ffscan.rules.base import Rule, first_doc_sentence, rule_doc
@@ -51,30 +51,39 @@ def matches(code: str, selector: str) -> bool:
     return selector == "ALL" or code.startswith(selector)
 
 
-def select_codes(
-    select: Optional[Sequence[str]],
-    extend_select: Iterable[str] = (),
-    ignore: Iterable[str] = (),
-) -> FrozenSet[str]:
-    """Resolve selectors the way Ruff does: the most specific matching selector wins.
+def select_codes(selections: Sequence[Any]) -> FrozenSet[str]:
+    """Resolve layers of selection (each with `select`, `extend_select`, `ignore`) as Ruff does.
 
-    Without `select`, the rules that are on by default are selected. Naming a rule, its
-    group or its family in `select`/`extend-select` turns it on even if it is off by default.
+    Start from the rules that are on by default. A layer with `select` replaces the set so far
+    with what it selects; a layer without one turns on what it extends and off what it ignores.
+    Within a layer the most specific selector wins (`FF201` over `FF2` over `ALL`) and `ignore`
+    wins a tie. A layer of `select = []` with an `ignore` passes that ignore on to the next
+    layer, so a configuration can subtract from a command-line `--select`. Naming a rule, its
+    group or its family turns it on even when it is off by default.
     """
-    chosen = []
-    for code, rule in all_rules().items():
-        best_len, on = -1, False
-        base = select if select is not None else ()
-        if select is None and rule.default_on:
-            best_len, on = 0, True
-        for selector in (*base, *extend_select):
-            if matches(code, selector) and _specificity(selector) >= best_len:
-                best_len, on = _specificity(selector), True
-        for selector in ignore:
-            if matches(code, selector) and _specificity(selector) >= best_len:
-                best_len, on = _specificity(selector), False
-        if on:
-            chosen.append(code)
+    rules = all_rules()
+    chosen = {code for code, rule in rules.items() if rule.default_on}
+    carried: Tuple[str, ...] = ()
+    for layer in selections:
+        ignore = (*layer.ignore, *carried)
+        carried = ()
+        updates: Dict[str, bool] = {}
+        for code in rules:
+            best, state = -1, None
+            for selector in (*(layer.select or ()), *layer.extend_select):
+                if matches(code, selector) and _specificity(selector) >= best:
+                    best, state = _specificity(selector), True
+            for selector in ignore:
+                if matches(code, selector) and _specificity(selector) >= best:
+                    best, state = _specificity(selector), False
+            if state is not None:
+                updates[code] = state
+        if layer.select is not None:
+            chosen = {code for code, on in updates.items() if on}
+            if not layer.select and not layer.extend_select and layer.ignore:
+                carried = tuple(layer.ignore)
+        else:
+            chosen = ({*chosen, *(c for c, on in updates.items() if on)}) - {c for c, on in updates.items() if not on}
     return frozenset(chosen)
 
 
