@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, List, Optional, Sequence, Tuple
 
 from ffscan import __version__
-from ffscan.config import CACHE_DIR_NAME, ConfigError, RuleSelection, Settings, find_config, load_settings
+from ffscan.config import (
+    CACHE_DIR_NAME,
+    ConfigError,
+    RuleSelection,
+    Settings,
+    find_config,
+    load_settings,
+)
 from ffscan.report import FORMATS, NOTICES_IN_REPORT
 
 if TYPE_CHECKING:
@@ -315,7 +322,11 @@ def _report_context(args: argparse.Namespace) -> "ReportContext":
 def run_check_command(args: argparse.Namespace) -> int:
     from ffscan.engine import run_check
     from ffscan.report import render
-    from ffscan.report.console import baseline_written, check_diagnostics, without_summary
+    from ffscan.report.console import (
+        baseline_written,
+        check_diagnostics,
+        without_summary,
+    )
     from ffscan.report.text import Progress
 
     settings = resolve_settings(args)

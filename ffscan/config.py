@@ -316,7 +316,9 @@ def parse_table(
 
 def _parse_queues(value: Any, where: str) -> Tuple[str, ...]:
     """Validate `[tool.ffscan.queues.<name>]` with the runtime's own parser; the runtime reads it."""
-    from ffscan.runtime.options import parse_queue_table  # standard library only, like the runtime
+    from ffscan.runtime.options import (
+        parse_queue_table,  # standard library only, like the runtime
+    )
 
     if not isinstance(value, Mapping):
         raise ConfigError(f"{where} must be a table of [queues.<name>] tables")

@@ -12,9 +12,9 @@ from typing import (
     Callable,
     Dict,
     FrozenSet,
+    Iterator,
     List,
     NamedTuple,
-    Iterator,
     Optional,
     Sequence,
     Tuple,
@@ -22,7 +22,13 @@ from typing import (
 
 from ffscan.config import Settings
 from ffscan.engine.cache import Cache, Stat, manifest_of, settings_key
-from ffscan.engine.discovery import discover, display_path, excluded_by_configuration, matches_glob, module_name
+from ffscan.engine.discovery import (
+    discover,
+    display_path,
+    excluded_by_configuration,
+    matches_glob,
+    module_name,
+)
 from ffscan.engine.runner import FileResult, check_data, check_file
 from ffscan.model import Finding, RunResult
 from ffscan.rules import matches, select_codes

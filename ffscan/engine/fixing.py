@@ -30,10 +30,26 @@ from ffscan.config import Settings
 from ffscan.engine import Analysis, WorkItem, analyse, analyse_stdin
 from ffscan.engine.runner import check_source, text_digest
 from ffscan.engine.sources import SourceFile, Unanalysable, decode_source, split_lines
-from ffscan.fix.apply import CannotEdit, Change, ImportSections, TextEdit, apply_fixes, remove_import
+from ffscan.fix.apply import (
+    CannotEdit,
+    Change,
+    ImportSections,
+    TextEdit,
+    apply_fixes,
+    remove_import,
+)
 from ffscan.fix.dependency import runtime_importable
 from ffscan.fix.write import WriteRefused, encode_like, write_fixed
-from ffscan.model import Applicability, FileFix, Finding, Fix, FixRun, Location, RunResult, line_starts
+from ffscan.model import (
+    Applicability,
+    FileFix,
+    Finding,
+    Fix,
+    FixRun,
+    Location,
+    RunResult,
+    line_starts,
+)
 from ffscan.rules import all_rules
 
 MAX_PASSES = 4

@@ -10,7 +10,14 @@ from typing import Callable, Dict, FrozenSet, List, Optional, Sequence, Tuple, T
 
 from ffscan.config import Settings, suggest_code
 from ffscan.engine import suppress
-from ffscan.engine.sources import NeedsNewerPython, SourceFile, Unanalysable, decode_source, parse_source, read_source
+from ffscan.engine.sources import (
+    NeedsNewerPython,
+    SourceFile,
+    Unanalysable,
+    decode_source,
+    parse_source,
+    read_source,
+)
 from ffscan.model import Finding, Fix, Location, Notice, RunError, RunWarning
 from ffscan.rules import all_rules, rule_names
 from ffscan.rules.base import Rule, make_file_finding

@@ -5,7 +5,15 @@ from __future__ import annotations
 import json
 from typing import Dict, Iterable, List, Sequence
 
-from ffscan.model import Applicability, FileFix, Finding, FixRun, RuleInfo, RunError, RunResult
+from ffscan.model import (
+    Applicability,
+    FileFix,
+    Finding,
+    FixRun,
+    RuleInfo,
+    RunError,
+    RunResult,
+)
 
 
 def check_diagnostics(result: RunResult, notices: bool = False) -> List[str]:

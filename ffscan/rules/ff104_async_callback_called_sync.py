@@ -8,7 +8,12 @@ from typing import Optional, Tuple
 from ffscan.model import Applicability, Fix, Impact
 from ffscan.rules import fixes
 from ffscan.rules.base import Rule
-from ffscan.semantic.coroutines import coroutine_call, coroutine_function, coroutine_function_query, spelled
+from ffscan.semantic.coroutines import (
+    coroutine_call,
+    coroutine_function,
+    coroutine_function_query,
+)
+from ffscan.semantic.spelling import spelled
 from ffscan.semantic.stdlib import COROUTINE_WORDS, EXECUTOR_CLASSES, is_loop_expression
 
 # Qualified API -> (position of the callback, its keyword name or "").
@@ -165,7 +170,7 @@ class AsyncCallbackCalledSync(Rule):
         if position is None:
             return None
         argument = _argument(call, position, "")
-        return (argument, f"{_receiver_text(func.value)}.{attr}") if argument is not None else None
+        return (argument, f"{spelled(func.value, limit=30, too_long='obj', fallback='obj')}.{attr}") if argument is not None else None
 
 
     def _is_asyncio_loop(self, expr: ast.expr) -> bool:
@@ -201,9 +206,3 @@ def _argument(call: ast.Call, position: int, keyword: str) -> Optional[ast.expr]
     return None
 
 
-def _receiver_text(expr: ast.expr) -> str:
-    try:
-        text = ast.unparse(expr)
-    except (ValueError, RecursionError):  # unparse can fail on odd trees; the name is cosmetic
-        return "obj"
-    return text if len(text) <= 30 else "obj"

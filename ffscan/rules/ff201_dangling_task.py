@@ -9,7 +9,7 @@ from ffscan.model import Applicability, Fix, Impact
 from ffscan.rules import fixes
 from ffscan.rules.base import Rule
 from ffscan.semantic import flow
-from ffscan.semantic.coroutines import spelled
+from ffscan.semantic.spelling import spelled
 from ffscan.semantic.tasks import is_looking_call, spawned_task, task_query
 
 # APIs that call a callback and throw its return value away.

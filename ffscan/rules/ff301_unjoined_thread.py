@@ -8,10 +8,10 @@ from typing import Optional
 from ffscan.model import Applicability, Fix, Impact
 from ffscan.rules import fixes
 from ffscan.rules.base import Rule
+from ffscan.semantic.spelling import spelled
 from ffscan.semantic.stdlib import THREAD_CLASSES
 from ffscan.semantic.threads import (
     constructed_class,
-    describe,
     drained_queue,
     handle_fate,
     is_daemon,
@@ -123,7 +123,7 @@ class UnjoinedThread(Rule):
         region = self.names.enclosing_class(function) or self.semantic.tree
         if drained_queue(self.semantic, function, region):
             return  # its writes come from a queue that shutdown joins
-        self.report(node, fixes=fixes.first(self._non_daemon(node)), target=describe(target))
+        self.report(node, fixes=fixes.first(self._non_daemon(node)), target=spelled(target))
 
     def _non_daemon(self, node: ast.Call) -> Optional[Fix]:
         daemon = fixes.keyword(node, "daemon")

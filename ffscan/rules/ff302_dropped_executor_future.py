@@ -9,8 +9,9 @@ from ffscan.model import Applicability, Impact
 from ffscan.rules import fixes
 from ffscan.rules.base import Rule
 from ffscan.semantic.flow import Use, defining_scope, fate, name_loads
+from ffscan.semantic.spelling import spelled
 from ffscan.semantic.stdlib import is_loop_expression
-from ffscan.semantic.threads import describe, executor_kind, handles_own_errors
+from ffscan.semantic.threads import executor_kind, handles_own_errors
 
 
 class DroppedExecutorFuture(Rule):
@@ -100,16 +101,16 @@ class DroppedExecutorFuture(Rule):
         if self._is_dropped(node):
             durable = fixes.submitted_on_durable(self.semantic, node, "Enqueue the registered task on the durable queue")
             tracked = fixes.track(self.semantic, node, "Wrap the future in `track(...)`")
-            self.report(node, fixes=fixes.first(durable, tracked), callee=describe(callable_expr), api=api)
+            self.report(node, fixes=fixes.first(durable, tracked), callee=spelled(callable_expr), api=api)
 
     def _submitted(self, call: ast.Call) -> Optional[Tuple[str, ast.expr]]:
         func = call.func
         if not isinstance(func, ast.Attribute):
             return None
         if func.attr == "submit" and call.args and executor_kind(self.semantic, func.value) is not None:
-            return f"{describe(func.value)}.submit", call.args[0]
+            return f"{spelled(func.value)}.submit", call.args[0]
         if func.attr == "run_in_executor" and len(call.args) >= 2 and is_loop_expression(self.semantic, func.value):
-            return f"{describe(func.value)}.run_in_executor", call.args[1]
+            return f"{spelled(func.value)}.run_in_executor", call.args[1]
         return None
 
     def _is_dropped(self, call: ast.Call) -> bool:

@@ -8,7 +8,8 @@ from ffscan.model import Applicability, Fix, Impact
 from ffscan.rules import fixes
 from ffscan.rules.base import Rule
 from ffscan.semantic.flow import Use, defining_scope, fate, name_loads
-from ffscan.semantic.threads import describe, executor_kind
+from ffscan.semantic.spelling import spelled
+from ffscan.semantic.threads import executor_kind
 
 
 class UnconsumedExecutorMap(Rule):
@@ -68,7 +69,7 @@ class UnconsumedExecutorMap(Rule):
             return
         if self._is_dropped(node):
             consume = Fix.unsafe("Consume the results with `list(...)`", *fixes.wrap(self.semantic, node, "list"))
-            self.report(node, fixes=[consume], receiver=describe(func.value), callee=describe(node.args[0]))
+            self.report(node, fixes=[consume], receiver=spelled(func.value), callee=spelled(node.args[0]))
 
     def _is_dropped(self, call: ast.Call) -> bool:
         where = fate(self.semantic, call)

@@ -8,7 +8,8 @@ from typing import Iterator, Optional
 from ffscan.model import Applicability, Fix, Impact
 from ffscan.rules import fixes
 from ffscan.rules.base import Rule
-from ffscan.semantic.threads import describe, executor_kind
+from ffscan.semantic.spelling import spelled
+from ffscan.semantic.threads import executor_kind
 
 _SUBMITTING = frozenset({"submit", "map"})
 
@@ -82,7 +83,7 @@ class ExecutorShutdownWithoutWait(Rule):
         if executor_kind(self.semantic, receiver) is None:
             return
         if self._has_work(node, receiver):
-            self.report(node, fixes=fixes.first(self._wait_fix(node, wait)), receiver=describe(receiver))
+            self.report(node, fixes=fixes.first(self._wait_fix(node, wait)), receiver=spelled(receiver))
 
     def _wait_fix(self, node: ast.Call, wait: ast.expr) -> Optional[Fix]:
         # Waiting inside `async def` would block the event loop: no fix there.

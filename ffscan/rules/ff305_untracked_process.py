@@ -6,10 +6,10 @@ import ast
 
 from ffscan.model import Impact
 from ffscan.rules.base import Rule
+from ffscan.semantic.spelling import spelled
 from ffscan.semantic.stdlib import PROCESS_CLASSES
 from ffscan.semantic.threads import (
     constructed_class,
-    describe,
     handle_fate,
     thread_target,
 )
@@ -74,7 +74,7 @@ class UntrackedProcess(Rule):
 
     def visit_Call(self, node: ast.Call) -> None:
         if self.names.qualified(node.func) in _RAW_THREAD_STARTERS:
-            target = describe(node.args[0]) if node.args else "function"
+            target = spelled(node.args[0]) if node.args else "function"
             self.report(node, kind="Raw `_thread` thread", target=target)
             return
         cls = constructed_class(self.semantic, node)
@@ -87,4 +87,4 @@ class UntrackedProcess(Rule):
             handle = handle_fate(self.semantic, node)
             if handle.started and not handle.kept:
                 target = thread_target(node, cls)
-                self.report(node, kind="Process", target=describe(target) if target is not None else "run")
+                self.report(node, kind="Process", target=spelled(target) if target is not None else "run")

@@ -8,8 +8,9 @@ from typing import List, Optional, Set
 from ffscan.model import Impact
 from ffscan.rules.base import Rule
 from ffscan.semantic.background import background_functions
-from ffscan.semantic.stdlib import LOG_METHODS, is_logger
 from ffscan.semantic.names import FunctionNode, iter_own_nodes
+from ffscan.semantic.spelling import spelled
+from ffscan.semantic.stdlib import LOG_METHODS, is_logger
 
 _BROAD = frozenset({"builtins.Exception", "builtins.BaseException"})
 _SUPPRESS = frozenset({"contextlib.suppress"})
@@ -147,13 +148,13 @@ class SwallowedBackgroundError(Rule):
                 continue
             action = self._console_only(handler.body, function, handler)
             if action is not None:
-                construct = "except" if handler.type is None else f"except {_text(handler.type)}"
+                construct = "except" if handler.type is None else f"except {spelled(handler.type)}"
                 self._report_in_background(handler, handler.type or handler, function, background,
                                            construct=construct, action=action)
         for call in self.suppressors:
             function = self.names.enclosing_function(call)
             if function is not None and not _is_teardown(function):
-                self._report_in_background(call, call, function, background, construct=_text(call), action="discards it")
+                self._report_in_background(call, call, function, background, construct=spelled(call), action="discards it")
 
     def _report_in_background(self, node, end_node, function: FunctionNode, background, **fields) -> None:
         """Report where `function` runs in the background: started in this module, or, as the
@@ -277,7 +278,7 @@ class SwallowedBackgroundError(Rule):
         if isinstance(func, ast.Attribute):
             if func.attr in LOG_METHODS and is_logger(self.semantic, func.value):
                 return True
-            if func.attr == "write" and _text(func.value) in ("sys.stderr", "sys.stdout"):
+            if func.attr == "write" and spelled(func.value) in ("sys.stderr", "sys.stdout"):
                 return True
         return False
 
@@ -362,9 +363,3 @@ def _has_call(expr: ast.expr, rule: SwallowedBackgroundError) -> bool:
     return False
 
 
-def _text(expr: ast.AST) -> str:
-    try:
-        text = ast.unparse(expr)
-    except (ValueError, RecursionError):  # unparse fails on odd trees; the text is cosmetic
-        return "..."
-    return text if len(text) <= 40 else text[:37] + "..."

@@ -9,6 +9,7 @@ from ffscan.model import Impact
 from ffscan.rules.base import Rule
 from ffscan.semantic.background import OBSERVING_METHODS, holder_observed, is_spawn
 from ffscan.semantic.names import FunctionNode
+from ffscan.semantic.spelling import spelled
 
 Callback = Tuple[ast.arguments, List[ast.AST], int]
 
@@ -96,7 +97,7 @@ class UncheckedDoneCallback(Rule):
             receiver = call.func.value  # type: ignore[attr-defined]
             if not self._only_handle(receiver, call):
                 continue
-            self.report(call.args[0], callback=_text(call.args[0]))
+            self.report(call.args[0], callback=spelled(call.args[0]))
 
     def _only_handle(self, receiver: ast.expr, call: ast.Call) -> bool:
         """Whether the callback is the only code that can see how the work ended: the future
@@ -172,9 +173,3 @@ def _reads(body: List[ast.AST], name: str) -> bool:
     return False
 
 
-def _text(expr: ast.AST) -> str:
-    try:
-        text = ast.unparse(expr)
-    except (ValueError, RecursionError):  # unparse fails on odd trees; the text is cosmetic
-        return "..."
-    return text if len(text) <= 40 else text[:37] + "..."

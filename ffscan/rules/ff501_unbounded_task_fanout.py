@@ -24,6 +24,7 @@ from ffscan.semantic.fanout import (
     spawned,
     work_functions,
 )
+from ffscan.semantic.spelling import spelled
 from ffscan.semantic.stdlib import SPAWN_WORDS
 
 
@@ -153,7 +154,7 @@ class UnboundedTaskFanout(Rule):
             return  # a thread pool bounds it, or no request per item goes anywhere
         if limiter_in_sight(self.semantic, function, *work_functions(self.semantic, node)):
             return
-        self.report(node, fixes=self._fixes(node, spawner), spawner=spawner, iterable=_describe(loop.iter))
+        self.report(node, fixes=self._fixes(node, spawner), spawner=spawner, iterable=spelled(loop.iter, fallback="input"))
 
     def _fixes(self, node: ast.Call, spawner: str) -> List[Fix]:
         semantic = self.semantic
@@ -176,9 +177,3 @@ class UnboundedTaskFanout(Rule):
         return []
 
 
-def _describe(expr: ast.expr) -> str:
-    try:
-        text = ast.unparse(expr)
-    except (ValueError, RecursionError):  # unparse can fail on odd trees; the text is cosmetic
-        return "input"
-    return text if len(text) <= 40 else text[:37] + "..."

@@ -19,6 +19,7 @@ from ffscan.semantic.fanout import (
     work_functions,
 )
 from ffscan.semantic.names import Binding
+from ffscan.semantic.spelling import spelled
 
 
 class UnboundedGather(Rule):
@@ -93,7 +94,7 @@ class UnboundedGather(Rule):
                     if is_pooled(self.semantic, work) or not does_io(self.semantic, work):
                         return  # a thread pool bounds it, or no request per item goes anywhere
                     if not limiter_in_sight(self.semantic, function, *work_functions(self.semantic, work)):
-                        self.report(node, iterable=_describe(iterable))
+                        self.report(node, iterable=spelled(iterable, fallback="input"))
                     return
 
     def _fanout(self, value: ast.expr, at: ast.AST) -> Optional[Tuple[ast.expr, ast.AST]]:
@@ -154,9 +155,3 @@ def _appended(loop: ast.For, name: str) -> List[ast.expr]:
     return found
 
 
-def _describe(expr: ast.expr) -> str:
-    try:
-        text = ast.unparse(expr)
-    except (ValueError, RecursionError):  # unparse can fail on odd trees; the text is cosmetic
-        return "input"
-    return text if len(text) <= 40 else text[:37] + "..."

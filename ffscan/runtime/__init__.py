@@ -17,7 +17,14 @@ from .backoff import Backoff
 from .clock import Clock, FakeClock
 from .default import background, configure, default_queue, queue, queue_names
 from .enqueue import configure_delivery, delivery_queue, enqueue
-from .errors import JobTimeout, NotAwaitable, QueueClosed, QueueFull, SkipRetry, UnknownQueue
+from .errors import (
+    JobTimeout,
+    NotAwaitable,
+    QueueClosed,
+    QueueFull,
+    SkipRetry,
+    UnknownQueue,
+)
 from .job import (
     CANCELLED,
     DROPPED,

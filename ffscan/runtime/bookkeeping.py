@@ -96,7 +96,9 @@ class Bookkeeping:
         for old in failed:
             retry = self._spawn if old.kind == COROUTINE else None
             if retry is not None:
-                from .intake import _running_loop_or_explain  # one helper for the error text
+                from .intake import (
+                    _running_loop_or_explain,  # one helper for the error text
+                )
 
                 loop = _running_loop_or_explain("retry_failed() of coroutine jobs")
                 job = self._spawn(loop, old.fn, old.args, old.kwargs, old.key, old.priority, _options_of(old), job_id=old.id)

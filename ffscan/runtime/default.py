@@ -124,7 +124,9 @@ def _configure_named(name: str, options: dict[str, Any]) -> Any:
 
 def _build(name: str, config: QueueConfig, hooks: dict[str, Any]) -> Any:
     if config.engine == "celery":
-        from .backends.celery import CeleryQueue  # imports celery only for a queue that uses it
+        from .backends.celery import (
+            CeleryQueue,  # imports celery only for a queue that uses it
+        )
 
         return CeleryQueue(name, config, app=hooks.pop("app", None), **hooks)
     if "app" in hooks:

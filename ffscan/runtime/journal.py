@@ -24,17 +24,18 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from .journal_rows import (
+from .job import Job, new_job_id
+from .journal_rows import (  # noqa: F401  (the public readers)
     COLUMNS,
     INTERRUPTED,
     UNFINISHED,
     key_from_json,
     public_row,
+    read_journal,
     row_of,
+    summarize,
 )
-from .journal_rows import read_journal, summarize  # noqa: F401  (the public readers)
 from .journal_writer import JournalWriter
-from .job import Job, new_job_id
 
 if TYPE_CHECKING:
     from .queue import TrackedQueue

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Dict, Iterator, NamedTuple, Optional
 
 from ffscan.semantic.flow import Use, fate
-from ffscan.semantic.threads import executor_kind
 from ffscan.semantic.names import FunctionNode
 from ffscan.semantic.stdlib import THREAD_CLASSES, is_loop_expression, task_spawner
+from ffscan.semantic.threads import executor_kind
 
 if TYPE_CHECKING:
     from ffscan.semantic.model import SemanticModel

@@ -13,6 +13,7 @@ import ast
 from typing import TYPE_CHECKING, Dict, Optional
 
 from ffscan.semantic.names import FUNCTION_TYPES, Binding, FunctionNode
+from ffscan.semantic.spelling import spelled
 from ffscan.semantic.stdlib import coroutine_callee
 
 if TYPE_CHECKING:
@@ -236,10 +237,3 @@ def _attribute_assigned_on(semantic: "SemanticModel", receiver: ast.expr, attr: 
     return attr in attrs or "*" in attrs
 
 
-def spelled(expr: ast.expr) -> str:
-    """The source spelling of a short expression, for messages."""
-    try:
-        text = ast.unparse(expr)
-    except (ValueError, RecursionError):  # unparse can fail on odd trees; the name is cosmetic
-        return "function"
-    return text if len(text) <= 40 else text[:37] + "..."

@@ -26,9 +26,9 @@ from ffscan.model import Finding
 from ffscan.semantic.catalogue import shipped
 from ffscan.semantic.stdlib import (
     ASYNC_PRESERVING_DECORATORS,
-    INERT_BASES,
     EXTERNAL_CLASSES,
     EXTERNAL_FUNCTIONS,
+    INERT_BASES,
 )
 from ffscan.semantic.summary import (
     ClassFacts,

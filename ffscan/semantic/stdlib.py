@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 from typing import TYPE_CHECKING, Dict, Optional, Tuple
 
+from ffscan.semantic.spelling import spelled
+
 if TYPE_CHECKING:
     from ffscan.semantic.model import SemanticModel
 
@@ -243,16 +245,8 @@ def task_spawner(semantic: "SemanticModel", call: ast.Call) -> Optional[str]:
     func = call.func
     if isinstance(func, ast.Attribute) and func.attr in ("create_task", "ensure_future"):
         if is_loop_expression(semantic, func.value):
-            return f"{_short(func.value)}.{func.attr}"
+            return f"{spelled(func.value, too_long='loop', fallback='loop')}.{func.attr}"
     return None
-
-
-def _short(expr: ast.expr) -> str:
-    try:
-        text = ast.unparse(expr)
-    except (ValueError, RecursionError):  # unparse can fail on odd trees; the name is cosmetic
-        return "loop"
-    return text if len(text) <= 40 else "loop"
 
 
 def coroutine_callee(semantic: "SemanticModel", call: ast.Call) -> Optional[str]:
@@ -261,7 +255,7 @@ def coroutine_callee(semantic: "SemanticModel", call: ast.Call) -> Optional[str]
     function = names.function_def(call.func)
     if function is not None:
         if names.is_coroutine_function(function):
-            return _short(call.func)
+            return spelled(call.func, too_long='loop', fallback='loop')
         return None
     callee = names.qualified(call.func)
     if callee is not None:
@@ -271,7 +265,7 @@ def coroutine_callee(semantic: "SemanticModel", call: ast.Call) -> Optional[str]
     func = call.func
     if isinstance(func, ast.Attribute) and func.attr in LOOP_COROUTINE_METHODS:
         if is_loop_expression(semantic, func.value):
-            return _short(func)
+            return spelled(func, too_long='loop', fallback='loop')
     return None
 
 

@@ -16,7 +16,12 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 from ffscan.semantic import flow
 from ffscan.semantic.flow import Use
 from ffscan.semantic.names import FUNCTION_TYPES
-from ffscan.semantic.stdlib import LOG_METHODS, coroutine_callee, is_logger, task_spawner
+from ffscan.semantic.stdlib import (
+    LOG_METHODS,
+    coroutine_callee,
+    is_logger,
+    task_spawner,
+)
 
 if TYPE_CHECKING:
     from ffscan.semantic.model import SemanticModel

@@ -246,14 +246,6 @@ def _write_mode(call: ast.Call) -> bool:
     return isinstance(mode, ast.Constant) and isinstance(mode.value, str) and any(m in mode.value for m in _WRITE_MODES)
 
 
-def describe(expr: ast.expr) -> str:
-    try:
-        text = ast.unparse(expr)
-    except (ValueError, RecursionError):  # unparse can fail on odd trees; the text is cosmetic
-        return "callable"
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
 def iter_calls(node: ast.AST) -> Iterator[ast.Call]:
     for inner in iter_own_nodes(node):
         if isinstance(inner, ast.Call):

@@ -19,7 +19,15 @@ from ffscan.model import RunResult
 from ffscan.report import ReportContext
 from ffscan.report.ticket.frames import Sources
 from ffscan.report.ticket.grouping import group_tickets
-from ffscan.report.ticket.markdown import anchor, contents, found_by, heading, nothing_found, remedies, ticket_markdown
+from ffscan.report.ticket.markdown import (
+    anchor,
+    contents,
+    found_by,
+    heading,
+    nothing_found,
+    remedies,
+    ticket_markdown,
+)
 from ffscan.report.ticket.options import options
 from ffscan.report.ticket.split import INDEX, render_split, write_split, write_tickets
 

@@ -13,6 +13,7 @@ from ffscan.report.ticket.frames import Sources, code_rows, render_rows
 from ffscan.report.ticket.grouping import PRIORITY_LABELS, Ticket, join
 from ffscan.report.ticket.options import Option, words
 
+
 def heading(ticket: Ticket) -> str:
     return f"{ticket.id}: {ticket.title}"
 

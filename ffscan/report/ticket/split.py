@@ -15,7 +15,13 @@ from ffscan.report import ReportContext
 from ffscan.report.fingerprint import TICKET_DIGITS, TICKET_PREFIX
 from ffscan.report.ticket.frames import Sources
 from ffscan.report.ticket.grouping import group_tickets
-from ffscan.report.ticket.markdown import contents, nothing_found, plural, remedies, ticket_markdown
+from ffscan.report.ticket.markdown import (
+    contents,
+    nothing_found,
+    plural,
+    remedies,
+    ticket_markdown,
+)
 from ffscan.report.ticket.options import options
 
 INDEX = "index.md"

@@ -1,0 +1,21 @@
+"""How messages show a piece of code: one helper, so that every rule spells code alike."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from typing import Optional
+
+
+def spelled(expr: ast.AST, limit: int = 40, too_long: Optional[str] = None, fallback: str = "...") -> str:
+    """A short expression as messages show it, on one line: cut to `limit` characters with
+    "...", or `too_long` instead when given; `fallback` for a tree `ast.unparse` refuses."""
+    try:
+        text = ast.unparse(expr)
+    except (ValueError, RecursionError):  # unparse fails on odd trees; the text is cosmetic
+        return fallback
+    if sys.version_info < (3, 11):
+        text = text.replace("lambda :", "lambda:")  # older unparse spaces a bare lambda's colon
+    if len(text) <= limit:
+        return text
+    return too_long if too_long is not None else text[: limit - 3] + "..."
