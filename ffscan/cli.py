@@ -64,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--quiet", "-q", action="store_true", help="print findings only, no summary or progress")
     check.add_argument("--verbose", "-v", action="store_true", help="print the configuration and files used")
     check.add_argument("--no-respect-gitignore", action="store_true", help="check files that .gitignore lists too")
+    check.add_argument("--python", type=Path, metavar="PATH", help="the project's interpreter or venv, whose installed packages are read")
     check.add_argument("--fix", action="store_true", help="apply fixes, as `ffscan fix` does")
     check.add_argument("--unsafe-fixes", action="store_true", help="with --fix: also apply fixes that may change behaviour")
     check.add_argument("--diff", action="store_true", help="with --fix: print the diff, write nothing")
@@ -82,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     fix.add_argument("--diff", action="store_true", help="print a unified diff and write nothing (exit 1 if there is one)")
     fix.add_argument("--config", type=Path)
     fix.add_argument("--no-respect-gitignore", action="store_true", help="fix files that .gitignore lists too")
+    fix.add_argument("--python", type=Path, metavar="PATH", help="the project's interpreter or venv, whose installed packages are read")
     fix.add_argument("--no-color", action="store_true")
     fix.add_argument("--quiet", "-q", action="store_true")
 
@@ -178,6 +180,7 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
         select=tuple(args.select) if args.select is not None else None,
         extend_select=settings.extend_select + tuple(args.extend_select or ()),
         ignore=settings.ignore + tuple(args.ignore or ()),
+        python=args.python.resolve() if getattr(args, "python", None) is not None else None,
     )
 
 

@@ -69,6 +69,10 @@ class Settings:
     # The oldest Python the project supports: `target-version`, else `requires-python`.
     target_version: Optional[Tuple[int, int]] = None
     target_source: str = ""  # where it came from, for messages: "`requires-python` in pyproject.toml"
+    # The project's interpreter or virtual environment, whose installed packages are
+    # summarised (`--python`, `python = "..."`); None: a .venv/venv beside the config, else
+    # $VIRTUAL_ENV, else the shipped catalogue alone.
+    python: Optional[Path] = None
 
     def with_overrides(self, **changes: Any) -> "Settings":
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -92,7 +96,7 @@ _INT_KEYS = {
     "max-file-size": "max_file_size",
 }
 _BOOL_KEYS = {"respect-gitignore": "respect_gitignore"}
-_TABLE_KEYS = ("per-file-ignores", "fix", "target-version")
+_TABLE_KEYS = ("per-file-ignores", "fix", "target-version", "python")
 _FIX_KEYS = {"runtime-module": "runtime_module", "durable-target": "durable_target"}
 DURABLE_TARGETS = ("celery", "dramatiq")
 KNOWN_KEYS = tuple(sorted({*_LIST_KEYS, *_INT_KEYS, *_BOOL_KEYS, *_TABLE_KEYS}))
@@ -262,6 +266,10 @@ def parse_table(
         elif key == "target-version":
             changes["target_version"] = _target_version(value, where)
             changes["target_source"] = f"`target-version` in {source}"
+        elif key == "python":
+            if not isinstance(value, str) or not value:
+                raise ConfigError(f"{where} must be a path to an interpreter or a virtual environment, got {value!r}")
+            changes["python"] = base.root / value  # relative to the configuration's folder
         else:
             raise ConfigError(f"{where} is not a known setting{_did_you_mean(key, KNOWN_KEYS)}")
     dotted = prefix + "." if prefix else ""

@@ -11,3 +11,13 @@ def pytest_addoption(parser):
         action="store_true",
         help="rewrite snapshots (fixtures/FFnnn/fixed.py and report.txt, fixtures/fix_imports/*) from the current output",
     )
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _no_active_virtualenv(monkeypatch):
+    """ffscan reads the packages of an active virtualenv; the tests' answers must not depend
+    on the shell they were started from (a test that wants one sets it)."""
+    monkeypatch.delenv("VIRTUAL_ENV", raising=False)

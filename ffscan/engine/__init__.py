@@ -23,6 +23,7 @@ from ffscan.engine.discovery import discover, display_path, matches_glob, module
 from ffscan.engine.runner import FileResult, check_file
 from ffscan.model import Finding, RunResult
 from ffscan.rules import matches, select_codes
+from ffscan.semantic.environment import libraries_for
 from ffscan.semantic.summary import Deferred, ModuleSummary
 
 if TYPE_CHECKING:
@@ -76,6 +77,7 @@ class Analysis:
     work: List[WorkItem] = field(default_factory=list)
     summaries: List[ModuleSummary] = field(default_factory=list)
     digests: Dict[str, str] = field(default_factory=dict)  # display path -> digest of the text checked
+    libraries: Optional[Callable[[str], Sequence[ModuleSummary]]] = None  # third-party summaries
     _index: Optional["ProjectIndex"] = None
 
     def settle(self, deferred: Sequence[Deferred]) -> List[Finding]:
@@ -85,7 +87,7 @@ class Analysis:
         if self._index is None:
             from ffscan.semantic.index import ProjectIndex
 
-            self._index = ProjectIndex(self.summaries)
+            self._index = ProjectIndex(self.summaries, libraries=self.libraries)
         confirmed, _ = self._index.settle(deferred)
         return confirmed
 
@@ -114,7 +116,7 @@ def analyse(
         if codes:
             work.append(WorkItem(fs_path, shown_path(fs_path), codes, module_name(fs_path)))
     result = RunResult(missing=discovered.missing, selected=selected, files_checked=len(work))
-    analysis = Analysis(result, work)
+    analysis = Analysis(result, work, libraries=libraries_for(settings))
     workers = jobs or min(os.cpu_count() or 1, 8)
     batches = [work[i : i + BATCH_SIZE] for i in range(0, len(work), BATCH_SIZE)]
     done = 0
