@@ -149,11 +149,16 @@ def _module_from_json(data: Dict[str, Any]) -> ModuleSummary:
     )
 
 
+# Library summaries repeat the same references thousands of times (`("global",
+# "builtins.str")`, `self`'s class): each distinct one is built once per process.
+_SHARED: Dict[Any, Any] = {}
+
+
 def _ref(value: Any) -> Any:
-    """JSON lists back to reference tuples, recursively."""
+    """JSON lists back to reference tuples, recursively, shared between equal ones."""
     if isinstance(value, list):
-        return tuple(_ref(item) for item in value)
-    return value
+        value = tuple(_ref(item) for item in value)
+    return _SHARED.setdefault(value, value)
 
 
 def _refs(values: Any) -> tuple:
