@@ -333,8 +333,17 @@ def test_the_build_gives_the_same_bytes_twice(tmp_path):
     assert first == (tmp_path / "second" / "tiny.json.gz").read_bytes()
     assert read_meta(first) == {"package": "tiny", "version": "1.0", "python": platform.python_version(), "top": "tiny"}
     assert answers(loads(first))["send"] == {}
-    (tmp_path / "first" / "stale.json.gz").write_bytes(b"")
-    assert build_catalogue.main([*common, "--out", str(tmp_path / "first"), "--check"]) == 1  # stale would go
-    assert build_catalogue.main([*common, "--out", str(tmp_path / "first")]) == 0
-    assert sorted(p.name for p in (tmp_path / "first").iterdir()) == ["tiny.json.gz"]
-    assert build_catalogue.main([*common, "--out", str(tmp_path / "first"), "--check"]) == 0
+
+
+def test_writing_replaces_what_changed_and_removes_what_is_no_longer_built(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "kept.json.gz").write_bytes(b"same")
+    (out / "stale.json.gz").write_bytes(b"old")
+    (out / "overlay.toml").write_text("", encoding="utf-8")
+    files = {"kept.json.gz": b"same", "new.json.gz": b"new"}
+    assert build_catalogue.write(files, out, check=True) == ["new.json.gz", "stale.json.gz"]
+    assert sorted(p.name for p in out.iterdir()) == ["kept.json.gz", "overlay.toml", "stale.json.gz"]
+    assert build_catalogue.write(files, out, check=False) == ["new.json.gz", "stale.json.gz"]
+    assert sorted(p.name for p in out.iterdir()) == ["kept.json.gz", "new.json.gz", "overlay.toml"]
+    assert build_catalogue.write(files, out, check=True) == []

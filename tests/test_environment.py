@@ -163,3 +163,15 @@ def test_the_cli_takes_python(tmp_path, venv, monkeypatch, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert code == 1
     assert [line.split(" ", 2)[:2] for line in lines if "FF101" in line] == [["app.py:7:5:", "FF101"], ["app.py:10:5:", "FF101"]]
+
+
+def test_two_runs_at_once_share_one_cache(project):
+    command = [sys.executable, "-m", "ffscan", "check", ".", "--format", "concise", "-q"]
+    runs = [subprocess.Popen(command, cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [run.communicate(timeout=120) for run in runs]
+    assert [run.returncode for run in runs] == [1, 1]
+    assert outputs[0] == outputs[1]
+    assert [line.split(":")[1] for line in outputs[0][0].splitlines() if "FF101" in line] == ["7", "10"]
+    assert cached(project) == ["httpx", "tinyasync"]
+    leftovers = [p.name for p in (project / ".ffscan_cache" / "libraries").iterdir() if p.name.endswith(".tmp")]
+    assert leftovers == []
