@@ -93,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     verbosity.add_argument("--verbose", "-v", action="store_true", help="print the configuration, rules and files used")
     check.add_argument("--no-respect-gitignore", action="store_true", help="check files that .gitignore lists too")
     check.add_argument("--no-cache", action="store_true", help="read and write no cache (.ffscan_cache)")
+    check.add_argument("--python", type=Path, metavar="PATH", help="the project's interpreter or venv, whose installed packages are read")
     _add_force_exclude(check)
     check.add_argument("--fix", action="store_true", help="apply fixes, then report the findings that remain")
     check.add_argument(
@@ -119,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     fix.add_argument("--config", type=Path)
     fix.add_argument("--no-respect-gitignore", action="store_true", help="fix files that .gitignore lists too")
     fix.add_argument("--no-cache", action="store_true", help="read and write no cache (.ffscan_cache)")
+    fix.add_argument("--python", type=Path, metavar="PATH", help="the project's interpreter or venv, whose installed packages are read")
     _add_force_exclude(fix)
     fix.add_argument("--force-write", action="store_true", help="also write read-only files, and hard-linked ones in place")
     fix.add_argument("--stdin-filename", metavar="PATH", help="read the code from stdin and print it fixed; configure it as PATH")
@@ -296,6 +298,7 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
         respect_gitignore=False if getattr(args, "no_respect_gitignore", False) else None,
         cache_dir=None if getattr(args, "no_cache", False) or os.environ.get("FFSCAN_NO_CACHE") else settings.root / CACHE_DIR_NAME,
         force_exclude=getattr(args, "force_exclude", None),
+        python=args.python.resolve() if getattr(args, "python", None) is not None else None,
         command_line=RuleSelection(
             select=tuple(args.select) if args.select is not None else None,
             extend_select=tuple(args.extend_select or ()),

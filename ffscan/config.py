@@ -90,6 +90,10 @@ class Settings:
     target_source: str = ""  # where it came from, for messages: "`requires-python` in pyproject.toml"
     # Where results are cached (`.ffscan_cache` next to the configuration); None: no cache.
     cache_dir: Optional[Path] = None
+    # The project's interpreter or virtual environment, whose installed packages are
+    # summarised (`--python`, `python = "..."`); None: a .venv/venv beside the config, else
+    # $VIRTUAL_ENV, else the shipped catalogue alone.
+    python: Optional[Path] = None
     # `--select`, `--extend-select`, `--ignore`: a layer over the file's own.
     command_line: RuleSelection = field(default_factory=RuleSelection)
 
@@ -120,7 +124,7 @@ _INT_KEYS = {
     "max-file-size": "max_file_size",
 }
 _BOOL_KEYS = {"respect-gitignore": "respect_gitignore", "force-exclude": "force_exclude"}
-_TABLE_KEYS = ("per-file-ignores", "fix", "target-version", "queues")
+_TABLE_KEYS = ("per-file-ignores", "fix", "target-version", "queues", "python")
 _FIX_KEYS = {"runtime-module": "runtime_module", "durable-target": "durable_target", "queue": "queue"}
 DURABLE_TARGETS = ("celery", "dramatiq")
 KNOWN_KEYS = tuple(sorted({*_LIST_KEYS, *_INT_KEYS, *_BOOL_KEYS, *_TABLE_KEYS}))
@@ -298,6 +302,10 @@ def parse_table(
             changes["target_source"] = f"`target-version` in {source}"
         elif key == "queues":
             changes["queue_names"] = _parse_queues(value, where)
+        elif key == "python":
+            if not isinstance(value, str) or not value:
+                raise ConfigError(f"{where} must be a path to an interpreter or a virtual environment, got {value!r}")
+            changes["python"] = base.root / value  # relative to the configuration's folder
         else:
             raise ConfigError(f"{where} is not a known setting{_did_you_mean(key, KNOWN_KEYS)}")
     dotted = prefix + "." if prefix else ""

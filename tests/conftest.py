@@ -19,3 +19,10 @@ def pytest_addoption(parser):
 def no_cache_by_default(monkeypatch):
     """Runs of the CLI in tests write no `.ffscan_cache` into the fixtures; cache tests unset it."""
     monkeypatch.setenv("FFSCAN_NO_CACHE", "1")
+
+
+@pytest.fixture(autouse=True)
+def _no_active_virtualenv(monkeypatch):
+    """ffscan reads the packages of an active virtualenv; the tests' answers must not depend
+    on the shell they were started from (a test that wants one sets it)."""
+    monkeypatch.delenv("VIRTUAL_ENV", raising=False)

@@ -79,3 +79,21 @@ def snapshot(request, path: Path, text: str) -> None:
         return
     assert path.exists(), f"{path.relative_to(ROOT)} is missing; run pytest --update-fixtures"
     assert path.read_bytes() == data, f"{path.relative_to(ROOT)} differs; run pytest --update-fixtures and review the diff"
+
+
+def make_wheel(folder: Path, name: str, version: str, files: dict) -> Path:
+    """A pure-Python wheel of `files` (path -> text) in `folder`, for pip to install offline."""
+    import zipfile
+
+    info = f"{name}-{version}.dist-info"
+    contents = dict(files)
+    contents[f"{info}/METADATA"] = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+    contents[f"{info}/WHEEL"] = "Wheel-Version: 1.0\nGenerator: ffscan-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    record = "".join(f"{path},,\n" for path in contents) + f"{info}/RECORD,,\n"
+    contents[f"{info}/RECORD"] = record
+    folder.mkdir(parents=True, exist_ok=True)
+    wheel = folder / f"{name}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for path, text in contents.items():
+            archive.writestr(zipfile.ZipInfo(path, date_time=(2020, 1, 1, 0, 0, 0)), text)
+    return wheel

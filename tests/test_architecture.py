@@ -23,7 +23,7 @@ ALLOWED: Dict[str, Set[str]] = {
     "model": set(),
     "config": {"runtime"},  # runtime: its own parser of [tool.ffscan.queues], one definition
     "runtime": set(),
-    "semantic": {"model", "config"},
+    "semantic": {"model", "config", "version"},  # version: the key of cached library summaries
     "rules": {"semantic", "model", "config"},
     "report": {"model", "runtime"},  # runtime: the journal rows `ffscan jobs` shows
     "fix": {"model", "runtime"},

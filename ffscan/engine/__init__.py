@@ -32,6 +32,7 @@ from ffscan.engine.discovery import (
 from ffscan.engine.runner import FileResult, check_data, check_file
 from ffscan.model import Finding, RunResult
 from ffscan.rules import matches, select_codes
+from ffscan.semantic.environment import libraries_for
 from ffscan.semantic.summary import Deferred, ModuleSummary
 
 if TYPE_CHECKING:
@@ -85,6 +86,7 @@ class Analysis:
     work: List[WorkItem] = field(default_factory=list)
     summaries: List[ModuleSummary] = field(default_factory=list)
     digests: Dict[str, str] = field(default_factory=dict)  # display path -> digest of the text checked
+    libraries: Optional[Callable[[str], Sequence[ModuleSummary]]] = None  # third-party summaries
     _index: Optional["ProjectIndex"] = None
 
     def settle(self, deferred: Sequence[Deferred]) -> List[Finding]:
@@ -94,7 +96,7 @@ class Analysis:
         if self._index is None:
             from ffscan.semantic.index import ProjectIndex
 
-            self._index = ProjectIndex(self.summaries)
+            self._index = ProjectIndex(self.summaries, libraries=self.libraries)
         confirmed, _ = self._index.settle(deferred)
         return confirmed
 
@@ -106,7 +108,7 @@ def find_spawners(paths: Sequence[str], settings: Settings) -> Tuple[RunResult, 
     from ffscan.semantic.spawners import infer_spawners
 
     analysis = analyse(paths, settings.with_overrides(select=("ALL",)), reuse_run=False)
-    return analysis.result, infer_spawners(ProjectIndex(analysis.summaries), settings.tracked_spawners)
+    return analysis.result, infer_spawners(ProjectIndex(analysis.summaries, libraries=analysis.libraries), settings.tracked_spawners)
 
 
 def run_check(
@@ -143,7 +145,7 @@ def analyse(
         excluded=discovered.excluded,
         gitignored=discovered.gitignored,
     )
-    analysis = Analysis(result, work)
+    analysis = Analysis(result, work, libraries=libraries_for(settings))
     cache = Cache(settings.cache_dir, settings_key(settings)) if settings.cache_dir is not None else None
     run_key = (tuple(item.fs_path for item in work), tuple(discovered.missing), tuple(item.fs_path for item in context))
     manifest = manifest_of(item.fs_path for item in (*work, *context)) if cache is not None else {}

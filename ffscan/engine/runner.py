@@ -21,6 +21,7 @@ from ffscan.engine.sources import (
 from ffscan.model import Finding, Fix, Location, Notice, RunError, RunWarning
 from ffscan.rules import all_rules, rule_names
 from ffscan.rules.base import Rule, make_file_finding
+from ffscan.semantic.environment import libraries_for
 from ffscan.semantic.index import ProjectIndex
 from ffscan.semantic.model import SemanticModel
 from ffscan.semantic.summary import Deferred, ModuleSummary, summarize_module
@@ -195,7 +196,8 @@ def check_source(source: SourceFile, settings: Settings, codes: FrozenSet[str], 
         kept_pending, _ = suppress.apply(pending, ctx.deferred_spans, source.text)
         still = {id(finding) for finding in kept_pending}
         deferred = [Deferred(f, query, template) for f, query, template in ctx.deferred if id(f) in still]
-        confirmed, result.deferred = ProjectIndex([result.summary], final=False).settle(deferred)
+        libraries = libraries_for(settings)
+        confirmed, result.deferred = ProjectIndex([result.summary], final=False, libraries=libraries).settle(deferred)
         ctx.findings.extend(confirmed)
         ctx.statement_spans.extend((0, 0) for _ in confirmed)  # suppression was applied already
     kept, suppressed = suppress.apply(ctx.findings, ctx.statement_spans, source.text)

@@ -10,6 +10,11 @@ Two sources, both module summaries in the project's own format (see summary.py):
 
 The index asks for a top-level package when a name it evaluates leads there; nothing is
 loaded for packages a project does not touch.
+
+Beside the generated data, `catalogue/overlay.toml` holds the facts the source cannot show
+(`sync_to_async(f)` returns an async callable; motor's classes are made at import time). It
+extends the standard library's facts (`stdlib.EXTERNAL_FUNCTIONS`, `EXTERNAL_CLASSES`,
+`ASYNC_PRESERVING_DECORATORS`) in the same vocabulary; the lookups below answer for both.
 """
 
 from __future__ import annotations
@@ -17,14 +22,25 @@ from __future__ import annotations
 import ast
 import gzip
 import json
+import sys
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional
 
+from ffscan.semantic.stdlib import ASYNC_PRESERVING_DECORATORS, EXTERNAL_CLASSES, EXTERNAL_FUNCTIONS
 from ffscan.semantic.summary import ClassFacts, FunctionFacts, ModuleSummary
+from ffscan.semantic.values import UNKNOWN_REF
 
 CATALOGUE_DIR = Path(__file__).resolve().parent / "catalogue"
-FORMAT = 1
+OVERLAY_PATH = CATALOGUE_DIR / "overlay.toml"
+FORMAT = 2
+
+# What the overlay may say of a function or method (see overlay.toml).
+FUNCTION_FACTS = ("coroutine", "spawns-task", "tracked-spawn", "async-callable", "keeps-async")
+# What it may say of a class: "self-dispatch" (a method inherited from a mixin is read with
+# `self` as the receiver's class, whose `execute_command` decides), "plain-metaclass" (its
+# metaclass adds no attributes).
+CLASS_TRAITS = ("self-dispatch", "plain-metaclass")
 
 
 def summarize_source(text: str, module: str, is_package: bool) -> Optional[ModuleSummary]:
@@ -38,36 +54,65 @@ def summarize_source(text: str, module: str, is_package: bool) -> Optional[Modul
         tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):  # a file Python would not run: skip it
         return None
-    return summarize_module(SemanticModel(tree, text, Settings(), module, is_package), deep=False)
+    try:
+        return summarize_module(SemanticModel(tree, text, Settings(), module, is_package), deep=False)
+    except RecursionError:  # nested past the resolver's depth: the module stays unknown
+        return None
 
 
 # ---- (de)serialising --------------------------------------------------------------------------
+#
+# A function is [kind, decorators, method, returns, falls_through, annotation], or only its
+# method kind (a string) when calling it gives nothing the index can use (see
+# libraries.trim): then it stands in a class only so that it hides what the bases define.
+# Line numbers, parameters and the deep facts (hand-offs, starts, calls) are not kept:
+# nothing asks them of library code.
 
 
-def dumps(summaries: Iterable[ModuleSummary], meta: Dict[str, Any]) -> bytes:
-    """A gzip'd JSON document of summaries, trimmed to what library code is asked for."""
-    document = {"format": FORMAT, "meta": meta, "modules": [_module_to_json(s) for s in summaries]}
-    return gzip.compress(json.dumps(document, separators=(",", ":"), sort_keys=True).encode("utf-8"), mtime=0)
+def dumps(summaries: Iterable[ModuleSummary], meta: Mapping[str, Any]) -> bytes:
+    """A gzip'd JSON document of summaries; the same summaries give the same bytes."""
+    document = {"format": FORMAT, "meta": dict(meta), "modules": [_module_to_json(s) for s in summaries]}
+    text = json.dumps(document, separators=(",", ":"), sort_keys=True)
+    return gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0)
 
 
 def loads(data: bytes) -> List[ModuleSummary]:
+    """Summaries from `dumps`; [] for a document of another format. Raises ValueError (or
+    KeyError, EOFError) for damaged data."""
     document = json.loads(gzip.decompress(data).decode("utf-8"))
-    if document.get("format") != FORMAT:
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
         return []  # written by another ffscan: unusable, not an error
     return [_module_from_json(m) for m in document["modules"]]
 
 
+def read_meta(data: bytes) -> Dict[str, Any]:
+    document = json.loads(gzip.decompress(data).decode("utf-8"))
+    return dict(document.get("meta", {})) if isinstance(document, dict) else {}
+
+
+def is_opaque(facts: FunctionFacts) -> bool:
+    """Whether `facts` is the stand-in of a function whose call gives nothing known."""
+    return facts.kind == "function" and facts.decorators == (UNKNOWN_REF,) and not facts.returns
+
+
+def opaque_function(name: str, method: str) -> FunctionFacts:
+    return FunctionFacts(name, 0, "function", (UNKNOWN_REF,), (), method, (), True, UNKNOWN_REF, (), (), ())
+
+
 def _module_to_json(summary: ModuleSummary) -> Dict[str, Any]:
+    functions: Dict[str, Any] = {}
+    for name, f in summary.functions.items():
+        if is_opaque(f):
+            functions[name] = f.method
+        else:
+            functions[name] = [f.kind, f.decorators, f.method, f.returns, f.falls_through, f.annotation]
     return {
         "module": summary.module,
         "package": summary.is_package,
         "symbols": summary.symbols,
-        "functions": {
-            name: [f.line, f.kind, f.decorators, f.params, f.method, f.returns, f.falls_through, f.annotation]
-            for name, f in summary.functions.items()
-        },
+        "functions": functions,
         "classes": {
-            name: [c.line, c.bases, c.methods, c.attributes, c.class_vars, c.uncertain]
+            name: [c.bases, c.methods, c.attributes, c.class_vars, c.uncertain]
             for name, c in summary.classes.items()
         },
         "stars": summary.star_imports,
@@ -78,14 +123,18 @@ def _module_to_json(summary: ModuleSummary) -> Dict[str, Any]:
 
 def _module_from_json(data: Dict[str, Any]) -> ModuleSummary:
     functions = {}
-    for name, (line, kind, decorators, params, method, returns, falls, annotation) in data["functions"].items():
+    for name, entry in data["functions"].items():
+        if isinstance(entry, str):
+            functions[name] = opaque_function(name, entry)
+            continue
+        kind, decorators, method, returns, falls, annotation = entry
         functions[name] = FunctionFacts(
-            name, line, kind, _refs(decorators), tuple(params), method, _refs(returns), falls, _ref(annotation), (), (), ()
+            name, 0, kind, _refs(decorators), (), method, _refs(returns), falls, _ref(annotation), (), (), ()
         )
     classes = {}
-    for name, (line, bases, methods, attributes, class_vars, uncertain) in data["classes"].items():
+    for name, (bases, methods, attributes, class_vars, uncertain) in data["classes"].items():
         classes[name] = ClassFacts(
-            name, line, _refs(bases), dict(methods),
+            name, 0, _refs(bases), dict(methods),
             {k: _refs(v) for k, v in attributes.items()}, {k: _refs(v) for k, v in class_vars.items()}, uncertain,
         )
     return ModuleSummary(
@@ -100,11 +149,16 @@ def _module_from_json(data: Dict[str, Any]) -> ModuleSummary:
     )
 
 
+# Library summaries repeat the same references thousands of times (`("global",
+# "builtins.str")`, `self`'s class): each distinct one is built once per process.
+_SHARED: Dict[Any, Any] = {}
+
+
 def _ref(value: Any) -> Any:
-    """JSON lists back to reference tuples, recursively."""
+    """JSON lists back to reference tuples, recursively, shared between equal ones."""
     if isinstance(value, list):
-        return tuple(_ref(item) for item in value)
-    return value
+        value = tuple(_ref(item) for item in value)
+    return _SHARED.setdefault(value, value)
 
 
 def _refs(values: Any) -> tuple:
@@ -134,3 +188,87 @@ def shipped(package: str) -> tuple:
 
         warnings.warn(f"ffscan: the catalogue of {package} cannot be read ({error}); going on without it")
         return ()
+
+
+# ---- facts the source cannot show -------------------------------------------------------------
+
+
+class Overlay(NamedTuple):
+    functions: Dict[str, str]  # qualified function or method -> fact
+    classes: Dict[str, Dict[str, str]]  # class made at run time -> method -> fact
+    traits: Dict[str, str]  # class -> trait
+
+
+class OverlayError(ValueError):
+    """overlay.toml says something the index cannot use."""
+
+
+def parse_overlay(document: Mapping[str, Any], source: str = "overlay.toml") -> Overlay:
+    """Check and convert the overlay's tables; raises OverlayError naming the bad entry."""
+    unknown = set(document) - {"functions", "classes", "traits"}
+    if unknown:
+        raise OverlayError(f"{source}: unknown table {sorted(unknown)[0]!r}")
+    functions = dict(document.get("functions", {}))
+    for name, fact in functions.items():
+        if fact not in FUNCTION_FACTS:
+            raise OverlayError(f"{source}: functions.{name!r} = {fact!r}: a fact is one of {', '.join(FUNCTION_FACTS)}")
+    classes: Dict[str, Dict[str, str]] = {}
+    for cls, methods in document.get("classes", {}).items():
+        if not isinstance(methods, dict):
+            raise OverlayError(f"{source}: classes.{cls!r} must be a table of method = fact")
+        for method, fact in methods.items():
+            if fact not in FUNCTION_FACTS:
+                raise OverlayError(f"{source}: classes.{cls!r}.{method} = {fact!r}: a fact is one of {', '.join(FUNCTION_FACTS)}")
+        classes[cls] = dict(methods)
+    traits = dict(document.get("traits", {}))
+    for cls, trait in traits.items():
+        if trait not in CLASS_TRAITS:
+            raise OverlayError(f"{source}: traits.{cls!r} = {trait!r}: a trait is one of {', '.join(CLASS_TRAITS)}")
+    return Overlay(functions, classes, traits)
+
+
+@lru_cache(maxsize=None)
+def overlay() -> Overlay:
+    """The shipped overlay (read once per process)."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on Python < 3.11 only
+        import tomli as tomllib
+    try:
+        with open(OVERLAY_PATH, "rb") as handle:
+            document = tomllib.load(handle)
+    except FileNotFoundError:  # an install without the data files: the source facts alone
+        return Overlay({}, {}, {})
+    return parse_overlay(document, str(OVERLAY_PATH))
+
+
+def function_fact(name: str) -> Optional[str]:
+    """What calling the function or method `name` (qualified) gives, when the standard
+    library's table or the overlay says: "coroutine", "spawns-task", ..."""
+    fact = EXTERNAL_FUNCTIONS.get(name)
+    return fact if fact is not None else overlay().functions.get(name)
+
+
+def class_facts(name: str) -> Optional[Dict[str, str]]:
+    """method -> fact for a class the index cannot read from source (the standard library's,
+    or one the overlay describes)."""
+    facts = EXTERNAL_CLASSES.get(name)
+    return facts if facts is not None else overlay().classes.get(name)
+
+
+def class_trait(name: str) -> Optional[str]:
+    return overlay().traits.get(name)
+
+
+def preserves_async(name: str) -> bool:
+    """Whether decorating an `async def` with `name` (or with what calling `name` returns)
+    leaves calling it making a coroutine."""
+    return name in ASYNC_PRESERVING_DECORATORS or function_fact(name) == "keeps-async"
+
+
+def fact_names() -> frozenset:
+    """Every qualified name a fact is known for, standard library and overlay."""
+    found = overlay()
+    names = set(EXTERNAL_FUNCTIONS) | set(EXTERNAL_CLASSES) | set(ASYNC_PRESERVING_DECORATORS)
+    names |= set(found.functions) | set(found.classes) | set(found.traits)
+    return frozenset(names)

@@ -65,9 +65,10 @@ def coroutine_query(semantic: "SemanticModel", call: ast.Call) -> Optional[tuple
     """The question whose yes makes `call` certainly a coroutine, for calls the module alone
     cannot settle as it reads them: methods of imported classes, attributes typed by
     annotations, factories, re-exported coroutine functions. None when nothing could make it
-    one, or when an instance attribute of that name may hide the method."""
+    one, or when an instance attribute of that name may hide the method. The callee may be
+    a call itself: `sync_to_async(f)()` calls the async callable `sync_to_async` returns."""
     func = call.func
-    if not isinstance(func, (ast.Name, ast.Attribute)):
+    if not isinstance(func, (ast.Name, ast.Attribute, ast.Call)):
         return None
     if isinstance(func, ast.Attribute) and _attribute_assigned_on(semantic, func.value, func.attr):
         return None  # `client.send = Mock()`: the class's method is not what runs

@@ -23,13 +23,8 @@ from dataclasses import replace
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from ffscan.model import Finding
-from ffscan.semantic.catalogue import shipped
-from ffscan.semantic.stdlib import (
-    ASYNC_PRESERVING_DECORATORS,
-    EXTERNAL_CLASSES,
-    EXTERNAL_FUNCTIONS,
-    INERT_BASES,
-)
+from ffscan.semantic.catalogue import class_facts, class_trait, function_fact, preserves_async, shipped
+from ffscan.semantic.stdlib import ASYNC_PRESERVING_DECORATORS, INERT_BASES
 from ffscan.semantic.summary import (
     ClassFacts,
     Deferred,
@@ -81,6 +76,7 @@ class ProjectIndex:
         self._in_progress: Set[Ref] = set()
         self._calls: Dict[Tuple[str, bool], Values] = {}
         self._mros: Dict[str, Optional[Tuple[str, ...]]] = {}
+        self._dispatching: Dict[str, bool] = {}
         self._background: Optional[Dict[str, Tuple[Entry, str, Tuple[str, ...]]]] = None
 
     def _add(self, summary: ModuleSummary) -> None:
@@ -108,6 +104,7 @@ class ProjectIndex:
             self._memo.clear()  # answers given while the package was missing may change
             self._calls.clear()
             self._mros.clear()
+            self._dispatching.clear()
         return bool(loaded)
 
     # ---- evaluation ---------------------------------------------------------------------
@@ -217,7 +214,7 @@ class ProjectIndex:
         if kind == "instance":
             return self._class_attribute(base.name, name, instance=True, depth=depth)
         if kind == "external-instance":
-            method = EXTERNAL_CLASSES.get(base.name, {}).get(name)
+            method = (class_facts(base.name) or {}).get(name)
             return [Value("external-method", f"{base.name}.{name}", items=(method,)) if method else UNKNOWN]
         if kind == "super":
             return self._class_attribute(base.name, name, instance=True, depth=depth, skip_self=True)
@@ -225,6 +222,9 @@ class ProjectIndex:
 
     def _module_attribute(self, module: str, name: str, depth: int) -> List[Value]:
         summary = self.modules[module]
+        dotted = f"{module}.{name}"
+        if function_fact(dotted) is not None or class_facts(dotted) is not None:
+            return [Value("external", dotted)]  # the overlay says what the source cannot show
         refs = summary.symbols.get(name)
         if refs:
             return [v for ref in refs for v in self.evaluate(ref, depth + 1)]
@@ -273,7 +273,7 @@ class ProjectIndex:
                 base_orders.append(list(order) if order is not None else [f"?{number}"])
             elif value.kind == "external" and value.name in INERT_BASES:
                 continue
-            elif value.kind == "external" and value.name in EXTERNAL_CLASSES:
+            elif value.kind == "external" and class_facts(value.name) is not None:
                 base_orders.append([f"external:{value.name}"])
             else:
                 # an opaque token per base, so that C3 keeps each in its place
@@ -294,24 +294,43 @@ class ProjectIndex:
             if owner.startswith("…"):
                 return [DEFERRED]
             if owner.startswith("external:"):
-                method = EXTERNAL_CLASSES[owner[len("external:"):]].get(name)
+                method = (class_facts(owner[len("external:"):]) or {}).get(name)
                 if method is not None:
                     return [Value("external-method", f"{owner[len('external:'):]}.{name}", items=(method,))]
                 continue
             facts = self.classes[owner]
-            if facts.uncertain:
+            if facts.uncertain and class_trait(owner) != "plain-metaclass":
                 return [UNKNOWN]
             if instance and name in facts.attributes:
                 return [self._holder(v) for ref in facts.attributes[name] for v in self.evaluate(ref, depth + 1)]
+            fact = function_fact(f"{owner}.{name}")
+            if fact is not None:
+                return [Value("external-method", f"{owner}.{name}", items=(fact,))]
+            found: List[Value] = []
             if name in facts.methods:
                 function = self.functions.get(facts.methods[name])
                 if instance and function is not None and _is_property(function):
                     return list(self.call_result(function.name, depth + 1, getter=True))
                 bound = instance or (function is not None and function.method == "class")
-                return [function_value(facts.methods[name], bound)]
-            if name in facts.class_vars:
-                return [v for ref in facts.class_vars[name] for v in self.evaluate(ref, depth + 1)]
+                found = [function_value(facts.methods[name], bound)]
+            elif name in facts.class_vars:
+                found = [v for ref in facts.class_vars[name] for v in self.evaluate(ref, depth + 1)]
+            else:
+                continue
+            if instance and self._dispatches(cls):
+                # `return self.execute_command(...)` in a mixin: `self` is the receiver
+                receiver = ("instance", ("def", cls))
+                found = [Value(v.kind, v.name, True, (receiver,)) if v.kind == "function" else v for v in found]
+            return found
         return [UNKNOWN]
+
+    def _dispatches(self, cls: str) -> bool:
+        """Whether `cls` or a class it derives from has the overlay's "self-dispatch" trait."""
+        known = self._dispatching.get(cls)
+        if known is None:
+            order = self.mro(cls) or ()
+            known = self._dispatching[cls] = any(class_trait(c) == "self-dispatch" for c in order)
+        return known
 
     @staticmethod
     def _holder(value: Value) -> Value:
@@ -326,6 +345,11 @@ class ProjectIndex:
         if not callee.certain:
             return [callee]
         if kind == "function":
+            fact = function_fact(callee.name)
+            if fact is not None:
+                return [_fact_value(fact, callee.name)]
+            if callee.items:
+                return list(self._dispatched_result(callee, depth))
             return list(self.call_result(callee.name, depth))
         if kind == "class":
             return [instance_value(callee.name)]
@@ -333,25 +357,14 @@ class ProjectIndex:
             method = self._class_attribute(callee.name, "__call__", instance=True, depth=depth)
             return [v for m in method for v in self._call(m, depth)]
         if kind == "external":
-            fact = EXTERNAL_FUNCTIONS.get(callee.name)
-            if fact == "coroutine":
-                return [coroutine_value(callee.name)]
-            if fact == "spawns-task":
-                return [task_value(callee.name)]
-            if fact == "returns-loop":
-                return [Value("external-instance", "asyncio.AbstractEventLoop")]
-            if callee.name in EXTERNAL_CLASSES:
+            fact = function_fact(callee.name)
+            if fact is not None:
+                return [_fact_value(fact, callee.name)]
+            if class_facts(callee.name) is not None:
                 return [Value("external-instance", callee.name)]
             return [UNKNOWN]
         if kind == "external-method":
-            fact = callee.items[0]
-            if fact == "coroutine":
-                return [coroutine_value(callee.name)]
-            if fact == "spawns-task":
-                return [task_value(callee.name)]
-            if fact == "tracked-spawn":
-                return [Value("tracked-task", callee.name)]  # the group awaits its tasks
-            return [UNKNOWN]
+            return [_fact_value(callee.items[0], callee.name)]
         if kind == "async-callable":
             # `Callable[..., Awaitable[T]]`: by convention an `async def` passed as a callback
             return [coroutine_value("callback")]
@@ -370,6 +383,8 @@ class ProjectIndex:
         decorated = [d for d in facts.decorators if not (getter and d in _PROPERTIES)]
         if facts.kind == "coroutine":
             result = (coroutine_value(function),) if self.keeps_async(facts) else (UNKNOWN,)
+        elif facts.kind == "function" and decorated and self._decorator_fact(decorated[0]) == "async-callable":
+            result = (coroutine_value(function),)  # `@sync_to_async def f()`: calling f makes a coroutine
         elif facts.kind != "function" or decorated:
             result = (UNKNOWN,)
         else:
@@ -400,13 +415,44 @@ class ProjectIndex:
                 return True
         return False
 
+    def _dispatched_result(self, callee: Value, depth: int) -> Values:
+        """What calling a mixin's method on a "self-dispatch" receiver gives: its returns read
+        with `self` as the receiver (the annotation is a union over sync and async clients)."""
+        facts = self.functions[callee.name]
+        if facts.kind == "function" and facts.returns and not facts.falls_through and self.keeps_async(facts):
+            owner = ("instance", ("def", callee.name.rpartition(".")[0]))
+            returns = [_substituted(ref, owner, callee.items[0]) for ref in facts.returns]
+            result = _settle_candidates([v for ref in returns for v in self.evaluate(ref, depth + 1)])
+            if all(v.kind == "coroutine" for v in result):
+                return (coroutine_value(callee.name),)
+        return self.call_result(callee.name, depth)
+
+    def _decorator_fact(self, decorator: Ref) -> Optional[str]:
+        """The overlay's or the standard library's fact for a decorator (or decorator factory)."""
+        values = self.evaluate(decorator)
+        if len(values) != 1:
+            return None
+        value = values[0]
+        if value.kind in ("external", "function"):
+            return function_fact(value.name)
+        if value.kind == "external-method":
+            return value.items[0]
+        if value.kind == "instance":
+            # an object used as a decorator: what its `__call__` is
+            found = self._class_attribute(value.name, "__call__", instance=True, depth=0)
+            if len(found) == 1 and found[0].kind == "external-method":
+                return found[0].items[0]
+        return None
+
     def keeps_async(self, facts: FunctionFacts) -> bool:
         """Whether every decorator of the `async def` leaves calling it making a coroutine."""
         for decorator in facts.decorators:
             if decorator[0] == "global" and decorator[1] in ASYNC_PRESERVING_DECORATORS:
                 continue
             values = self.evaluate(decorator)
-            if len(values) == 1 and values[0].kind == "external" and values[0].name in ASYNC_PRESERVING_DECORATORS:
+            if len(values) == 1 and values[0].kind == "external" and preserves_async(values[0].name):
+                continue
+            if self._decorator_fact(decorator) == "keeps-async":
                 continue
             return False
         return True
@@ -448,10 +494,13 @@ class ProjectIndex:
 
     def _is_coroutine_function(self, value: Value) -> bool:
         if value.kind == "function":
+            fact = function_fact(value.name)
+            if fact is not None:
+                return fact == "coroutine"
             facts = self.functions.get(value.name)
             return facts is not None and facts.kind == "coroutine" and self.keeps_async(facts)
         if value.kind == "external":
-            return EXTERNAL_FUNCTIONS.get(value.name) == "coroutine"
+            return function_fact(value.name) == "coroutine"
         if value.kind == "external-method":
             return value.items[0] == "coroutine"
         return value.kind == "async-callable"
@@ -520,6 +569,29 @@ class ProjectIndex:
 
 
 DEFERRED_ANSWER: dict = {"deferred": True}
+
+def _fact_value(fact: str, name: str) -> Value:
+    """What calling a function the standard library's table or the overlay describes gives."""
+    if fact == "coroutine":
+        return coroutine_value(name)
+    if fact == "spawns-task":
+        return task_value(name)
+    if fact == "tracked-spawn":
+        return Value("tracked-task", name)  # the group awaits its tasks
+    if fact == "returns-loop":
+        return Value("external-instance", "asyncio.AbstractEventLoop")
+    if fact == "async-callable":
+        return Value("async-callable", name)
+    return UNKNOWN
+
+
+def _substituted(ref: Ref, old: Ref, new: Ref) -> Ref:
+    if ref == old:
+        return new
+    if ref and ref[0] in ("attr", "call", "instance", "item", "kept", "await"):
+        return (ref[0], _substituted(ref[1], old, new), *ref[2:])
+    return ref
+
 
 _PROPERTIES = frozenset(
     {("global", "builtins.property"), ("global", "functools.cached_property"), ("global", "abc.abstractproperty")}
