@@ -276,7 +276,9 @@ def _handlers(cls: Type[Rule]) -> Tuple[Dict[str, str], Dict[str, str]]:
 
 # Fields that can hold nodes worth visiting: `ctx` (Load/Store) and operator singletons are
 # skipped, which removes about a fifth of all visits.
-_SKIPPED_FIELDS = frozenset({"ctx", "op", "ops", "kind", "type_comment"})
+_SKIPPED_FIELDS = frozenset(
+    {"ctx", "op", "ops", "kind", "type_comment", "id", "arg", "attr", "module", "level", "is_async", "conversion", "simple"}
+)
 _CHILD_FIELDS: Dict[type, Tuple[str, ...]] = {}
 _FUNCTION_LIKE = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 
@@ -299,6 +301,9 @@ class _Pass:
         self.leave: Dict[type, List[Tuple[Rule, Callable]]] = {}
         self.failed: set = set()
         self.functions: List[Optional[ast.AST]] = [None]  # the def or lambda whose code is being visited
+        semantic = ctx.semantic
+        self.stack, self.parents = semantic.stack, semantic.parents
+        self.calls, self.loads = semantic.calls_by_function, semantic.loads_by_function
         for cls in rule_classes:
             rule = cls(ctx.semantic, ctx)
             visits, leaves = _handlers(cls)
@@ -315,11 +320,19 @@ class _Pass:
         self.visit(tree)
 
     def visit(self, node: ast.AST) -> None:
-        semantic = self.ctx.semantic
-        stack = semantic.stack
-        parents = semantic.parents
-        stack.append(node)
         node_type = node.__class__
+        if node_type is ast.Name:  # a leaf, and the most common node: recorded, not descended
+            if node.ctx.__class__ is ast.Load:  # type: ignore[attr-defined]
+                self.loads.setdefault(self.functions[-1], []).append(node)  # type: ignore[arg-type]
+            handlers = self.enter.get(node_type)
+            if handlers:
+                self.stack.append(node)
+                self.dispatch(handlers, node)
+                self.stack.pop()
+            return
+        stack = self.stack
+        parents = self.parents
+        stack.append(node)
         fields = _CHILD_FIELDS.get(node_type)
         if fields is None:
             fields = _child_fields(node_type)
@@ -337,22 +350,22 @@ class _Pass:
                 parents[value] = node
                 children.append(value)
         if node_type is ast.Call:
-            semantic.calls_by_function.setdefault(self.functions[-1], []).append(node)
-        elif node_type is ast.Name and node.ctx.__class__ is ast.Load:  # type: ignore[attr-defined]
-            semantic.loads_by_function.setdefault(self.functions[-1], []).append(node)  # type: ignore[arg-type]
+            self.calls.setdefault(self.functions[-1], []).append(node)
         handlers = self.enter.get(node_type)
         if handlers:
             self.dispatch(handlers, node)
+        visit = self.visit
         if node_type in _FUNCTION_LIKE:
+            semantic = self.ctx.semantic
             semantic.function_parents[node] = self.functions[-1]
             self.functions.append(node)
             for child in children:
-                self.visit(child)
+                visit(child)
             self.functions.pop()
             semantic.visited_functions.add(node)
         else:
             for child in children:
-                self.visit(child)
+                visit(child)
         handlers = self.leave.get(node_type)
         if handlers:
             self.dispatch(handlers, node)
