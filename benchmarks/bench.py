@@ -69,6 +69,11 @@ def copy_tree(source: Path, destination: Path) -> Tuple[int, int]:
     return files, lines
 
 
+# As an installed tool runs: its modules' bytecode cached (a shell with PYTHONDONTWRITEBYTECODE
+# set would compile every module of every tool on every run).
+_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def measure(
     command: Sequence[str], runs: int, timeout: float, before: Optional[Callable[[], None]] = None
 ) -> Optional[Tuple[float, float, int]]:
@@ -83,7 +88,8 @@ def measure(
             before()
         try:
             done = subprocess.run(
-                [sys.executable, "-c", _MEASURE, *command], capture_output=True, text=True, check=False, timeout=timeout
+                [sys.executable, "-c", _MEASURE, *command],
+                capture_output=True, text=True, check=False, timeout=timeout, env=_ENV,
             )
         except subprocess.TimeoutExpired:
             return timeout, float("nan"), -1

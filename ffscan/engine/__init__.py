@@ -136,7 +136,7 @@ def analyse(
     selected = select_codes(settings.rule_selections)
     discovered = discover(paths, settings)
     work = _work(discovered.files, settings, selected)
-    context = _project_context(work, settings, selected)
+    context = _project_context(paths, work, settings, selected)
     result = RunResult(
         missing=discovered.missing,
         selected=selected,
@@ -197,7 +197,8 @@ def analyse_stdin(data: bytes, filename: Optional[str], settings: Settings) -> A
     _collect(analysis, check_data(data, item.display, settings, codes, item.module), deferred)
     # The project's other files answer what this one cannot decide alone, as for a file given.
     cache = Cache(settings.cache_dir, settings_key(settings)) if settings.cache_dir is not None else None
-    for _, file_result in _results(_project_context(analysis.work, settings, selected), settings, cache, None, None):
+    context = _project_context([], analysis.work, settings, selected)
+    for _, file_result in _results(context, settings, cache, None, None):
         if file_result.summary is not None:
             analysis.summaries.append(file_result.summary)
     if cache is not None:
@@ -217,15 +218,17 @@ def _work(files, settings: Settings, selected: FrozenSet[str]) -> List[WorkItem]
     return work
 
 
-def _project_context(work: List[WorkItem], settings: Settings, selected: FrozenSet[str]) -> List[WorkItem]:
+def _project_context(
+    paths: Sequence[str], work: List[WorkItem], settings: Settings, selected: FrozenSet[str]
+) -> List[WorkItem]:
     """The project's files beyond the ones given, when a configuration marks the project's
     root and the files given lie inside it."""
     if settings.config_path is None or not work:
         return []
     root = Path(os.path.abspath(settings.root))
     given = {os.path.abspath(item.fs_path) for item in work}
-    if not all(_inside(path, root) for path in given):
-        return []
+    if not all(_inside(path, root) for path in given) or any(os.path.abspath(p) == str(root) for p in paths):
+        return []  # outside the project, or the whole project was given
     project = discover([str(root)], settings)
     return [item for item in _work(project.files, settings, selected) if os.path.abspath(item.fs_path) not in given]
 

@@ -104,13 +104,23 @@ def _repo_root(directory: Path) -> Optional[Path]:
 def discover(paths: Sequence[str], settings: Settings) -> Discovered:
     found = Discovered()
     seen: set = set()
-    excludes = (*settings.exclude, *settings.extend_exclude)
+    excludes = [pattern.strip().rstrip("/") for pattern in (*settings.exclude, *settings.extend_exclude)]
+    # The walk tests each folder before it descends, so a pattern without `/` (it matches any
+    # one component) needs testing against the last component only; plain names, the usual
+    # case, by set membership.
+    plain = {p for p in excludes if p and "/" not in p and not any(c in p for c in "*?[")}
+    wild = [p for p in excludes if p and "/" not in p and p not in plain]
+    pathy = [p for p in excludes if "/" in p]
     gitignore = _GitIgnore() if settings.respect_gitignore else None
 
     def excluded(path: Path, is_dir: bool, top: Path) -> bool:
-        # Relative to the directory given: naming an excluded folder explicitly checks it.
-        relative = path.relative_to(top).as_posix()
-        if any(matches_glob(relative, pattern) for pattern in excludes):
+        name = path.name
+        if (
+            name in plain
+            or any(fnmatch.fnmatchcase(name, pattern) for pattern in wild)
+            # relative to the directory given: naming an excluded folder explicitly checks it
+            or (pathy and any(matches_glob(path.relative_to(top).as_posix(), pattern) for pattern in pathy))
+        ):
             found.excluded += 1
             return True
         if gitignore is not None and gitignore.ignored(path.absolute(), is_dir):
