@@ -3,7 +3,8 @@
 `.ffscan_cache/` sits next to the configuration. Under a key made of ffscan's version, the
 Python that runs it and every setting that changes what a file's check finds, it keeps:
 
-- `files.pickle`: for each file, its size, modification time and content hash, and what
+- `files-<n>.pickle` (16 shards, so that one changed file rewrites one shard): for each
+  file, its size, modification time and content hash, and what
   checking it gave (findings, the module summary, the questions left for the whole program).
   A file whose size and time are unchanged is not read; one whose content is unchanged is not
   parsed. Nothing about other files is stored with a file's entry: the whole-program answers
@@ -70,9 +71,10 @@ class Cache:
     def __init__(self, directory: Path, key: str) -> None:
         self.directory = directory
         self.key = key
-        self.files: Dict[str, tuple] = {}  # fs path -> (size, mtime, bytes digest, (display, module, codes), FileResult)
+        # fs path -> (size, mtime, bytes digest, (display, module, codes), FileResult), by shard
+        self.shards: Dict[int, Dict[str, tuple]] = {}
         self.runs: Dict[tuple, tuple] = {}  # run key -> (manifest, RunResult)
-        self._files_loaded = False
+        self._dirty_shards: set = set()
         self._dirty = False
 
     @property
@@ -101,16 +103,16 @@ class Cache:
         """The cached result for this file when its content and identity are unchanged."""
         if stat is None:
             return None
-        self._load_files()
-        entry = self.files.get(fs_path)
+        files = self._shard(fs_path)
+        entry = files.get(fs_path)
         if entry is None or entry[3] != identity:
             return None
         if (entry[0], entry[1]) == stat.key():
             return entry[4]
         digest = _digest(fs_path)
         if digest is not None and digest == entry[2]:
-            self.files[fs_path] = (stat.size, stat.mtime, digest, identity, entry[4])  # touched only
-            self._dirty = True
+            files[fs_path] = (stat.size, stat.mtime, digest, identity, entry[4])  # touched only
+            self._touch(fs_path)
             return entry[4]
         return None
 
@@ -120,14 +122,19 @@ class Cache:
         digest = _digest(fs_path)
         if digest is None:
             return
-        self._load_files()
-        self.files[fs_path] = (stat.size, stat.mtime, digest, identity, result)
-        self._dirty = True
+        self._shard(fs_path)[fs_path] = (stat.size, stat.mtime, digest, identity, result)
+        self._touch(fs_path)
 
-    def _load_files(self) -> None:
-        if not self._files_loaded:
-            self._files_loaded = True
-            self.files = _load(self._folder / "files.pickle") or {}
+    def _shard(self, fs_path: str) -> Dict[str, tuple]:
+        number = _shard_of(fs_path)
+        files = self.shards.get(number)
+        if files is None:
+            files = self.shards[number] = _load(self._folder / f"files-{number}.pickle") or {}
+        return files
+
+    def _touch(self, fs_path: str) -> None:
+        self._dirty_shards.add(_shard_of(fs_path))
+        self._dirty = True
 
     def save(self) -> None:
         """Write what changed; a cache that cannot be written is skipped, never an error."""
@@ -136,13 +143,21 @@ class Cache:
         try:
             self._folder.mkdir(parents=True, exist_ok=True)
             _mark(self.directory)
-            if self._files_loaded:
-                live = {path: entry for path, entry in self.files.items() if os.path.exists(path)}
-                _dump(self._folder / "files.pickle", live)
+            for number in sorted(self._dirty_shards):
+                live = {path: entry for path, entry in self.shards[number].items() if os.path.exists(path)}
+                _dump(self._folder / f"files-{number}.pickle", live)
             _dump(self._folder / "runs.pickle", self.runs)
+            self._dirty_shards.clear()
         except OSError:
             pass  # a read-only checkout: run without a cache
         self._dirty = False
+
+
+_SHARDS = 16
+
+
+def _shard_of(fs_path: str) -> int:
+    return hashlib.blake2b(fs_path.encode("utf-8", "surrogatepass"), digest_size=2).digest()[0] % _SHARDS
 
 
 def clean(directory: Path) -> bool:
