@@ -36,6 +36,10 @@ _LOOP_METHODS = {
     "run_in_executor": 1,
 }
 _EXECUTOR_METHODS = {"submit": 0, "map": 0}
+# The last names of everything above (a callee's spelling can only be one of these).
+_CALLBACK_TAKERS = frozenset(
+    {*(name.rsplit(".", 1)[-1] for name in _FUNCTION_APIS), *_LOOP_METHODS, *_EXECUTOR_METHODS, "add_done_callback"}
+)
 # Loop methods that call the callback inside the running loop with the arguments given here:
 # there, `background.spawn` can take the callback's place.
 _SPAWNABLE_LOOP_METHODS = {
@@ -152,6 +156,8 @@ class AsyncCallbackCalledSync(Rule):
     def _callback(self, call: ast.Call) -> Optional[Tuple[ast.expr, str]]:
         """The callback argument of `call` and a name for the API, when `call` is one."""
         func = call.func
+        if isinstance(func, ast.Attribute) and func.attr not in _CALLBACK_TAKERS:
+            return None  # most calls: no API that takes a callback has this name (an imported name may be an alias)
         qualified = self.names.qualified(func)
         if qualified in _FUNCTION_APIS:
             position, keyword = _FUNCTION_APIS[qualified]

@@ -33,6 +33,13 @@ def runtime_name(semantic: SemanticModel, name: str) -> Optional[str]:
     module already uses `track` for something else (a function of its own, a loop variable),
     where the import would change what that name means.
     """
+    known = semantic.cache.setdefault("fix_runtime_names", {})
+    if name not in known:
+        known[name] = _runtime_name(semantic, name)
+    return known[name]
+
+
+def _runtime_name(semantic: SemanticModel, name: str) -> Optional[str]:
     if name not in semantic.text or not re.search(rf"\b{re.escape(name)}\b", semantic.text):
         return name  # the word is nowhere in the module: free, and not imported yet
     used, imported = _module_names(semantic)
