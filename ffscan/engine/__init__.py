@@ -28,6 +28,7 @@ from ffscan.engine.discovery import (
     excluded_by_configuration,
     matches_glob,
     module_name,
+    namespace_name,
 )
 from ffscan.engine.runner import FileResult, check_data, check_file
 from ffscan.model import Finding, RunResult
@@ -87,6 +88,11 @@ class Analysis:
     summaries: List[ModuleSummary] = field(default_factory=list)
     digests: Dict[str, str] = field(default_factory=dict)  # display path -> digest of the text checked
     libraries: Optional[Callable[[str], Sequence[ModuleSummary]]] = None  # third-party summaries
+    # module -> the name it also has as part of a namespace package (see discovery.namespace_name)
+    namespaces: Dict[str, str] = field(default_factory=dict)
+
+    def aliases(self) -> Dict[str, Tuple[str, ...]]:
+        return {module: (name,) for module, name in self.namespaces.items()}
     _index: Optional["ProjectIndex"] = None
 
     def settle(self, deferred: Sequence[Deferred]) -> List[Finding]:
@@ -96,7 +102,7 @@ class Analysis:
         if self._index is None:
             from ffscan.semantic.index import ProjectIndex
 
-            self._index = ProjectIndex(self.summaries, libraries=self.libraries)
+            self._index = ProjectIndex(self.summaries, libraries=self.libraries, aliases=self.aliases())
         confirmed, _ = self._index.settle(deferred)
         return confirmed
 
@@ -108,7 +114,8 @@ def find_spawners(paths: Sequence[str], settings: Settings) -> Tuple[RunResult, 
     from ffscan.semantic.spawners import infer_spawners
 
     analysis = analyse(paths, settings.with_overrides(select=("ALL",)), reuse_run=False)
-    return analysis.result, infer_spawners(ProjectIndex(analysis.summaries, libraries=analysis.libraries), settings.tracked_spawners)
+    index = ProjectIndex(analysis.summaries, libraries=analysis.libraries, aliases=analysis.aliases())
+    return analysis.result, infer_spawners(index, settings.tracked_spawners)
 
 
 def run_check(
@@ -146,6 +153,10 @@ def analyse(
         gitignored=discovered.gitignored,
     )
     analysis = Analysis(result, work, libraries=libraries_for(settings))
+    for item in (*work, *context):
+        name = namespace_name(item.fs_path, settings.root) if item.module else None
+        if name is not None:
+            analysis.namespaces[item.module] = name
     cache = Cache(settings.cache_dir, settings_key(settings)) if settings.cache_dir is not None else None
     run_key = (tuple(item.fs_path for item in work), tuple(discovered.missing), tuple(item.fs_path for item in context))
     manifest = manifest_of(item.fs_path for item in (*work, *context)) if cache is not None else {}

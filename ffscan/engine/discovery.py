@@ -184,3 +184,23 @@ def module_name(fs_path: str) -> str:
     if stem == "__init__":
         return ".".join(package)
     return ".".join((*package, stem)) if stem.isidentifier() else ""
+
+
+def namespace_name(fs_path: str, root: Path) -> Optional[str]:
+    """The module name a file has in a namespace package (PEP 420: folders without
+    `__init__.py`), read from the project's source root (`src/`, else the root), when that
+    differs from the name `module_name` finds; None otherwise."""
+    path = Path(os.path.abspath(fs_path))
+    for base in (Path(os.path.abspath(root)) / "src", Path(os.path.abspath(root))):
+        try:
+            relative = path.relative_to(base)
+        except ValueError:
+            continue
+        parts = [*relative.parts[:-1], relative.name.rsplit(".", 1)[0]]
+        if parts[-1] == "__init__":
+            parts.pop()
+        if not parts or not all(part.isidentifier() for part in parts):
+            return None
+        dotted = ".".join(parts)
+        return dotted if dotted != module_name(fs_path) else None
+    return None

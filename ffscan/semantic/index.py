@@ -59,6 +59,7 @@ class ProjectIndex:
         summaries: Iterable[ModuleSummary],
         final: bool = True,
         libraries: Optional[Callable[[str], Sequence[ModuleSummary]]] = None,
+        aliases: Optional[Dict[str, Tuple[str, ...]]] = None,
     ) -> None:
         self.final = final
         # Summaries of a third-party package by its top-level name (the shipped catalogue,
@@ -70,6 +71,9 @@ class ProjectIndex:
         self._tops: Set[str] = set()
         self._asked: Set[str] = set()
         self._function_module: Dict[str, str] = {}
+        # A module of a namespace package (PEP 420) is imported under a longer name than the
+        # one its folder of packages gives it: both reach it.
+        self._aliases = aliases or {}
         for summary in summaries:
             self._add(summary)
         self._memo: Dict[Ref, Values] = {}
@@ -81,6 +85,9 @@ class ProjectIndex:
 
     def _add(self, summary: ModuleSummary) -> None:
         self.modules[summary.module] = summary
+        for alias in self._aliases.get(summary.module, ()):
+            self.modules.setdefault(alias, summary)
+            self._tops.add(alias.split(".", 1)[0])
         self.functions.update(summary.functions)
         for name in summary.functions:
             self._function_module[name] = summary.module
