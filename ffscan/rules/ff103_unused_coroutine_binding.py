@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Dict, Iterator, List, Tuple
 
 from ffscan.model import Applicability, Impact
 from ffscan.rules import fixes
@@ -85,8 +85,8 @@ class UnusedCoroutineBinding(Rule):
 
     def __init__(self, semantic, sink) -> None:
         super().__init__(semantic, sink)
-        # function -> [(call, callee, names, qualified name the index must confirm or None)]
-        self._pending: Dict[ast.AST, List[Tuple[ast.Call, str, Tuple[str, ...], Optional[str]]]] = {}
+        # function -> [(call, the names its result is bound to)], judged when the function ends
+        self._pending: Dict[ast.AST, List[Tuple[ast.Call, Tuple[str, ...]]]] = {}
 
     def visit_Assign(self, node: ast.Assign) -> None:
         self._record(node.targets, node.value, node)
@@ -105,13 +105,7 @@ class UnusedCoroutineBinding(Rule):
             return  # a test checking the "never awaited" warning itself
         bound = tuple(t.id for t in targets)  # type: ignore[attr-defined]
         for call in _bound_calls(value):
-            callee = coroutine_call(self.semantic, call)
-            if callee is not None:
-                self._pending.setdefault(function, []).append((call, callee, bound, None))
-                continue
-            query = coroutine_query(self.semantic, call)
-            if query is not None:
-                self._pending.setdefault(function, []).append((call, spelled(call.func), bound, query))
+            self._pending.setdefault(function, []).append((call, bound))
 
     def leave_FunctionDef(self, node: ast.FunctionDef) -> None:
         self._check(node)
@@ -126,14 +120,19 @@ class UnusedCoroutineBinding(Rule):
         loads = name_loads(self.semantic, function)
         if any(name in loads for name in _INTROSPECTION):
             return
-        for call, callee, bound, query in pending:
+        for call, bound in pending:
             if any(name in loads or is_declared_global(function, name) for name in bound):
+                continue
+            # Only now, for the few bindings never read, is it worth asking what the call makes.
+            callee = coroutine_call(self.semantic, call)
+            query = None if callee is not None else coroutine_query(self.semantic, call)
+            if callee is None and query is None:
                 continue
             fix = [fixes.await_fix(self.semantic, call, "Await the coroutine and bind its result")]
             if query is None:
                 self.report(call, fixes=fix, callee=callee, name=", ".join(bound))
             else:
-                self.report_if(call, query, fixes=fix, callee=callee, name=", ".join(bound))
+                self.report_if(call, query, fixes=fix, callee=spelled(call.func), name=", ".join(bound))
 
 
 def _bound_calls(value: ast.expr) -> Iterator[ast.Call]:
