@@ -81,16 +81,7 @@ class RefBuilder:
         bindings = self.names.lookup(name, scope)
         if bindings is None:
             return global_ref(f"builtins.{name}") if _is_builtin(name) else UNKNOWN_REF
-        refs: List[Ref] = []
-        for binding in _distinct(bindings):
-            ref = self.binding_ref(binding, name, scope, depth)
-            if ref == UNKNOWN_REF:
-                return UNKNOWN_REF
-            if ref not in refs:
-                refs.append(ref)
-        if len(refs) == 1:
-            return refs[0]
-        return ("any", tuple(refs)) if 1 < len(refs) <= 4 else UNKNOWN_REF
+        return _one_of(self.binding_ref(binding, name, scope, depth) for binding in _distinct(bindings))
 
     def binding_ref(self, binding: Binding, name: str, scope: Scope, depth: int) -> Ref:
         kind = binding.kind
@@ -197,24 +188,29 @@ class RefBuilder:
 
     def _union(self, members: List[ast.expr], scope: Scope, depth: int) -> Ref:
         """`X | None` is X (as a type checker narrows it on use); other unions are candidates."""
-        refs = []
-        for member in members:
-            if isinstance(member, ast.Constant) and member.value is None:
-                continue
-            if isinstance(member, ast.Name) and member.id == "None":
-                continue
-            ref = self.annotation_ref(member, scope, depth + 1)
-            if ref == UNKNOWN_REF:
-                return UNKNOWN_REF
-            if ref not in refs:
-                refs.append(ref)
-        if len(refs) == 1:
-            return refs[0]
-        return ("any", tuple(refs)) if 1 < len(refs) <= 4 else UNKNOWN_REF
+        return _one_of(
+            self.annotation_ref(member, scope, depth + 1)
+            for member in members
+            if not (isinstance(member, ast.Constant) and member.value is None)
+            and not (isinstance(member, ast.Name) and member.id == "None")
+        )
 
     def _typing_name(self, expr: ast.expr, scope: Scope) -> Optional[str]:
         ref = self.ref_of(expr, scope)
         return ref[1] if ref[0] == "global" else None
+
+
+def _one_of(candidates) -> Ref:
+    """One reference, or ("any", ...) of up to four that differ; unknown if any is."""
+    refs: List[Ref] = []
+    for ref in candidates:
+        if ref == UNKNOWN_REF:
+            return UNKNOWN_REF
+        if ref not in refs:
+            refs.append(ref)
+    if len(refs) == 1:
+        return refs[0]
+    return ("any", tuple(refs)) if 1 < len(refs) <= 4 else UNKNOWN_REF
 
 
 def _distinct(bindings: List[Binding]) -> List[Binding]:
