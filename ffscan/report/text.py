@@ -23,8 +23,6 @@ from ffscan.model import Finding, RuleInfo, RunResult
 from ffscan.report import ReportContext
 from ffscan.report.concise import statistics_lines, summary_line
 
-CONTEXT_LINES = 1
-
 
 def render(result: RunResult, context: ReportContext) -> str:
     buffer = io.StringIO()

@@ -37,10 +37,6 @@ def all_rules() -> Dict[str, Type[Rule]]:
     return _REGISTRY
 
 
-def rule_by_code(code: str) -> Type[Rule]:
-    return all_rules()[code]
-
-
 def rule_names() -> Dict[str, str]:
     """Code -> name of every rule: what configuration and command-line selectors are checked against."""
     return {code: rule.name for code, rule in all_rules().items()}

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import AbstractSet, Dict, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import AbstractSet, Dict, Iterator, List, Sequence, Set, Tuple
 
 from ffscan.semantic.catalogue import fact_names, opaque_function, summarize_source
 from ffscan.semantic.summary import ClassFacts, ModuleSummary

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING, Iterator, List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 from ffscan.semantic.flow import (
     Use,
@@ -244,12 +244,6 @@ def writes(semantic: "SemanticModel", function: FunctionNode, depth: int = 0) ->
 def _write_mode(call: ast.Call) -> bool:
     mode = call.args[1] if len(call.args) > 1 else next((k.value for k in call.keywords if k.arg == "mode"), None)
     return isinstance(mode, ast.Constant) and isinstance(mode.value, str) and any(m in mode.value for m in _WRITE_MODES)
-
-
-def iter_calls(node: ast.AST) -> Iterator[ast.Call]:
-    for inner in iter_own_nodes(node):
-        if isinstance(inner, ast.Call):
-            yield inner
 
 
 _CATCH_ALL = frozenset({"Exception", "BaseException"})
