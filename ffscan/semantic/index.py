@@ -34,6 +34,7 @@ from ffscan.semantic.summary import (
 )
 from ffscan.semantic.values import (
     DEFERRED,
+    call_ref,
     UNKNOWN,
     Ref,
     Value,
@@ -461,8 +462,26 @@ class ProjectIndex:
                 continue
             if self._decorator_fact(decorator) == "keeps-async":
                 continue
+            if self._project_decorator_keeps_async(decorator):
+                continue
             return False
         return True
+
+    def _project_decorator_keeps_async(self, decorator: Ref) -> bool:
+        """A decorator of the project's own that hands back the function it was given, or an
+        `async def` wrapper (`@wraps(fn) async def inner(...)`), directly or from a factory
+        (`@retry(times=3)`)."""
+        values = self.evaluate(decorator)
+        if len(values) != 1 or values[0].kind != "function" or values[0].name not in self.functions:
+            return False
+        facts = self.functions[values[0].name]
+        if facts.returns and all(ref[0] == "param" for ref in facts.returns) and not facts.falls_through:
+            return True  # `def register(fn): ...; return fn`
+        for made in (call_ref(decorator), call_ref(call_ref(decorator))):
+            found = self.evaluate(made)
+            if found and all(v.kind == "function" and self._is_coroutine_function(v) for v in found):
+                return True
+        return False
 
     # ---- questions rules ask ------------------------------------------------------------------
 

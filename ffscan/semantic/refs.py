@@ -42,6 +42,7 @@ _TYPES = frozenset({"typing.Type", "builtins.type", "typing_extensions.Type"})
 _ANNOTATED = frozenset({"typing.Annotated", "typing_extensions.Annotated"})
 _CLASSVAR_FINAL = frozenset({"typing.ClassVar", "typing.Final", "typing_extensions.Final"})
 _PARTIAL = "functools.partial"
+_CASTS = frozenset({global_ref("typing.cast"), global_ref("typing_extensions.cast")})
 
 
 class RefBuilder:
@@ -69,6 +70,8 @@ class RefBuilder:
             callee = self.ref_of(func, scope, depth + 1)
             if callee == global_ref(_PARTIAL) and expr.args:
                 return self.ref_of(expr.args[0], scope, depth + 1)  # calling it calls the function
+            if callee in _CASTS and len(expr.args) == 2:
+                return self.ref_of(expr.args[1], scope, depth + 1)  # `cast(T, x)` is `x`
             return call_ref(callee)
         if isinstance(expr, ast.NamedExpr):
             return self.ref_of(expr.value, scope, depth + 1)

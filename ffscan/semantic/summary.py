@@ -207,11 +207,16 @@ def _return_ref(semantic: "SemanticModel", function, value: ast.expr, scope: Sco
     of running tasks, an attribute) is marked "kept": its caller need not hold it. Without the
     pass's links, whether a returned local is kept elsewhere cannot be told: unknown."""
     ref = semantic.refs.ref_of(value, scope)
-    if not isinstance(value, ast.Name) or ref[0] == "unknown":
+    if not isinstance(value, ast.Name):
         return ref
     binding = semantic.names.lookup(value.id, scope)
+    if binding and len(binding) == 1 and binding[0].kind == Binding.PARAM and scope.bindings.get(value.id) == binding:
+        if ref == UNKNOWN_REF:
+            return ("param", value.id)  # a decorator that hands back the function it was given
     if not binding or binding[0].kind != Binding.VALUE:
         return ref  # a parameter, an import, a def: returned as it came
+    if ref[0] == "unknown":
+        return ref
     if not deep:
         return UNKNOWN_REF
     handed: List[Tuple[Ref, int]] = []
