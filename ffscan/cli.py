@@ -103,12 +103,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--diff", action="store_true", help="print the diff the fixes would make and write nothing (implies --fix)"
     )
     check.add_argument("--stdin-filename", metavar="PATH", help="read the code from stdin; report it as PATH and configure it as PATH")
-    check.add_argument("--force-write", action="store_true", help="with --fix: also write read-only and hard-linked files")
+    check.add_argument("--force-write", action="store_true", help="with --fix or --add-noqa: also write read-only and hard-linked files")
     check.add_argument(
         "--baseline", type=Path, metavar="PATH",
         help="report only findings not in this baseline file; write it first if it does not exist",
     )
     check.add_argument("--update-baseline", action="store_true", help="with --baseline: rewrite it from this run's findings")
+    check.add_argument(
+        "--add-noqa", action="store_true", help="write `# noqa: FFnnn` on the line of every current finding, then report what is left"
+    )
 
     fix = commands.add_parser("fix", help="rewrite fire-and-forget call sites onto tracked work")
     fix.add_argument("paths", nargs="*", default=["."], metavar="PATH", help="files or folders to fix, or - for stdin (default: .)")
@@ -172,6 +175,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parser.error("--baseline applies to `ffscan check` without --fix")
     if args.command == "check" and (args.fix or args.diff) and args.split is not None:
         parser.error("--split applies to `ffscan check` without --fix")
+    if args.command == "check" and args.add_noqa:
+        clash = next(
+            (flag for flag, given in (
+                ("--fix", args.fix), ("--diff", args.diff), ("--baseline", args.baseline is not None),
+                ("--split", args.split is not None), ("--statistics", args.statistics), ("standard input", reads_stdin(args)),
+            ) if given),
+            None,
+        )
+        if clash is not None:
+            parser.error(f"--add-noqa does not go with {clash}")
     errors, warnings = _flag_problems(args)
     for message in errors:
         print(f"ffscan: error: {message}", file=sys.stderr)
@@ -184,6 +197,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return run_fix_command(args)
         if args.command == "check" and (args.fix or args.diff):
             return run_check_fix_command(args)
+        if args.command == "check" and args.add_noqa:
+            return run_add_noqa_command(args)
         if args.command == "check":
             return run_check_command(args)
         if args.command == "spawners":
@@ -240,8 +255,10 @@ def _flag_problems(args: argparse.Namespace) -> Tuple[List[str], List[str]]:
             warnings.append(f"--format {fmt} has no effect with --diff: the diff is printed instead")
         if diff and args.output_file is not None:
             warnings.append("--output-file has no effect with --diff: the diff goes to stdout")
-        if args.force_write and not (args.fix or diff):
-            warnings.append("--force-write has no effect without --fix")
+        if args.force_write and not (args.fix or diff or args.add_noqa):
+            warnings.append("--force-write has no effect without --fix or --add-noqa")
+        if args.add_noqa and (args.format is not None or args.output_file is not None):
+            warnings.append("--format and --output-file have no effect with --add-noqa: it prints what it did on stderr")
     if args.force_write and diff:
         warnings.append("--force-write has no effect with --diff: nothing is written")
     if args.stdin_filename is not None:
@@ -447,6 +464,22 @@ def _remaining_report(args: argparse.Namespace, run) -> str:
     if args.quiet and fmt in ("text", "concise"):
         report = without_summary(report, run.result)
     return report
+
+
+def run_add_noqa_command(args: argparse.Namespace) -> int:
+    """`ffscan check --add-noqa`: 2 for a path not found, a rule that crashed or a file that
+    could not be written; 1 while a finding is left without a comment; else 0."""
+    from ffscan.engine.noqa import run_add_noqa
+    from ffscan.report.console import noqa_diagnostics
+
+    run = run_add_noqa(args.paths, resolve_settings(args), jobs=args.jobs, force_write=args.force_write)
+    for line in noqa_diagnostics(run, quiet=args.quiet):
+        print(line, file=sys.stderr)
+    if run.missing or run.errors or any(outcome.cannot_write for outcome in run.files):
+        return EXIT_ERROR
+    if any(outcome.left for outcome in run.files) and not args.exit_zero:
+        return EXIT_FINDINGS
+    return EXIT_CLEAN
 
 
 def run_fix_command(args: argparse.Namespace) -> int:
