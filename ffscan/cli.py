@@ -152,6 +152,12 @@ def build_parser() -> argparse.ArgumentParser:
     for option in ("select", "extend_select", "ignore"):
         spawners.set_defaults(**{option: None})
 
+    server = commands.add_parser("server", help="run the language server over stdin and stdout (for editors)")
+    server.add_argument(
+        "--debounce", type=float, default=None, metavar="SECONDS",
+        help="how long a changed document must be quiet before it is checked (default: 0.3)",
+    )
+
     clean = commands.add_parser("clean", help="remove the cache (.ffscan_cache next to the configuration)")
     clean.add_argument("path", nargs="?", default=".", metavar="PATH", help="where to look for the configuration (default: .)")
 
@@ -205,6 +211,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return run_spawners_command(args)
         if args.command == "clean":
             return run_clean_command(args)
+        if args.command == "server":
+            return run_server_command(args)
         if args.command == "rules":
             return run_rules_command(args)
         if args.command == "vendor-runtime":
@@ -545,6 +553,27 @@ def run_spawners_command(args: argparse.Namespace) -> int:
         print(f"ffscan: error: {missing}: no such file or directory", file=sys.stderr)
     sys.stdout.write(spawners_json(found) if args.format == "json" else spawners_text(found))
     return EXIT_ERROR if result.missing else EXIT_CLEAN
+
+
+def run_server_command(args: argparse.Namespace) -> int:
+    """`ffscan server`: serve until the editor says exit: 0 after a shutdown request, else 1
+    (as the protocol asks); 2 without the `server` extra."""
+    try:
+        from ffscan.server.lsp import DEBOUNCE, serve
+    except ModuleNotFoundError as error:  # pygls or lsprotocol is not installed: say how to get them
+        if (error.name or "").split(".")[0] not in ("pygls", "lsprotocol", "cattrs", "attrs"):
+            raise  # a module of ffscan's own: an internal error, reported as such
+        print(
+            f"ffscan: error: the language server needs the `server` extra ({error}); "
+            "install it with: pip install 'ffscan[server]'",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    if args.debounce is not None and args.debounce < 0:
+        print("ffscan: error: --debounce must be 0 or more seconds", file=sys.stderr)
+        return EXIT_ERROR
+    shut_down = serve(DEBOUNCE if args.debounce is None else args.debounce)
+    return EXIT_CLEAN if shut_down else 1
 
 
 def run_clean_command(args: argparse.Namespace) -> int:
