@@ -103,12 +103,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--diff", action="store_true", help="print the diff the fixes would make and write nothing (implies --fix)"
     )
     check.add_argument("--stdin-filename", metavar="PATH", help="read the code from stdin; report it as PATH and configure it as PATH")
-    check.add_argument("--force-write", action="store_true", help="with --fix: also write read-only and hard-linked files")
+    check.add_argument("--force-write", action="store_true", help="with --fix or --add-noqa: also write read-only and hard-linked files")
     check.add_argument(
         "--baseline", type=Path, metavar="PATH",
         help="report only findings not in this baseline file; write it first if it does not exist",
     )
     check.add_argument("--update-baseline", action="store_true", help="with --baseline: rewrite it from this run's findings")
+    check.add_argument(
+        "--add-noqa", action="store_true", help="write `# noqa: FFnnn` on the line of every current finding, then report what is left"
+    )
 
     fix = commands.add_parser("fix", help="rewrite fire-and-forget call sites onto tracked work")
     fix.add_argument("paths", nargs="*", default=["."], metavar="PATH", help="files or folders to fix, or - for stdin (default: .)")
@@ -149,6 +152,12 @@ def build_parser() -> argparse.ArgumentParser:
     for option in ("select", "extend_select", "ignore"):
         spawners.set_defaults(**{option: None})
 
+    server = commands.add_parser("server", help="run the language server over stdin and stdout (for editors)")
+    server.add_argument(
+        "--debounce", type=float, default=None, metavar="SECONDS",
+        help="how long a changed document must be quiet before it is checked (default: 0.3)",
+    )
+
     clean = commands.add_parser("clean", help="remove the cache (.ffscan_cache next to the configuration)")
     clean.add_argument("path", nargs="?", default=".", metavar="PATH", help="where to look for the configuration (default: .)")
 
@@ -172,6 +181,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parser.error("--baseline applies to `ffscan check` without --fix")
     if args.command == "check" and (args.fix or args.diff) and args.split is not None:
         parser.error("--split applies to `ffscan check` without --fix")
+    if args.command == "check" and args.add_noqa:
+        clash = next(
+            (flag for flag, given in (
+                ("--fix", args.fix), ("--diff", args.diff), ("--baseline", args.baseline is not None),
+                ("--split", args.split is not None), ("--statistics", args.statistics), ("standard input", reads_stdin(args)),
+            ) if given),
+            None,
+        )
+        if clash is not None:
+            parser.error(f"--add-noqa does not go with {clash}")
     errors, warnings = _flag_problems(args)
     for message in errors:
         print(f"ffscan: error: {message}", file=sys.stderr)
@@ -184,12 +203,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return run_fix_command(args)
         if args.command == "check" and (args.fix or args.diff):
             return run_check_fix_command(args)
+        if args.command == "check" and args.add_noqa:
+            return run_add_noqa_command(args)
         if args.command == "check":
             return run_check_command(args)
         if args.command == "spawners":
             return run_spawners_command(args)
         if args.command == "clean":
             return run_clean_command(args)
+        if args.command == "server":
+            return run_server_command(args)
         if args.command == "rules":
             return run_rules_command(args)
         if args.command == "vendor-runtime":
@@ -240,8 +263,10 @@ def _flag_problems(args: argparse.Namespace) -> Tuple[List[str], List[str]]:
             warnings.append(f"--format {fmt} has no effect with --diff: the diff is printed instead")
         if diff and args.output_file is not None:
             warnings.append("--output-file has no effect with --diff: the diff goes to stdout")
-        if args.force_write and not (args.fix or diff):
-            warnings.append("--force-write has no effect without --fix")
+        if args.force_write and not (args.fix or diff or args.add_noqa):
+            warnings.append("--force-write has no effect without --fix or --add-noqa")
+        if args.add_noqa and (args.format is not None or args.output_file is not None):
+            warnings.append("--format and --output-file have no effect with --add-noqa: it prints what it did on stderr")
     if args.force_write and diff:
         warnings.append("--force-write has no effect with --diff: nothing is written")
     if args.stdin_filename is not None:
@@ -449,6 +474,22 @@ def _remaining_report(args: argparse.Namespace, run) -> str:
     return report
 
 
+def run_add_noqa_command(args: argparse.Namespace) -> int:
+    """`ffscan check --add-noqa`: 2 for a path not found, a rule that crashed or a file that
+    could not be written; 1 while a finding is left without a comment; else 0."""
+    from ffscan.engine.noqa import run_add_noqa
+    from ffscan.report.console import noqa_diagnostics
+
+    run = run_add_noqa(args.paths, resolve_settings(args), jobs=args.jobs, force_write=args.force_write)
+    for line in noqa_diagnostics(run, quiet=args.quiet):
+        print(line, file=sys.stderr)
+    if run.missing or run.errors or any(outcome.cannot_write for outcome in run.files):
+        return EXIT_ERROR
+    if any(outcome.left for outcome in run.files) and not args.exit_zero:
+        return EXIT_FINDINGS
+    return EXIT_CLEAN
+
+
 def run_fix_command(args: argparse.Namespace) -> int:
     """Apply fixes (or print their diff); exit 1 while findings remain or a diff is shown."""
     from ffscan.engine.fixing import run_fix
@@ -512,6 +553,27 @@ def run_spawners_command(args: argparse.Namespace) -> int:
         print(f"ffscan: error: {missing}: no such file or directory", file=sys.stderr)
     sys.stdout.write(spawners_json(found) if args.format == "json" else spawners_text(found))
     return EXIT_ERROR if result.missing else EXIT_CLEAN
+
+
+def run_server_command(args: argparse.Namespace) -> int:
+    """`ffscan server`: serve until the editor says exit: 0 after a shutdown request, else 1
+    (as the protocol asks); 2 without the `server` extra."""
+    try:
+        from ffscan.server.lsp import DEBOUNCE, serve
+    except ModuleNotFoundError as error:  # pygls or lsprotocol is not installed: say how to get them
+        if (error.name or "").split(".")[0] not in ("pygls", "lsprotocol", "cattrs", "attrs"):
+            raise  # a module of ffscan's own: an internal error, reported as such
+        print(
+            f"ffscan: error: the language server needs the `server` extra ({error}); "
+            "install it with: pip install 'ffscan[server]'",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    if args.debounce is not None and args.debounce < 0:
+        print("ffscan: error: --debounce must be 0 or more seconds", file=sys.stderr)
+        return EXIT_ERROR
+    shut_down = serve(DEBOUNCE if args.debounce is None else args.debounce)
+    return EXIT_CLEAN if shut_down else 1
 
 
 def run_clean_command(args: argparse.Namespace) -> int:

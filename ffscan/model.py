@@ -338,3 +338,24 @@ class FixRun:
     @property
     def changed_files(self) -> List[FileFix]:
         return [f for f in self.files if f.changed]
+
+
+@dataclass
+class NoqaFile:
+    """What `ffscan check --add-noqa` did to one file."""
+
+    path: str
+    added: List[Tuple[int, Tuple[str, ...]]] = field(default_factory=list)  # (line, codes new to it)
+    left: List[Tuple[Finding, str]] = field(default_factory=list)  # findings given no comment, and why
+    error: Optional[str] = None  # the whole file was left alone, and why
+    cannot_write: bool = False  # `error` is a failed write (exit 2), not a refusal
+
+
+@dataclass
+class NoqaRun:
+    """Everything one `ffscan check --add-noqa` did, for the reporters."""
+
+    files: List[NoqaFile] = field(default_factory=list)
+    missing: List[str] = field(default_factory=list)
+    errors: List[RunError] = field(default_factory=list)  # rules that crashed on a file
+    result: Optional[RunResult] = None  # what remains unsuppressed, as `ffscan check` would report it

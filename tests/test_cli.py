@@ -551,7 +551,7 @@ def test_quiet_and_verbose_together_is_an_error(project, capsys):
     [
         (["--diff", "--format", "json"], "--format json has no effect with --diff: the diff is printed instead"),
         (["--diff", "-o", "report.txt"], "--output-file has no effect with --diff: the diff goes to stdout"),
-        (["--force-write"], "--force-write has no effect without --fix"),
+        (["--force-write"], "--force-write has no effect without --fix or --add-noqa"),
         (["--fix", "--diff", "--force-write"], "--force-write has no effect with --diff: nothing is written"),
     ],
 )

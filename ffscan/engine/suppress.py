@@ -22,7 +22,7 @@ from typing import Collection, Dict, List, Optional, Sequence, Set, Tuple
 from ffscan.model import Finding
 
 # A code is letters then a digit, then letters and digits (`FF2O1` is one code, not `FF2`).
-_NOQA = re.compile(r"#\s*noqa\s*:\s*(?P<codes>[A-Z]+[0-9][A-Z0-9]*(?:[\s,]+[A-Z]+[0-9][A-Z0-9]*)*)", re.IGNORECASE)
+NOQA = re.compile(r"#\s*noqa\s*:\s*(?P<codes>[A-Z]+[0-9][A-Z0-9]*(?:[\s,]+[A-Z]+[0-9][A-Z0-9]*)*)", re.IGNORECASE)
 _IGNORE = re.compile(r"#\s*ffscan\s*:\s*ignore(?![-\w])(?:\[(?P<codes>[^\]]*)\])?", re.IGNORECASE)
 _DETACHED = re.compile(r"#\s*ffscan\s*:\s*detached(?![-\w])", re.IGNORECASE)
 _SKIP_FILE = re.compile(r"#\s*ffscan\s*:\s*skip-file(?![-\w])", re.IGNORECASE)
@@ -77,7 +77,7 @@ def _directives(found_comments: Dict[int, str]) -> Dict[int, Set[str]]:
     result: Dict[int, Set[str]] = {}
     for line, comment in found_comments.items():
         codes: Set[str] = set()
-        for match in _NOQA.finditer(comment):
+        for match in NOQA.finditer(comment):
             codes.update(code.upper() for code in re.split(r"[\s,]+", match.group("codes")) if code)
         for match in _IGNORE.finditer(comment):
             listed = match.group("codes")
@@ -109,7 +109,7 @@ def unknown_codes(text: str, known: Collection[str]) -> List[Tuple[int, str, str
         return []
     found: List[Tuple[int, str, str]] = []
     for line, comment in sorted(comments(text).items()):
-        for match in _NOQA.finditer(comment):
+        for match in NOQA.finditer(comment):
             for code in re.split(r"[\s,]+", match.group("codes")):
                 if code.upper().startswith("FF") and code.upper() not in known:
                     found.append((line, code, "# noqa"))

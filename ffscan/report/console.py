@@ -10,6 +10,7 @@ from ffscan.model import (
     FileFix,
     Finding,
     FixRun,
+    NoqaRun,
     RuleInfo,
     RunError,
     RunResult,
@@ -116,6 +117,41 @@ def fix_summary(run: FixRun, diff: bool, listed: bool = True) -> str:
         if hidden:
             summary += f", {hidden} of them fixable with `--unsafe-fixes`"
     errors = [f for f in run.files if f.error]
+    if errors:
+        summary += f"; {_count(len(errors), 'file')} left as {'they were' if len(errors) != 1 else 'it was'}"
+    return summary + "."
+
+
+def noqa_diagnostics(run: NoqaRun, quiet: bool) -> List[str]:
+    """The stderr lines of `ffscan check --add-noqa`: what went wrong, each finding given no
+    comment and why, then the summary."""
+    lines = selection_warnings(run.result) if run.result is not None else []
+    lines.extend(f"ffscan: warning: {w.path}:{w.line}: {w.message}" for w in (run.result.warnings if run.result else ()))
+    lines.extend(f"ffscan: error: {missing}: no such file or directory" for missing in run.missing)
+    lines.extend(_error_line(error) for error in run.errors)
+    for outcome in run.files:
+        if outcome.error:
+            lines.append(f"ffscan: {'error: ' if outcome.cannot_write else ''}{outcome.path}: {outcome.error}")
+    if run.result is not None and not quiet:
+        lines.extend(f"ffscan: notice: {n.path}:{n.line}:{n.column}: {n.message}" for n in run.result.notices)
+    if quiet:
+        return lines
+    for outcome in run.files:
+        for finding, why in outcome.left:
+            lines.append(f"{outcome.path}:{finding.start.line}:{finding.start.column}: {finding.code} given no `# noqa`: {why}")
+    lines.append(noqa_summary(run))
+    return lines
+
+
+def noqa_summary(run: NoqaRun) -> str:
+    """`Added `# noqa` to 6 lines in 3 files; 1 finding left (see above).`"""
+    changed = [outcome for outcome in run.files if outcome.added]
+    lines = sum(len(outcome.added) for outcome in changed)
+    summary = f"Added `# noqa` to {_count(lines, 'line')} in {_count(len(changed), 'file')}"
+    left = sum(len(outcome.left) for outcome in run.files)
+    if left:
+        summary += f"; {_count(left, 'finding')} left (see above)"
+    errors = [outcome for outcome in run.files if outcome.error]
     if errors:
         summary += f"; {_count(len(errors), 'file')} left as {'they were' if len(errors) != 1 else 'it was'}"
     return summary + "."
