@@ -92,7 +92,7 @@ def _directives(found_comments: Dict[int, str]) -> Dict[int, Set[str]]:
     return result
 
 
-# Only these can name a code of ours: `# noqa: FF...`, `# ffscan: ignore[...]`.
+# Only a noqa list with an FF code, or an ffscan ignore list, can name a code of ours.
 _MAY_NAME_OUR_CODE = re.compile(r"noqa\s*:[^\n]*FF|ffscan\s*:\s*ignore\s*\[", re.IGNORECASE)
 
 
