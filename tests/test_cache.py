@@ -122,3 +122,29 @@ def test_two_runs_at_once_leave_a_readable_cache(demo, parses, capsys):
     parses.clear()
     assert "\n".join(concise(capsys, ".")) + "\n" == outputs[0]
     assert parses == []
+
+
+def test_a_run_in_which_ffscan_crashed_is_not_replayed(demo, monkeypatch, capsys):
+    good = concise(capsys, ".")
+    shutil.rmtree(demo / ".ffscan_cache")
+    original = runner.check_source
+
+    def crashing(source, *args, **kwargs):
+        raise ImportError("a half-installed ffscan")
+
+    monkeypatch.setattr(runner, "check_source", crashing)
+    assert main(["check", "--format", "concise", "-j", "1", "."]) == 2
+    capsys.readouterr()
+    monkeypatch.setattr(runner, "check_source", original)
+    assert concise(capsys, ".") == good
+
+
+def test_another_copy_of_ffscan_gets_a_cache_of_its_own(monkeypatch):
+    from ffscan.config import Settings
+    from ffscan.engine import cache
+
+    settings = Settings()
+    monkeypatch.setattr(cache, "_CODE_IDENTITY", "one checkout")
+    first = cache.settings_key(settings)
+    monkeypatch.setattr(cache, "_CODE_IDENTITY", "another checkout")
+    assert cache.settings_key(settings) != first

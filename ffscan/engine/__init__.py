@@ -167,7 +167,9 @@ def analyse(
             return analysis
     targets = {item.fs_path for item in work}
     deferred: List[Deferred] = []
+    failed = False
     for item, file_result in _results([*work, *context], settings, cache, progress, jobs):
+        failed = failed or bool(file_result.errors)
         if item.fs_path in targets:
             _collect(analysis, file_result, deferred)
         elif file_result.summary is not None:
@@ -177,7 +179,8 @@ def analyse(
     result.findings.sort(key=Finding.sort_key)
     result.notices.sort(key=lambda notice: (notice.path, notice.line, notice.column))
     if cache is not None:
-        cache.store_run(run_key, manifest, result)
+        if not failed:  # an error (a crash of ffscan, an unreadable file) is met again, not replayed
+            cache.store_run(run_key, manifest, result)
         cache.save()
     return analysis
 

@@ -1,16 +1,19 @@
 """The cache that makes reruns nearly free: per-file results by content, and whole runs.
 
-`.ffscan_cache/` sits next to the configuration. Under a key made of ffscan's version, the
-Python that runs it and every setting that changes what a file's check finds, it keeps:
+`.ffscan_cache/` sits next to the configuration. Under a key made of ffscan's version and the
+files it runs from (so two checkouts of one version never share results), the Python that
+runs it and every setting that changes what a file's check finds, it keeps:
 
 - `files-<n>.pickle` (16 shards, so that one changed file rewrites one shard): for each
   file, its size, modification time and content hash, and what
   checking it gave (findings, the module summary, the questions left for the whole program).
   A file whose size and time are unchanged is not read; one whose content is unchanged is not
-  parsed. Nothing about other files is stored with a file's entry: the whole-program answers
+  parsed. A file whose check crashed ffscan itself is never kept. Nothing about other files
+  is stored with a file's entry: the whole-program answers
   are settled again on every run, so a changed module never leaves a stale finding elsewhere.
 - `runs.pickle`: the final result of a run, with the size and time of every file it read. An
-  unchanged tree is answered from it without loading anything else.
+  unchanged tree is answered from it without loading anything else. A run in which any file
+  gave an error is not kept.
 
 Writes go to a temporary file that is renamed into place, so two runs at once each leave a
 whole file; an entry that cannot be read is ignored and rebuilt.
@@ -42,8 +45,32 @@ _README = (
 def settings_key(settings: Settings, extra: str = "") -> str:
     """What every cached result depends on besides the file: ffscan, Python, settings."""
     neutral = replace(settings, root=Path("."), config_path=None, cache_dir=None)
-    text = f"{_FORMAT}|{__version__}|{sys.version_info[:3]}|{neutral!r}|{extra}"
+    text = f"{_FORMAT}|{__version__}|{_code_identity()}|{sys.version_info[:3]}|{neutral!r}|{extra}"
     return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
+
+
+_CODE_IDENTITY: Optional[str] = None
+
+
+def _code_identity() -> str:
+    """Where ffscan's own files are and their sizes and times: an editable install that
+    changes, or a second checkout of the same version, gets a cache of its own (a stat of
+    about a hundred files, under a millisecond)."""
+    global _CODE_IDENTITY
+    if _CODE_IDENTITY is None:
+        package = Path(__file__).resolve().parent.parent
+        digest = hashlib.blake2b(str(package).encode("utf-8", "surrogatepass"), digest_size=12)
+        for folder, subfolders, names in os.walk(package):
+            subfolders[:] = sorted(name for name in subfolders if name != "__pycache__")
+            for name in sorted(names):
+                if name.endswith((".py", ".toml")):
+                    try:
+                        info = os.stat(os.path.join(folder, name))
+                    except OSError:
+                        continue  # gone while walking: the next run sees the change
+                    digest.update(f"{folder}/{name}|{info.st_size}|{info.st_mtime_ns}".encode("utf-8", "surrogatepass"))
+        _CODE_IDENTITY = digest.hexdigest()
+    return _CODE_IDENTITY
 
 
 class Stat:
