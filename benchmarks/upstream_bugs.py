@@ -58,7 +58,7 @@ TOOLS = ("ffscan", "ffscan-all", "mypy", "pyright", "ruff")
 FAMILIES = ("FF1", "FF2", "FF3", "FF4", "FF5")
 SIDES = ("before", "after")
 TOOL_TIMEOUT = 1800.0
-INVOCATION = 2  # part of every cache key: bump it when a tool's command line changes
+INVOCATION = 3  # part of every cache key: bump it when a tool's command line changes
 MYPY_CODES = {"unused-awaitable", "unused-coroutine"}
 PYRIGHT_RULES = {"reportUnusedCoroutine"}
 MYPY_LINE = re.compile(r"^(?P<path>[^:\n]+):(?P<line>\d+):(?:\d+:)? error: .*\[(?P<code>[a-z-]+)\]$")
@@ -295,7 +295,7 @@ def check(tool: Tool, tree: Path, case: Case, scratch: Path, timeout: float) -> 
         config = scratch / "ffscan.toml"  # empty: ffscan's defaults, whatever the project says
         config.write_text("")
         command = [tool.path, "check", "--format", "json", "--exit-zero", "--quiet", "--no-color",
-                   "--config", str(config), str(tree)]
+                   "--no-cache", "--config", str(config), str(tree)]
         if tool.name == "ffscan-all":
             command[2:2] = ["--select", "ALL"]
         code, out, err, seconds = run(command, tree, timeout)
@@ -303,6 +303,9 @@ def check(tool: Tool, tree: Path, case: Case, scratch: Path, timeout: float) -> 
             document = json.loads(out)
         except json.JSONDecodeError:
             return {"ok": False, "error": (err or out)[-1500:], "seconds": seconds, "findings": []}
+        crashes = [e["message"] for e in document.get("errors", []) if "internal error" in e.get("message", "")]
+        if crashes:  # a bug of ffscan's own: counted as an error, never as "not found"
+            return {"ok": False, "error": crashes[0][-1500:], "seconds": seconds, "findings": []}
         for item in document["findings"]:
             findings.append((item["path"], item["start"]["line"], item["code"]))
     elif tool.name == "mypy":
