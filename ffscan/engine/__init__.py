@@ -3,6 +3,7 @@ what needs the whole program."""
 
 from __future__ import annotations
 
+import gc
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -38,6 +39,18 @@ from ffscan.semantic.summary import Deferred, ModuleSummary
 
 if TYPE_CHECKING:
     from ffscan.semantic.index import ProjectIndex
+
+# A run makes millions of AST nodes and summary tuples and frees few cycles: collecting the
+# youngest generation every 700 allocations (Python's default) rescans the cached summaries
+# again and again. mypy raises the threshold the same way; peak memory is unchanged (prefect:
+# 126 MB either way) and a run with the cache is about a third faster.
+GC_THRESHOLD = (200_000, 30, 30)
+
+
+def collect_less() -> None:
+    if gc.get_threshold()[0] < GC_THRESHOLD[0]:
+        gc.set_threshold(*GC_THRESHOLD)
+
 
 # Below this many files a pool costs more to start than it saves.
 POOL_THRESHOLD = 48
@@ -140,6 +153,7 @@ def analyse(
     they are unchanged), so that checking one file finds what a run over the whole project
     finds in it. With `reuse_run`, an unchanged tree is answered from the last run's result.
     """
+    collect_less()
     selected = select_codes(settings.rule_selections)
     discovered = discover(paths, settings)
     work = _work(discovered.files, settings, selected)
@@ -292,7 +306,7 @@ def _results(
 def _checked_batches(batches, settings: Settings, workers: int, count: int) -> Iterator[List[FileResult]]:
     plain = [[item for item, _ in batch] for batch in batches]
     if workers > 1 and count >= POOL_THRESHOLD:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(max_workers=workers, initializer=collect_less) as pool:
             yield from pool.map(_check_batch, plain, [settings] * len(plain))
     else:
         for batch in plain:
