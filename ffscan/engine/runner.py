@@ -281,6 +281,8 @@ _SKIPPED_FIELDS = frozenset(
 )
 _CHILD_FIELDS: Dict[type, Tuple[str, ...]] = {}
 _FUNCTION_LIKE = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+# The nodes that may make a function's work wait on others (see semantic/lifetime.py).
+_WAITS = frozenset({ast.While, ast.AsyncFor, ast.AsyncWith, ast.Await})
 
 
 def _child_fields(node_type: type) -> Tuple[str, ...]:
@@ -304,6 +306,7 @@ class _Pass:
         semantic = ctx.semantic
         self.stack, self.parents = semantic.stack, semantic.parents
         self.calls, self.loads = semantic.calls_by_function, semantic.loads_by_function
+        self.waits = semantic.waits_by_function
         for cls in rule_classes:
             rule = cls(ctx.semantic, ctx)
             visits, leaves = _handlers(cls)
@@ -351,6 +354,8 @@ class _Pass:
                 children.append(value)
         if node_type is ast.Call:
             self.calls.setdefault(self.functions[-1], []).append(node)
+        elif node_type in _WAITS:
+            self.waits.setdefault(self.functions[-1], []).append(node)
         handlers = self.enter.get(node_type)
         if handlers:
             self.dispatch(handlers, node)
