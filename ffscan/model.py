@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import FrozenSet, List, Optional, Tuple
 
 
@@ -272,6 +272,11 @@ class Fix:
     applicability: Applicability
     edits: Tuple[Edit, ...]
     imports: Tuple[Tuple[str, str], ...] = ()
+    # A question for the whole-program index (see ffscan.semantic.index) whose yes the fix
+    # needs, for what only another module can tell (what an imported function does). The
+    # engine keeps the fix, its title's `{fields}` filled from the answer, when the answer is
+    # yes, and drops it otherwise; None: the fix stands as it is.
+    requires: Optional[tuple] = None
 
     @classmethod
     def safe(cls, title: str, *edits: Edit, imports: Tuple[Tuple[str, str], ...] = ()) -> "Fix":
@@ -289,6 +294,10 @@ class Fix:
     def span(self) -> Tuple[Location, Location]:
         """From the first edit's start to the last edit's end."""
         return min(e.start for e in self.edits), max(e.end for e in self.edits)
+
+    def needing(self, query: tuple) -> "Fix":
+        """The same fix, standing only where the index answers `query` with yes."""
+        return replace(self, requires=query)
 
     def allowed(self, unsafe: bool) -> bool:
         """Whether `ffscan fix` (with `--unsafe-fixes` when `unsafe`) applies it."""

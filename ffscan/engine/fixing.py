@@ -28,7 +28,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from ffscan.config import Settings
 from ffscan.engine import Analysis, WorkItem, analyse, analyse_stdin
-from ffscan.engine.runner import check_source, text_digest
+from ffscan.engine.runner import FileResult, check_source, text_digest
 from ffscan.engine.sources import SourceFile, Unanalysable, decode_source, split_lines
 from ffscan.fix.apply import (
     CannotEdit,
@@ -51,6 +51,7 @@ from ffscan.model import (
     line_starts,
 )
 from ffscan.rules import all_rules
+from ffscan.semantic.index import ProjectIndex
 
 MAX_PASSES = 4
 
@@ -265,8 +266,19 @@ def _with_text(source: SourceFile, text: str) -> SourceFile:
 
 def _recheck(source: SourceFile, analysis: Optional[Analysis], settings: Settings, item: WorkItem) -> List[Finding]:
     checked = check_source(source, settings, item.codes, item.module)
-    settled = analysis.settle(checked.deferred) if analysis is not None else []
-    return sorted([*checked.findings, *settled], key=Finding.sort_key)
+    if analysis is not None:
+        findings = analysis.settle_fixes([*checked.findings, *analysis.settle(checked.deferred)])
+    else:
+        findings = _settle_alone(checked)
+    return sorted(findings, key=Finding.sort_key)
+
+
+def _settle_alone(checked: FileResult) -> List[Finding]:
+    """A text fixed on its own: what its module cannot tell about other names is unknown."""
+    if checked.summary is None or all(fix.requires is None for f in checked.findings for fix in f.fixes):
+        return list(checked.findings)
+    index = ProjectIndex([checked.summary])
+    return [index.settle_fixes(finding) for finding in checked.findings]
 
 
 def _verify(outcome: FileFix, before: Sequence[Finding], after: Sequence[Finding]) -> Optional[str]:

@@ -190,16 +190,22 @@ def check_source(source: SourceFile, settings: Settings, codes: FrozenSet[str], 
     except RecursionError:
         problem = Unanalysable("FF004", "ffscan's analysis recursed past Python's limit")
         return _unanalysable(source.path, problem, source, codes)
+    index: Optional[ProjectIndex] = None
     if ctx.deferred:
         # What this module alone can decide is decided here; the rest waits for the others.
         pending = [finding for finding, _, _ in ctx.deferred]
         kept_pending, _ = suppress.apply(pending, ctx.deferred_spans, source.text)
         still = {id(finding) for finding in kept_pending}
         deferred = [Deferred(f, query, template) for f, query, template in ctx.deferred if id(f) in still]
-        libraries = libraries_for(settings)
-        confirmed, result.deferred = ProjectIndex([result.summary], final=False, libraries=libraries).settle(deferred)
+        index = ProjectIndex([result.summary], final=False, libraries=libraries_for(settings))
+        confirmed, result.deferred = index.settle(deferred)
         ctx.findings.extend(confirmed)
         ctx.statement_spans.extend((0, 0) for _ in confirmed)  # suppression was applied already
+    if any(fix.requires is not None for f in (*ctx.findings, *(d.finding for d in result.deferred)) for fix in f.fixes):
+        # Fixes that need to know what another name is: settled here where this module tells.
+        index = index or ProjectIndex([result.summary], final=False, libraries=libraries_for(settings))
+        ctx.findings = [index.settle_fixes(f) for f in ctx.findings]
+        result.deferred = [d._replace(finding=index.settle_fixes(d.finding)) for d in result.deferred]
     kept, suppressed = suppress.apply(ctx.findings, ctx.statement_spans, source.text)
     result.warnings = suppression_warnings(source)
     result.findings = sorted(kept, key=Finding.sort_key)

@@ -602,6 +602,24 @@ class ProjectIndex:
 
     # ---- settling deferred findings ----------------------------------------------------------
 
+    def settle_fixes(self, finding: Finding) -> Finding:
+        """`finding` with each fix that needs an answer (`Fix.requires`) settled: kept, its
+        title filled from the answer's fields, when yes; dropped when no; left needing it when
+        this view cannot tell."""
+        if all(fix.requires is None for fix in finding.fixes):
+            return finding
+        kept = []
+        for fix in finding.fixes:
+            if fix.requires is None:
+                kept.append(fix)
+                continue
+            fields = self.answer(fix.requires)
+            if fields is DEFERRED_ANSWER:
+                kept.append(fix)
+            elif fields is not None:
+                kept.append(replace(fix, title=fix.title.format_map(_Fields(fields)), requires=None))
+        return replace(finding, fixes=tuple(kept))
+
     def settle(self, deferred: Iterable[Deferred]) -> Tuple[List[Finding], List[Deferred]]:
         """The deferred findings this view confirms, and those it still cannot decide."""
         confirmed: List[Finding] = []
