@@ -126,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     fix.add_argument("--stdin-filename", metavar="PATH", help="read the code from stdin and print it fixed; configure it as PATH")
     fix.add_argument("--no-color", action="store_true")
     fix.add_argument("--quiet", "-q", action="store_true")
+    fix.add_argument("--show-fixes", action="store_true", help="list each fix applied, with the remedy it chose and why")
 
     vendor = commands.add_parser(
         "vendor-runtime", help="copy the tracked runtime into your project, so fixes need no ffscan at run time"
@@ -462,7 +463,7 @@ def run_fix_command(args: argparse.Namespace) -> int:
     if args.diff:
         for outcome in run.changed_files:
             sys.stdout.write(unified_diff(outcome.path, outcome.original, outcome.fixed))
-    for line in fix_diagnostics(run, diff=args.diff, quiet=args.quiet):
+    for line in fix_diagnostics(run, diff=args.diff, quiet=args.quiet, show_fixes=args.show_fixes):
         print(line, file=sys.stderr)
     return _fix_exit_code(run, diff=args.diff, exit_zero=False)
 
@@ -485,7 +486,7 @@ def _fix_stdin(args: argparse.Namespace, settings: Settings, report_remaining: b
     if report_remaining and not args.diff:
         sys.stderr.write(_remaining_report(args, run))
     else:
-        for line in fix_diagnostics(run, diff=args.diff, quiet=args.quiet):
+        for line in fix_diagnostics(run, diff=args.diff, quiet=args.quiet, show_fixes=getattr(args, "show_fixes", False)):
             print(line, file=sys.stderr)
     return _fix_exit_code(run, diff=args.diff, exit_zero=getattr(args, "exit_zero", False))
 

@@ -119,16 +119,23 @@ class DanglingTask(Rule):
             self.report_if(call, query, fixes=self._fixes(call, callee), callee=callee)
 
     def _fixes(self, call: ast.Call, callee: str) -> List[Fix]:
-        """Best first: the durable queue (when configured), the tracked queue, `track(...)`."""
+        """Best first: the durable queue (when configured), then the tracked queue for a short
+        unit of work or `track(...)` for work that waits on others (or cannot be read)."""
         semantic = self.semantic
         durable = fixes.to_thread_on_durable(semantic, call, "Enqueue the registered task on the durable queue")
-        queued = None
+        tracked = fixes.track(semantic, call, fixes.KEEP_TITLE)
         # The queue returns a job, not a task: only a task dropped as a statement can move,
         # and only from asyncio's own spawners (a loop's `create_task` may be another loop's).
-        if fixes.is_dropped(semantic, call) and callee in ("asyncio.create_task", "asyncio.ensure_future"):
-            queued = fixes.spawn_on_background(semantic, call, "Run it on the tracked background queue")
-        tracked = fixes.track(semantic, call, "Wrap the task in `track(...)`")
-        return fixes.first(durable, queued, tracked)
+        work = fixes.queued_work(semantic, call)
+        if work is None or not fixes.is_dropped(semantic, call) or callee not in ("asyncio.create_task", "asyncio.ensure_future"):
+            return fixes.first(durable, tracked)
+        remedies = fixes.remedies(
+            work,
+            lambda title: fixes.spawn_on_queue(semantic, call, title),
+            fixes.queue_title(semantic),
+            lambda title: fixes.track(semantic, call, title),
+        )
+        return fixes.first(durable, *remedies)
 
     def _spawned_task(self, call: ast.Call) -> Optional[tuple]:
         callee = spawned_task(self.semantic, call)

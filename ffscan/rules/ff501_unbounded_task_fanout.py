@@ -158,22 +158,23 @@ class UnboundedTaskFanout(Rule):
 
     def _fixes(self, node: ast.Call, spawner: str) -> List[Fix]:
         semantic = self.semantic
-        title = "Run it on the tracked background queue, which bounds concurrency"
+        title = fixes.queue_title(semantic) + ", which bounds concurrency"
         durable_title = "Enqueue the registered task on the durable queue, whose workers bound concurrency"
         if spawner == "threading.Thread":
-            return fixes.first(
-                fixes.started_thread_on_durable(semantic, node, durable_title),
-                fixes.started_thread_on_background(semantic, node, title),
-            )
+            durable = fixes.started_thread_on_durable(semantic, node, durable_title)
+            parts = fixes.thread_job_parts(node)
+            if parts is None:
+                return fixes.first(durable)
+            work = fixes.work_of(semantic, parts[0], node, coroutine=False)
+            return fixes.first(durable, *fixes.remedies(work, lambda t: fixes.started_thread_on_queue(semantic, node, t), title))
         if (
             spawner in ("asyncio.create_task", "asyncio.ensure_future")
             and fixes.is_dropped(semantic, node)
             and fixes.in_async_function(semantic, node)
         ):
-            return fixes.first(
-                fixes.to_thread_on_durable(semantic, node, durable_title),
-                fixes.spawn_on_background(semantic, node, title),
-            )
+            durable = fixes.to_thread_on_durable(semantic, node, durable_title)
+            work = fixes.queued_work(semantic, node)
+            if work is None:
+                return fixes.first(durable)
+            return fixes.first(durable, *fixes.remedies(work, lambda t: fixes.spawn_on_queue(semantic, node, t), title))
         return []
-
-

@@ -8,12 +8,16 @@ shape cannot be rewritten without changing more than it should). Nothing here ed
 from __future__ import annotations
 
 import ast
+import json
 import re
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from ffscan.model import Edit, Fix
+from ffscan.semantic.lifetime import work_lifetime
 from ffscan.semantic.model import SemanticModel
 from ffscan.semantic.names import FUNCTION_TYPES
+from ffscan.semantic.spelling import spelled
+from ffscan.semantic.values import UNKNOWN_REF, Ref
 
 # Keywords of `TrackedQueue.spawn`/`submit` themselves: a job argument spelled the same would
 # be taken by the queue (a test keeps this list equal to the runtime's signatures).
@@ -194,14 +198,141 @@ def coroutine_call_parts(call: ast.Call) -> Optional[ast.Call]:
     return inner
 
 
-def spawn_on_background(semantic: SemanticModel, call: ast.Call, title: str) -> Optional[Fix]:
+# ---- which remedy: a slot on the bounded queue, or a task of its own --------------------------
+
+# asyncio.Protocol callbacks: a task started from one runs once per connection event, and
+# belongs to that connection (its frames in order, for as long as it lives).
+PROTOCOL_CALLBACKS = frozenset(
+    {
+        "connection_made", "connection_lost", "data_received", "eof_received", "datagram_received",
+        "error_received", "buffer_updated", "pause_writing", "resume_writing",
+    }
+)
+KEEP_TITLE = "Wrap the task in `track(...)`"
+
+
+class Work(NamedTuple):
+    """What the work a fix would move is. `kind`: "short" (a unit of work: an e-mail, a cache
+    refresh, a webhook), "long" (it waits on others; `why` says how), "unknown", or "ask": a
+    function of another module, whose summary the index reads (`ref`)."""
+
+    kind: str
+    name: str  # the function, as written at the call
+    why: str = ""
+    ref: Ref = UNKNOWN_REF
+
+
+def work_of(semantic: SemanticModel, func: ast.expr, site: ast.AST, coroutine: bool) -> Work:
+    """What the function `func` does when `site` starts it (as a task when `coroutine`, else on
+    a thread): read from its body when this module defines it, else asked of the index."""
+    if isinstance(func, ast.Call) and semantic.names.qualified(func.func) == "functools.partial" and func.args:
+        func = func.args[0]  # `partial(fn, x)` runs `fn`
+    name = spelled(func)
+    callback = _protocol_callback(semantic, site)
+    if callback is not None:
+        return Work("long", name, f"starts once per connection event, from `{callback}`")
+    function = semantic.names.function_def(func)
+    if function is not None:
+        if isinstance(function, ast.AsyncFunctionDef) != coroutine:
+            return Work("unknown", name)  # a factory of coroutines, or a coroutine function on a thread
+        lifetime = work_lifetime(semantic, function)
+        return Work("long", name, lifetime.why) if lifetime.long else Work("short", name)
+    if isinstance(func, (ast.Name, ast.Attribute)):
+        ref = semantic.refs.ref_of(func, semantic.names.scope_of(func))
+        if ref != UNKNOWN_REF:
+            return Work("ask", name, ref=ref)
+    return Work("unknown", name)
+
+
+def _protocol_callback(semantic: SemanticModel, site: ast.AST) -> Optional[str]:
+    function = semantic.names.enclosing_function(site)
+    if function is not None and function.name in PROTOCOL_CALLBACKS and semantic.names.enclosing_class(function) is not None:
+        return function.name
+    return None
+
+
+def remedies(
+    work: Work,
+    on_queue: Callable[[str], Optional[Fix]],
+    queue_title: str,
+    kept: Optional[Callable[[str], Optional[Fix]]] = None,
+    kept_title: str = KEEP_TITLE,
+) -> List[Fix]:
+    """The fixes for work that could go on the bounded queue, best first, each titled with the
+    remedy and why: the queue only for short work; long-lived or unknown work keeps its own
+    task (`kept`, when there is such a fix), since a slot it holds while it waits stalls every
+    other job of the queue. For another module's function, every choice is offered needing the
+    index's answer, and exactly one of them stands."""
+    if work.kind == "ask":
+        # Every title is formatted once with the answer's fields: braces of code are doubled.
+        name, queue_title, kept_title = (_braces(text) for text in (f"`{work.name}`", queue_title, kept_title))
+    else:
+        name = f"`{work.name}`"
+    short = f"{queue_title}: {name} is a short unit of work (it neither loops nor waits on what it did not make)"
+    unknown = f"{kept_title}, off the bounded queue: ffscan cannot read {name}, which may wait on others"
+    keep = kept or (lambda title: None)
+    if work.kind == "short":
+        return first(on_queue(short), keep(kept_title))
+    if work.kind == "long":
+        return first(keep(f"{kept_title}, off the bounded queue: {name} {work.why}"))
+    if work.kind == "unknown":
+        return first(keep(unknown))
+    choices = [
+        ("short", on_queue(short)),
+        ("short", keep(kept_title)),
+        ("long", keep(f"{kept_title}, off the bounded queue: {name} {{why}}")),
+        ("unknown", keep(unknown)),
+    ]
+    return [fix.needing(("work-is", work.ref, kind)) for kind, fix in choices if fix is not None]
+
+
+def _braces(text: str) -> str:
+    """`text` as it reads after `str.format` (titles needing an answer are formatted once)."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def queue_target(semantic: SemanticModel) -> Optional[Tuple[str, Tuple[Tuple[str, str], ...], str]]:
+    """Where fixes spawn onto: (the expression, the imports it needs, the queue's name).
+
+    `background` by default; `queue("emails")` with `[tool.ffscan.fix] queue = "emails"`.
+    None where the module already uses the runtime's name for something else.
+    """
+    chosen = semantic.settings.fix.queue or "background"
+    runtime = "background" if chosen == "background" else "queue"
+    local = runtime_name(semantic, runtime)
+    if local is None:
+        return None
+    expression = local if runtime == "background" else f"{local}({json.dumps(chosen)})"
+    return expression, runtime_imports(semantic, runtime, local), chosen
+
+
+def spawn_on_queue(semantic: SemanticModel, call: ast.Call, title: str) -> Optional[Fix]:
     """`background.spawn(fn, *args)` for `create_task(fn(*args))`. Unsafe: timing and retries."""
     inner = coroutine_call_parts(call)
-    local = runtime_name(semantic, "background")
-    if inner is None or local is None:
+    target = queue_target(semantic)
+    if inner is None or target is None:
         return None
-    content = f"{local}.spawn({_joined(semantic.segment(inner.func), call_arguments_text(semantic, inner))})"
-    return Fix.unsafe(title, replace(semantic, call, content), imports=runtime_imports(semantic, "background", local))
+    expression, imports, _ = target
+    content = f"{expression}.spawn({_joined(semantic.segment(inner.func), call_arguments_text(semantic, inner))})"
+    return Fix.unsafe(title, replace(semantic, call, content), imports=imports)
+
+
+def queued_work(semantic: SemanticModel, call: ast.Call) -> Optional[Work]:
+    """What `create_task(fn(*args))` runs, for the choice of remedy: `fn`'s work, or for
+    `create_task(asyncio.to_thread(fn, *args))` the work of the plain function `fn`."""
+    inner = coroutine_call_parts(call)
+    if inner is None:
+        return None
+    if semantic.names.qualified(inner.func) == "asyncio.to_thread":
+        if not inner.args or isinstance(inner.args[0], ast.Starred):
+            return None
+        return work_of(semantic, inner.args[0], call, coroutine=False)
+    return work_of(semantic, inner.func, call, coroutine=True)
+
+
+def queue_title(semantic: SemanticModel, verb: str = "Run it") -> str:
+    """`Run it on the tracked queue `background``, naming the queue fixes spawn onto."""
+    return f"{verb} on the tracked queue `{semantic.settings.fix.queue or 'background'}`"
 
 
 def keyword(call: ast.Call, name: str) -> Optional[ast.keyword]:
@@ -246,29 +377,31 @@ def dropped_start(semantic: SemanticModel, thread_call: ast.Call) -> Optional[as
     return None
 
 
-def started_thread_on_background(semantic: SemanticModel, thread_call: ast.Call, title: str) -> Optional[Fix]:
+def started_thread_on_queue(semantic: SemanticModel, thread_call: ast.Call, title: str) -> Optional[Fix]:
     """`background.submit(f, a)` for the statement `Thread(target=f, args=(a,)).start()`. Unsafe."""
     start = dropped_start(semantic, thread_call)
     parts = thread_job_parts(thread_call)
-    local = runtime_name(semantic, "background")
-    if start is None or parts is None or local is None:
+    target = queue_target(semantic)
+    if start is None or parts is None or target is None:
         return None
     func, args = parts
-    content = f"{local}.submit({_joined(semantic.segment(func), arguments_text(semantic, args))})"
-    return Fix.unsafe(title, replace(semantic, start, content), imports=runtime_imports(semantic, "background", local))
+    expression, imports, _ = target
+    content = f"{expression}.submit({_joined(semantic.segment(func), arguments_text(semantic, args))})"
+    return Fix.unsafe(title, replace(semantic, start, content), imports=imports)
 
 
-def callback_on_background(semantic: SemanticModel, callback: ast.expr, title: str) -> Optional[Fix]:
+def callback_on_queue(semantic: SemanticModel, callback: ast.expr, title: str) -> Optional[Fix]:
     """`loop.call_soon(background.spawn, fn, x)` for `loop.call_soon(fn, x)`. Unsafe.
 
     The loop calls `background.spawn(fn, x)` inside the running loop, which starts `fn(x)` as
     a tracked job, where before it built a coroutine and dropped it.
     """
-    local = runtime_name(semantic, "background")
-    if local is None:
+    target = queue_target(semantic)
+    if target is None:
         return None
-    edit = Edit.insertion(semantic.start(callback), f"{local}.spawn, ")
-    return Fix.unsafe(title, edit, imports=runtime_imports(semantic, "background", local))
+    expression, imports, _ = target
+    edit = Edit.insertion(semantic.start(callback), f"{expression}.spawn, ")
+    return Fix.unsafe(title, edit, imports=imports)
 
 
 # ---- a durable queue the project already uses (`[tool.ffscan.fix] durable-target`) ----------
