@@ -280,6 +280,50 @@ def test_the_cli_names_the_queue_from_pyproject(tmp_path, monkeypatch):
     assert '    queue("emails").spawn(send_email, user_id)\n' in (tmp_path / "app.py").read_text()
 
 
+# ---- a fix never hides a finding: work on the runtime is still background work ---------------
+
+SWALLOWED = '''
+import asyncio
+import logging
+
+log = logging.getLogger(__name__)
+
+
+async def refresh_recommendations(user_id: int) -> None:
+    try:
+        await asyncio.sleep(0.1)
+    except Exception:
+        log.exception("background recommendation error")
+
+
+async def follow(ws) -> None:
+    try:
+        async for event in ws:
+            print(event)
+    except Exception:
+        log.exception("feed error")
+
+
+async def create_order(request, ws):
+    asyncio.create_task(refresh_recommendations(request["user_id"]))
+    asyncio.create_task(follow(ws))
+'''
+
+
+@pytest.mark.parametrize("queue", [None, "emails"])
+def test_the_swallowed_error_is_still_reported_after_the_rewrite(queue):
+    settings = Settings(root=ROOT, fix=FixSettings(queue=queue))
+    before = check_source(decode_source(SWALLOWED.encode("utf-8"), "example.py"), settings, ALL_CODES, "example")
+    outcome = fix_of(SWALLOWED, settings=settings)
+    spawn = '    queue("emails").spawn(' if queue else "    background.spawn("
+    assert f"{spawn}refresh_recommendations, request[\"user_id\"])" in outcome.fixed.splitlines()
+    assert "    track(asyncio.create_task(follow(ws)))" in outcome.fixed.splitlines()
+    after = check_source(decode_source(outcome.fixed.encode("utf-8"), "example.py"), settings, ALL_CODES, "example")
+    swallowed = lambda result: sorted((f.source_lines[0].strip(), f.code) for f in result.findings if f.code == "FF401")
+    assert swallowed(before) == [("except Exception:", "FF401"), ("except Exception:", "FF401")]
+    assert swallowed(after) == swallowed(before)
+
+
 def test_show_fixes_lists_each_remedy_and_why(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "app"\ndependencies = ["ffscan"]\n\n[tool.ffscan]\n')
