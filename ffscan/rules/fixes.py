@@ -15,7 +15,7 @@ from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 from ffscan.model import Edit, Fix
 from ffscan.semantic.lifetime import work_lifetime
 from ffscan.semantic.model import SemanticModel
-from ffscan.semantic.names import FUNCTION_TYPES
+from ffscan.semantic.names import CELERY_APPS, FUNCTION_TYPES, Binding
 from ffscan.semantic.spelling import spelled
 from ffscan.semantic.values import UNKNOWN_REF, Ref
 
@@ -407,25 +407,168 @@ def callback_on_queue(semantic: SemanticModel, callback: ast.expr, title: str) -
 # ---- a durable queue the project already uses (`[tool.ffscan.fix] durable-target`) ----------
 
 
-def durable_method(semantic: SemanticModel, func: ast.expr) -> Optional[str]:
-    """`delay`/`send` when `func` names a module-level def registered with the configured
-    durable queue; None otherwise (a parameter or local of the same name, a rebinding, an
-    import, a method: the task object is not certain)."""
+class DurableTask(NamedTuple):
+    """A task registered with the configured durable queue: how it is enqueued (`delay`,
+    `send`), and the question the index must answer yes to when its app is imported from
+    another module (None when this module tells)."""
+
+    method: str
+    requires: Optional[tuple] = None
+
+
+def durable_task(semantic: SemanticModel, func: ast.expr) -> Optional[DurableTask]:
+    """The durable task `func` names: a module-level sync def whose outermost decorator
+    registers it with the configured queue, known from what the decorator resolves to (a
+    local `app = Celery(...)`, `celery.shared_task`, `dramatiq.actor`, or `@app.task` of an
+    app another module of the project makes with `Celery(...)`). None otherwise: a parameter
+    or local of the same name, a rebinding, an import, a method, another library's `@x.task`
+    (huey, rocketry, prefect): the task object is not certain."""
     target = semantic.settings.fix.durable_target
     if target not in DURABLE_METHODS or not isinstance(func, ast.Name):
         return None
-    function = semantic.names.function_def(func)
-    if not isinstance(function, ast.FunctionDef) or semantic.names.scope_of(function) is not semantic.names.module_scope:
+    names = semantic.names
+    function = names.function_def(func)
+    if not isinstance(function, ast.FunctionDef) or names.scope_of(function) is not names.module_scope:
         return None
-    if not semantic.names.is_registered_task(function, target):
+    if names.is_registered_task(function, target):
+        return DurableTask(DURABLE_METHODS[target])
+    app = _imported_app(semantic, function) if target == "celery" else None
+    if app is None:
         return None
-    return DURABLE_METHODS[target]
+    return DurableTask(DURABLE_METHODS[target], ("made-by", app, tuple(sorted(CELERY_APPS))))
 
 
-def durable_call(semantic: SemanticModel, node: ast.AST, func: ast.expr, method: str, args: Sequence[ast.AST], title: str) -> Fix:
-    """`func.<method>(*args)` in place of `node`. Unsafe: the job now runs in another process,
-    later, with its arguments serialised."""
-    return Fix.unsafe(title, replace(semantic, node, f"{semantic.segment(func)}.{method}({arguments_text(semantic, args)})"))
+def _imported_app(semantic: SemanticModel, function: ast.FunctionDef) -> Optional[Ref]:
+    """For `@app.task` / `@app.task(...)` where `app` is imported: the reference to that name."""
+    decorator = function.decorator_list[0] if function.decorator_list else None
+    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+    if not (isinstance(target, ast.Attribute) and target.attr == "task" and isinstance(target.value, ast.Name)):
+        return None
+    binding = semantic.names.lookup(target.value.id, semantic.names.module_scope)
+    if not binding or len(binding) != 1 or binding[0].kind != Binding.IMPORT or not binding[0].target:
+        return None
+    return ("global", binding[0].target)
+
+
+def durable_call(
+    semantic: SemanticModel, node: ast.AST, func: ast.expr, task: DurableTask, args: Sequence[ast.AST], title: str
+) -> Optional[Fix]:
+    """`func.<method>(*args)` in place of `node`, or `enqueue(func, *args)` in async code.
+    Unsafe: the job now runs in another process, later, with its arguments serialised.
+
+    `.delay()`/`.send()` is a synchronous call to the broker: on an event loop it stalls every
+    other request while the broker answers, and raises into the handler when it is down. In
+    `async def` code the runtime's `enqueue()` makes that call on a worker thread, retried and
+    never raising into the caller. None when an argument is not known to serialise (JSON, the
+    brokers' default): a value of unknown type would raise in the caller, where the original
+    call ran it in process.
+    """
+    if not all(is_serialisable(semantic, a.value if isinstance(a, ast.keyword) else a, node) for a in args):
+        return None
+    if in_async_function(semantic, node):
+        local = runtime_name(semantic, "enqueue")
+        if local is None:
+            return None
+        content = f"{local}({_joined(semantic.segment(func), arguments_text(semantic, args))})"
+        fix = Fix.unsafe(title, replace(semantic, node, content), imports=runtime_imports(semantic, "enqueue", local))
+    else:
+        fix = Fix.unsafe(title, replace(semantic, node, f"{semantic.segment(func)}.{task.method}({arguments_text(semantic, args)})"))
+    return fix.needing(task.requires) if task.requires is not None else fix
+
+
+# ---- is a value known to serialise? -----------------------------------------------------------
+
+_SERIALISABLE_ANNOTATIONS = frozenset({"int", "str", "float", "bool", "None"})
+_SERIALISING_CALLS = frozenset({"builtins.int", "builtins.str", "builtins.float", "builtins.bool", "builtins.len", "builtins.round"})
+_COLLECTIONS = frozenset({"list", "List", "Sequence", "Iterable", "Collection", "set", "Set", "frozenset", "FrozenSet", "tuple", "Tuple"})
+
+
+def is_serialisable(semantic: SemanticModel, expr: ast.expr, at: ast.AST, depth: int = 0) -> bool:
+    """Whether `expr` certainly gives a JSON value: a literal (numbers, strings, booleans, None,
+    and lists, tuples and string-keyed dicts of them), `int(...)`/`str(...)`-like calls, a
+    parameter annotated `int`, `str`, `float` or `bool` (or `Optional` of one), an element of
+    a parameter annotated as a collection of those, or a local bound once to one of these.
+    A parameter of unknown type, an attribute (`order.id`), anything else: not known."""
+    if depth > 4:
+        return False
+    if isinstance(expr, ast.Constant):
+        return expr.value is None or isinstance(expr.value, (str, int, float, bool))
+    if isinstance(expr, ast.JoinedStr):
+        return True
+    if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, (ast.USub, ast.UAdd)):
+        return isinstance(expr.operand, ast.Constant) and isinstance(expr.operand.value, (int, float))
+    if isinstance(expr, (ast.List, ast.Tuple)):
+        return all(is_serialisable(semantic, e, at, depth + 1) for e in expr.elts)
+    if isinstance(expr, ast.Dict):
+        return all(isinstance(k, ast.Constant) and isinstance(k.value, str) for k in expr.keys) and all(
+            is_serialisable(semantic, v, at, depth + 1) for v in expr.values
+        )
+    if isinstance(expr, ast.Call):
+        return semantic.names.qualified(expr.func) in _SERIALISING_CALLS
+    if isinstance(expr, ast.Name):
+        return _serialisable_name(semantic, expr, at, depth)
+    return False
+
+
+def _serialisable_name(semantic: SemanticModel, name: ast.Name, at: ast.AST, depth: int) -> bool:
+    binding = semantic.names.binding(name.id, at)
+    if binding is None:
+        return False
+    if binding.kind == Binding.PARAM:
+        return _primitive_annotation(getattr(binding.node, "annotation", None))
+    if binding.kind == Binding.VALUE and isinstance(binding.node, ast.expr):
+        return is_serialisable(semantic, binding.node, at, depth + 1)
+    if binding.kind == Binding.OTHER:
+        # `for url in urls` over a parameter annotated `list[str]`
+        for ancestor in semantic.ancestors(at):
+            if isinstance(ancestor, ast.For) and isinstance(ancestor.target, ast.Name) and ancestor.target.id == name.id:
+                iterable = ancestor.iter
+                if not isinstance(iterable, ast.Name):
+                    return False
+                found = semantic.names.binding(iterable.id, ancestor)
+                if found is None or found.kind != Binding.PARAM:
+                    return False
+                return _primitive_elements(getattr(found.node, "annotation", None))
+            if isinstance(ancestor, FUNCTION_TYPES):
+                break
+    return False
+
+
+def _annotation_expr(annotation: Optional[ast.expr]) -> Optional[ast.expr]:
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        try:
+            return ast.parse(annotation.value, mode="eval").body
+        except SyntaxError:  # a string annotation that is no expression: nothing known
+            return None
+    return annotation
+
+
+def _primitive_annotation(annotation: Optional[ast.expr]) -> bool:
+    annotation = _annotation_expr(annotation)
+    if isinstance(annotation, ast.Name):
+        return annotation.id in _SERIALISABLE_ANNOTATIONS
+    if isinstance(annotation, ast.Constant):
+        return annotation.value is None
+    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+        return _primitive_annotation(annotation.left) and _primitive_annotation(annotation.right)
+    if isinstance(annotation, ast.Subscript) and _last_name(annotation.value) in ("Optional", "Union"):
+        inner = annotation.slice
+        options = inner.elts if isinstance(inner, ast.Tuple) else [inner]
+        return all(_primitive_annotation(option) for option in options)
+    return False
+
+
+def _primitive_elements(annotation: Optional[ast.expr]) -> bool:
+    annotation = _annotation_expr(annotation)
+    if not (isinstance(annotation, ast.Subscript) and _last_name(annotation.value) in _COLLECTIONS):
+        return False
+    inner = annotation.slice
+    options = [e for e in inner.elts if not (isinstance(e, ast.Constant) and e.value is Ellipsis)] if isinstance(inner, ast.Tuple) else [inner]
+    return bool(options) and all(_primitive_annotation(option) for option in options)
+
+
+def _last_name(expr: ast.expr) -> str:
+    return expr.attr if isinstance(expr, ast.Attribute) else expr.id if isinstance(expr, ast.Name) else ""
 
 
 def submitted_on_durable(semantic: SemanticModel, call: ast.Call, title: str) -> Optional[Fix]:
@@ -436,10 +579,10 @@ def submitted_on_durable(semantic: SemanticModel, call: ast.Call, title: str) ->
     if first is None or len(call.args) < first or any(isinstance(a, ast.Starred) for a in call.args[:first]):
         return None
     func = call.args[first - 1]
-    method = durable_method(semantic, func)
-    if method is None:
+    task = durable_task(semantic, func)
+    if task is None:
         return None
-    return durable_call(semantic, call, func, method, [*call.args[first:], *call.keywords], title)
+    return durable_call(semantic, call, func, task, [*call.args[first:], *call.keywords], title)
 
 
 def started_thread_on_durable(semantic: SemanticModel, thread_call: ast.Call, title: str) -> Optional[Fix]:
@@ -449,10 +592,10 @@ def started_thread_on_durable(semantic: SemanticModel, thread_call: ast.Call, ti
     if start is None or parts is None:
         return None
     func, args = parts
-    method = durable_method(semantic, func)
-    if method is None:
+    task = durable_task(semantic, func)
+    if task is None:
         return None
-    return durable_call(semantic, start, func, method, args, title)
+    return durable_call(semantic, start, func, task, args, title)
 
 
 def to_thread_on_durable(semantic: SemanticModel, call: ast.Call, title: str) -> Optional[Fix]:
@@ -469,10 +612,10 @@ def to_thread_on_durable(semantic: SemanticModel, call: ast.Call, title: str) ->
     if not inner.args or isinstance(inner.args[0], ast.Starred):
         return None
     func = inner.args[0]
-    method = durable_method(semantic, func)
-    if method is None:
+    task = durable_task(semantic, func)
+    if task is None:
         return None
-    return durable_call(semantic, call, func, method, [*inner.args[1:], *inner.keywords], title)
+    return durable_call(semantic, call, func, task, [*inner.args[1:], *inner.keywords], title)
 
 
 def first(*fixes: Optional[Fix]) -> List[Fix]:
