@@ -127,6 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     fix.add_argument("--no-color", action="store_true")
     fix.add_argument("--quiet", "-q", action="store_true")
     fix.add_argument("--show-fixes", action="store_true", help="list each fix applied, with the remedy it chose and why")
+    fix.add_argument(
+        "--vendor", type=Path, metavar="PATH", help="copy the tracked runtime to this package folder and have fixes import it"
+    )
 
     vendor = commands.add_parser(
         "vendor-runtime", help="copy the tracked runtime into your project, so fixes need no ffscan at run time"
@@ -459,7 +462,7 @@ def run_fix_command(args: argparse.Namespace) -> int:
     settings = resolve_settings(args)
     if reads_stdin(args):
         return _fix_stdin(args, settings, report_remaining=False)
-    run = run_fix(args.paths, settings, unsafe=args.unsafe_fixes, write=not args.diff, force_write=args.force_write)
+    run = run_fix(args.paths, settings, unsafe=args.unsafe_fixes, write=not args.diff, force_write=args.force_write, vendor=args.vendor)
     if args.diff:
         for outcome in run.changed_files:
             sys.stdout.write(unified_diff(outcome.path, outcome.original, outcome.fixed))
@@ -476,7 +479,10 @@ def _fix_stdin(args: argparse.Namespace, settings: Settings, report_remaining: b
     from ffscan.report.diff import unified_diff
 
     data = _read_stdin()
-    run = run_fix([], settings, unsafe=args.unsafe_fixes, write=not args.diff, stdin=data, stdin_filename=args.stdin_filename)
+    run = run_fix(
+        [], settings, unsafe=args.unsafe_fixes, write=not args.diff, stdin=data, stdin_filename=args.stdin_filename,
+        vendor=getattr(args, "vendor", None),
+    )
     if args.diff:
         for outcome in run.changed_files:
             sys.stdout.write(unified_diff(outcome.path, outcome.original, outcome.fixed))

@@ -334,10 +334,11 @@ class FixRun:
 
     files: List[FileFix] = field(default_factory=list)
     missing: List[str] = field(default_factory=list)
-    runtime_problem: Optional[str] = None  # why no fix was applied at all
+    runtime_problem: Optional[str] = None  # why fixes that import the runtime were not applied
+    vendored: Optional[Tuple[str, str]] = None  # (folder, module): the runtime copied in (`--vendor`)
     errors: List[RunError] = field(default_factory=list)  # rules that crashed on a file
     unsafe: bool = False
-    wrote: bool = True  # False under --diff, or when the runtime cannot be imported
+    wrote: bool = True  # False under --diff
     result: Optional[RunResult] = None  # what remains, as `ffscan check` would report it
 
     @property

@@ -124,6 +124,12 @@ def fix_summary(run: FixRun, diff: bool, listed: bool = True) -> str:
     errors = [f for f in run.files if f.error]
     if errors:
         summary += f"; {_count(len(errors), 'file')} left as {'they were' if len(errors) != 1 else 'it was'}"
+    if run.vendored is not None:
+        folder, module = run.vendored
+        summary += (
+            f"; {'would copy' if would else 'copied'} the tracked runtime to {folder}/, which the fixes import as `{module}` "
+            f'(set `runtime-module = "{module}"` in [tool.ffscan.fix] so that later runs use it)'
+        )
     return summary + "."
 
 
