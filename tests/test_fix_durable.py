@@ -340,3 +340,26 @@ def test_fixed_alone_an_imported_app_is_not_known_to_be_celery():
     text = IMPORTED_APPS["shop/tasks.py"]
     outcome = fix_text(decode_source(text.encode("utf-8"), "shop/tasks.py"), Settings(root=FIXTURES, fix=FixSettings(durable_target="celery")), ALL_CODES, "shop.tasks", unsafe=True)
     assert ".delay(" not in outcome.fixed
+
+
+LOOP_CALLBACK = '''import asyncio
+
+from celery import shared_task
+
+
+@shared_task
+def send_receipt(order_id):
+    print(order_id)
+
+
+class Protocol(asyncio.Protocol):
+    def data_received(self, data):
+        loop = asyncio.get_running_loop()
+        loop.run_in_executor(None, send_receipt, 7)
+        asyncio.create_task(asyncio.to_thread(send_receipt, 8))
+'''
+
+
+def test_a_sync_callback_on_the_event_loop_enqueues_too():
+    outcome = fixed(LOOP_CALLBACK, "celery")
+    assert outcome.fixed.splitlines()[-2:] == ["        enqueue(send_receipt, 7)", "        enqueue(send_receipt, 8)"]

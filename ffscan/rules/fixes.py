@@ -451,21 +451,28 @@ def _imported_app(semantic: SemanticModel, function: ast.FunctionDef) -> Optiona
 
 
 def durable_call(
-    semantic: SemanticModel, node: ast.AST, func: ast.expr, task: DurableTask, args: Sequence[ast.AST], title: str
+    semantic: SemanticModel,
+    node: ast.AST,
+    func: ast.expr,
+    task: DurableTask,
+    args: Sequence[ast.AST],
+    title: str,
+    on_loop: bool = False,
 ) -> Optional[Fix]:
-    """`func.<method>(*args)` in place of `node`, or `enqueue(func, *args)` in async code.
+    """`func.<method>(*args)` in place of `node`, or `enqueue(func, *args)` on an event loop
+    (in `async def` code, or where `on_loop` says the original call was a loop's own API).
     Unsafe: the job now runs in another process, later, with its arguments serialised.
 
     `.delay()`/`.send()` is a synchronous call to the broker: on an event loop it stalls every
-    other request while the broker answers, and raises into the handler when it is down. In
-    `async def` code the runtime's `enqueue()` makes that call on a worker thread, retried and
-    never raising into the caller. None when an argument is not known to serialise (JSON, the
-    brokers' default): a value of unknown type would raise in the caller, where the original
-    call ran it in process.
+    other request while the broker answers, and raises into the handler when it is down. There
+    the runtime's `enqueue()` makes that call on a worker thread, retried and never raising
+    into the caller. None when an argument is not known to serialise (JSON, the brokers'
+    default): a value of unknown type would raise in the caller, where the original call ran
+    it in process.
     """
     if not all(is_serialisable(semantic, a.value if isinstance(a, ast.keyword) else a, node) for a in args):
         return None
-    if in_async_function(semantic, node):
+    if on_loop or in_async_function(semantic, node):
         local = runtime_name(semantic, "enqueue")
         if local is None:
             return None
@@ -582,7 +589,9 @@ def submitted_on_durable(semantic: SemanticModel, call: ast.Call, title: str) ->
     task = durable_task(semantic, func)
     if task is None:
         return None
-    return durable_call(semantic, call, func, task, [*call.args[first:], *call.keywords], title)
+    # `loop.run_in_executor` runs on the loop's thread, in a sync callback as in `async def`.
+    on_loop = call.func.attr == "run_in_executor"
+    return durable_call(semantic, call, func, task, [*call.args[first:], *call.keywords], title, on_loop)
 
 
 def started_thread_on_durable(semantic: SemanticModel, thread_call: ast.Call, title: str) -> Optional[Fix]:
@@ -615,7 +624,7 @@ def to_thread_on_durable(semantic: SemanticModel, call: ast.Call, title: str) ->
     task = durable_task(semantic, func)
     if task is None:
         return None
-    return durable_call(semantic, call, func, task, [*inner.args[1:], *inner.keywords], title)
+    return durable_call(semantic, call, func, task, [*inner.args[1:], *inner.keywords], title, on_loop=True)
 
 
 def first(*fixes: Optional[Fix]) -> List[Fix]:
