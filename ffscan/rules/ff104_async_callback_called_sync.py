@@ -96,7 +96,9 @@ class AsyncCallbackCalledSync(Rule):
     `add_signal_handler`: these call it inside the running loop, where `background.spawn(fn,
     *args)` starts it as a tracked job. The body, which never ran, now runs as a task, later
     than the callback would have, with the queue's limits and retries, and its failures are
-    reported. Not offered for `add_reader`/`add_writer` (one job per readiness event could
+    reported. Only for a short unit of work (as FF201 judges it: a callback that loops, reads a
+    stream or waits on what it did not make would hold a slot of the bounded queue). Not
+    offered for `add_reader`/`add_writer` (one job per readiness event could
     flood the queue), a `lambda`, or the APIs that call from another thread or at exit
     (threads, timers, `atexit`, signals, finalizers, executors), where there is no running
     loop: whether the coroutine should run on a new loop (`asyncio.run`), be sent to the
