@@ -26,6 +26,7 @@ def lifetimes(code: str) -> dict:
 LONG_LIVED = '''
 import asyncio
 import threading
+from typing import Literal, overload
 
 JOBS = asyncio.Queue()
 
@@ -71,26 +72,60 @@ class Connection:
     async def through_a_helper(self):
         await self.holds_a_lock()
 
+    async def looked_up(self, key):
+        request = self.requests.get(key)
+        await request.wait()
+
+    async def under_a_timeout(self):
+        await asyncio.wait_for(self.looked_up(1), timeout=5)
+
+    @overload
+    async def chunk(self, wait: Literal[True]) -> list: ...
+
+    @overload
+    async def chunk(self, wait: Literal[False]) -> asyncio.Future: ...
+
+    async def chunk(self, wait=True):
+        return await self.requests[0].wait()
+
+    async def chunk_and_dispatch(self):
+        await asyncio.wait_for(self.chunk(True), timeout=5)
+
+    async def keepalive(self):
+        waiter = asyncio.get_running_loop().create_future()
+        self.pings.append(waiter)
+        await waiter
+
 
 def thread_loop(inbox):
     while True:
         inbox.get()
+
+
+async def gathers(event, other):
+    await asyncio.gather(other.send(1), event.wait())
 '''
 
 
 def test_each_way_of_waiting_on_others_makes_work_long_lived_with_its_reason():
     assert lifetimes(LONG_LIVED) == {
-        "forever": "loops forever (`while True:` at line 9)",
-        "ws_reader": "reads `ws` as it arrives (`async for` at line 14)",
-        "waits_for_future": "awaits `future`, which it did not make (line 19)",
-        "consumer": "waits on `JOBS`, which it did not make (`JOBS.get()` at line 23)",
-        "reads_a_peer": "waits on `reader`, which it did not make (`reader.readline()` at line 27)",
-        "delayed": "sleeps `delay` seconds (line 31)",
-        "until_closed": "waits in a loop (`while not self.closed:` at line 36)",
-        "waits_for_event": "waits on `self.stopped`, which it did not make (`self.stopped.wait()` at line 40)",
-        "holds_a_lock": "waits for `self.lock`, which other work holds too (line 43)",
-        "through_a_helper": "awaits `self.holds_a_lock()`, which waits for `self.lock`, which other work holds too (line 43)",
-        "thread_loop": "loops forever (`while True:` at line 51)",
+        "forever": "loops forever (`while True:` at line 10)",
+        "ws_reader": "reads `ws` as it arrives (`async for` at line 15)",
+        "waits_for_future": "awaits `future`, which it did not make (line 20)",
+        "consumer": "waits on `JOBS`, which it did not make (`JOBS.get()` at line 24)",
+        "reads_a_peer": "waits on `reader`, which it did not make (`reader.readline()` at line 28)",
+        "delayed": "sleeps `delay` seconds (line 32)",
+        "until_closed": "waits in a loop (`while not self.closed:` at line 37)",
+        "waits_for_event": "waits on `self.stopped`, which it did not make (`self.stopped.wait()` at line 41)",
+        "holds_a_lock": "waits for `self.lock`, which other work holds too (line 44)",
+        "through_a_helper": "awaits `self.holds_a_lock()`, which waits for `self.lock`, which other work holds too (line 44)",
+        "looked_up": "waits on `request`, which it did not make (`request.wait()` at line 52)",
+        "under_a_timeout": "awaits `self.looked_up()`, which waits on `request`, which it did not make (`request.wait()` at line 52)",
+        "chunk": "waits on `self.requests[0]`, which it did not make (`self.requests[0].wait()` at line 64)",
+        "chunk_and_dispatch": "awaits `self.chunk()`, which waits on `self.requests[0]`, which it did not make (`self.requests[0].wait()` at line 64)",
+        "keepalive": "awaits the future `waiter`, which another party sets (line 72)",
+        "thread_loop": "loops forever (`while True:` at line 76)",
+        "gathers": "waits on `event`, which it did not make (`event.wait()` at line 81)",
     }
 
 
@@ -115,6 +150,9 @@ async def refresh_cache(self, key):
     await queue.get()
     for attempt in range(3):
         await self.session.post("https://hook.example")
+    await asyncio.wait_for(self.session.post("https://hook.example"), timeout=5)
+    task = asyncio.create_task(self.store.get(key))
+    await task
 
 
 def resize(path):
@@ -137,7 +175,7 @@ def summary_of(code: str, module: str = "example", path: str = ""):
 def test_the_summary_records_the_lifetime_of_coroutine_functions_only():
     summary = summary_of(LONG_LIVED)
     facts = summary.functions
-    assert facts["example.ws_reader"].lifetime == "reads `ws` as it arrives (`async for` at line 14)"
+    assert facts["example.ws_reader"].lifetime == "reads `ws` as it arrives (`async for` at line 15)"
     assert facts["example.Connection.through_a_helper"].lifetime == lifetimes(LONG_LIVED)["through_a_helper"]
     assert facts["example.thread_loop"].lifetime is None  # a plain def: not followed across modules
     assert summary_of(SHORT).functions["example.send_email"].lifetime == ""
@@ -156,7 +194,7 @@ def test_the_index_answers_what_work_a_function_of_another_module_does():
     index = ProjectIndex([summary_of(LONG_LIVED, "jobs"), summary_of(SHORT, "mail")])
     assert index.answer(("work-is", ("global", "mail.send_email"), "short")) == {}
     assert index.answer(("work-is", ("global", "mail.send_email"), "long")) is None
-    assert index.answer(("work-is", ("global", "jobs.forever"), "long")) == {"why": "loops forever (`while True:` at line 9)"}
+    assert index.answer(("work-is", ("global", "jobs.forever"), "long")) == {"why": "loops forever (`while True:` at line 10)"}
     assert index.answer(("work-is", ("global", "jobs.thread_loop"), "unknown")) == {}
     assert index.answer(("work-is", ("global", "aiohttp.ClientSession.get"), "unknown")) == {}
     alone = ProjectIndex([summary_of(SHORT, "mail")], final=False)

@@ -127,15 +127,36 @@ def _waits(names: "NameResolver", node: ast.AST, scope: Scope, is_async: bool) -
                 return f"waits for `{_text(held)}`, which other work holds too (line {node.lineno})"
         return ""
     if isinstance(node, ast.Await):
-        value = node.value
-        if isinstance(value, (ast.Name, ast.Attribute)) and _given(names, value, scope):
-            return f"awaits `{_text(value)}`, which it did not make (line {node.lineno})"
-        if isinstance(value, ast.Call):
-            return _waiting_call(names, value, scope)
+        for value in awaited(names, node, scope):
+            if isinstance(value, (ast.Name, ast.Attribute)) and _given(names, value, scope):
+                return f"awaits `{_text(value)}`, which it did not make (line {node.lineno})"
+            if isinstance(value, ast.Name) and _is_new_future(scope, value):
+                return f"awaits the future `{value.id}`, which another party sets (line {node.lineno})"
+            if isinstance(value, ast.Call):
+                why = _waiting_call(names, value, scope)
+                if why:
+                    return why
         return ""
     if not is_async and isinstance(node, ast.Call):
         return _waiting_call(names, node, scope)  # a thread blocks in the call itself
     return ""
+
+
+# Awaiting these awaits what they are given, with a timeout or not: their arguments count as
+# awaited (`await asyncio.wait_for(request.wait(), 5)` waits on `request` for up to 5 s).
+AWAIT_WRAPPERS = frozenset({"asyncio.wait_for", "asyncio.shield", "asyncio.gather"})
+
+
+def awaited(names: "NameResolver", node: ast.Await, scope: Scope) -> List[ast.expr]:
+    """What an `await` waits for: its value, or the awaitables a `wait_for`, `shield` or
+    `gather` it awaits was given."""
+    value = node.value
+    if isinstance(value, ast.Call):
+        wrapper = qualified_in(names, value.func, scope)
+        if wrapper in AWAIT_WRAPPERS:
+            given = [a.value if isinstance(a, ast.Starred) else a for a in value.args]
+            return given if wrapper == "asyncio.gather" else given[:1]
+    return [value]
 
 
 def _waiting_call(names: "NameResolver", call: ast.Call, scope: Scope) -> str:
@@ -167,21 +188,22 @@ def _waits_through_call(semantic: "SemanticModel", node: ast.AST, scope: Scope, 
     """Why a function of this module that `node` awaits (or, in a plain def, calls) is
     long-lived, or ""."""
     if is_async:
-        if not (isinstance(node, ast.Await) and isinstance(node.value, ast.Call)):
+        if not isinstance(node, ast.Await):
             return ""
-        call = node.value
+        calls = [value for value in awaited(semantic.names, node, scope) if isinstance(value, ast.Call)]
     elif isinstance(node, ast.Call):
-        call = node
+        calls = [node]
     else:
         return ""
-    callee = local_function(semantic.names, call.func, scope)
-    if callee is None or callee in seen or isinstance(callee, ast.AsyncFunctionDef) != is_async:
-        return ""
     memo: Dict[FunctionNode, Lifetime] = semantic.cache.setdefault("work_lifetime", {})
-    inner = memo.get(callee) or _lifetime(semantic, callee, depth + 1, seen)
-    if not inner.long:
-        return ""
-    return f"{'awaits' if is_async else 'calls'} `{_text(call.func)}()`, which {inner.why}"
+    for call in calls:
+        callee = local_function(semantic.names, call.func, scope)
+        if callee is None or callee in seen or isinstance(callee, ast.AsyncFunctionDef) != is_async:
+            continue
+        inner = memo.get(callee) or _lifetime(semantic, callee, depth + 1, seen)
+        if inner.long:
+            return f"{'awaits' if is_async else 'calls'} `{_text(call.func)}()`, which {inner.why}"
+    return ""
 
 
 def _awaits_inside(loop: ast.While) -> bool:
@@ -198,17 +220,19 @@ def _awaits_inside(loop: ast.While) -> bool:
 
 def _given(names: "NameResolver", expr: ast.expr, scope: Scope) -> bool:
     """Whether the object `expr` names was made elsewhere and handed to the function: a
-    parameter (`self` and its attributes included), a local bound to one of those or to a loop
-    variable, a variable of an enclosing function, or a module-level queue, event, lock or
-    future. Not what the function made itself (a local bound only to calls, `conn = await
-    connect()`, `async with connect() as conn`), nor a module or any other global."""
-    while isinstance(expr, ast.Attribute):
-        expr = expr.value
+    parameter (`self` and its attributes included), a local bound to one of those, to a loop
+    variable or to what a call looked up (`self.requests.get(key)`), a variable of an
+    enclosing function, or a module-level queue, event, lock or future. Not what the function
+    made itself: a local bound only to a new object (`asyncio.Queue()`, `loop.create_future()`),
+    to an awaited call (`conn = await connect()`), or by `with`/`async with ... as`; nor a
+    module or any other global."""
+    while isinstance(expr, (ast.Attribute, ast.Subscript)):
+        expr = expr.value  # `self.waiters[key]`: what `self` holds
     if not isinstance(expr, ast.Name):
         return False  # a call's result (`make_queue().get()`): made here
     own = scope.bindings.get(expr.id)
     if own:
-        return not all(b.kind in (Binding.VALUE, Binding.ITEM) and isinstance(b.node, (ast.Call, ast.Await)) for b in own)
+        return not all(_made_here(names, b, scope) for b in own)
     bindings = names.lookup(expr.id, scope)
     if not bindings:
         return False
@@ -218,6 +242,48 @@ def _given(names: "NameResolver", expr: ast.expr, scope: Scope) -> bool:
         module = names.module_scope
         return all(isinstance(b.node, ast.Call) and qualified_in(names, b.node.func, module) in WAITABLES for b in bindings)
     return True  # a closure's variable: the enclosing function handed it over
+
+
+def _is_new_future(scope: Scope, name: ast.Name) -> bool:
+    """`waiter = loop.create_future()`: a future is done only when someone else sets it."""
+    bindings = scope.bindings.get(name.id)
+    return bool(bindings) and all(
+        isinstance(b.node, ast.Call) and _spelled_callee(b.node) in ("create_future", "Future") for b in bindings
+    )
+
+
+def _spelled_callee(call: ast.Call) -> str:
+    func = call.func
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+
+
+# Calls that make a new object rather than look one up.
+_MAKERS = frozenset({"create_future", "create_task", "ensure_future"})
+
+
+def _made_here(names: "NameResolver", binding: Binding, scope: Scope) -> bool:
+    if binding.kind not in (Binding.VALUE, Binding.ITEM):
+        return False
+    value = binding.node
+    if isinstance(value, ast.Await):
+        return True
+    if not isinstance(value, ast.Call):
+        return False
+    if id(value) in _context_managers(names, scope):
+        return True  # `async with session.post(url) as response`: this block's own
+    spelled_as = _spelled_callee(value)
+    return spelled_as[:1].isupper() or spelled_as in _MAKERS  # a class called, or a factory of new objects
+
+
+def _context_managers(names: "NameResolver", scope: Scope) -> set:
+    """The `with`/`async with` expressions of the function `scope` is the scope of (read only
+    when a wait is in question, which few functions reach)."""
+    return {
+        id(item.context_expr)
+        for node in iter_own_nodes(scope.node)
+        if isinstance(node, (ast.With, ast.AsyncWith))
+        for item in node.items
+    }
 
 
 # Classes whose instances code waits on: module-level ones are shared by every job.
@@ -244,17 +310,31 @@ def qualified_in(names: "NameResolver", expr: ast.expr, scope: Scope) -> Optiona
 
 def local_function(names: "NameResolver", func: ast.expr, scope: Scope) -> Optional[FunctionNode]:
     """The def of this module that calling `func` runs, seen from `scope`: a name bound once to
-    a def, or `self.method` of the class the function belongs to."""
+    a def, or `self.method` of the class the function belongs to (for a method declared with
+    `@overload` stubs, the one def that is not a stub)."""
     if isinstance(func, ast.Name):
-        bindings = names.lookup(func.id, scope)
-        if bindings and len(bindings) == 1 and bindings[0].kind == Binding.FUNCTION:
-            return bindings[0].node  # type: ignore[return-value]
-        return None
+        return _one_def(names.lookup(func.id, scope))
     if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == scope.receiver:
         function = scope.node
         owner = names.enclosing_class(function) if isinstance(function, FUNCTION_TYPES) else None
-        return names.method(owner, func.attr) if owner is not None else None
+        if owner is None:
+            return None
+        found = names.method(owner, func.attr)
+        return found if found is not None else _one_def(names.scopes[owner].bindings.get(func.attr))
     return None
+
+
+def _one_def(bindings: Optional[List[Binding]]) -> Optional[FunctionNode]:
+    if not bindings or any(b.kind != Binding.FUNCTION for b in bindings):
+        return None
+    real = [b.node for b in bindings if not any(_is_overload(d) for d in b.node.decorator_list)]  # type: ignore[union-attr]
+    return real[0] if len(real) == 1 else None  # type: ignore[return-value]
+
+
+def _is_overload(decorator: ast.expr) -> bool:
+    return (isinstance(decorator, ast.Name) and decorator.id == "overload") or (
+        isinstance(decorator, ast.Attribute) and decorator.attr == "overload"
+    )
 
 
 def _text(node: Optional[ast.AST]) -> str:
