@@ -337,3 +337,35 @@ def test_show_fixes_lists_each_remedy_and_why(tmp_path, monkeypatch, capsys):
         "as it arrives (`async for` at line 9)",
     ]
     assert len(err) == 5 and err[-1].startswith("Would fix 4 findings in 1 file")
+
+
+@pytest.mark.parametrize("queue", [None, "emails"])
+def test_the_demo_jobs_swallowed_error_is_reported_after_ffscan_fix(tmp_path, monkeypatch, capsys, queue):
+    """The shape issue 9 found: after the rewrite, FF401 on `refresh_recommendations` (it only
+    logs what it catches) vanished although the job's code was unchanged."""
+    import shutil
+
+    from helpers import FIXTURES
+
+    shutil.copytree(FIXTURES / "demo", tmp_path / "demo")
+    monkeypatch.chdir(tmp_path / "demo")
+    if queue:
+        with open("pyproject.toml", "a") as config:
+            config.write(f'\n[tool.ffscan.fix]\nqueue = "{queue}"\n\n[tool.ffscan.queues.{queue}]\nmax-concurrency = 4\n')
+    swallowed = lambda: [line for line in capsys.readouterr().out.splitlines() if " FF401 " in line]
+    main(["check", "--no-cache", "--select", "FF401", "--format", "concise", "shop"])
+    before = swallowed()
+    assert main(["fix", "--no-cache", "--unsafe-fixes", "shop"]) == 1  # FF401 and FF502 have no fix
+    fixed = (tmp_path / "demo" / "shop" / "orders.py").read_text() + (tmp_path / "demo" / "shop" / "recommendations.py").read_text()
+    spawn = f'queue("{queue}").spawn(' if queue else "background.spawn("
+    assert f"    {spawn}refresh_recommendations, request[\"user_id\"])" in fixed
+    assert "    track(loop.create_task(refresh_recommendations(user_id)))" in fixed
+    capsys.readouterr()
+    main(["check", "--no-cache", "--select", "FF401", "--format", "concise", "shop"])
+    after = swallowed()
+    message = lambda line: line.split(": ", 1)[1].split(" (runs in", 1)[0]  # the import added moves the line
+    assert [message(line) for line in after] == [message(line) for line in before] == [
+        "FF401 Broad `except Exception` in background function `refresh_recommendations` only logs; the failure "
+        "never reaches a caller, a retry or an alert"
+    ]
+    assert [line.split(":", 1)[0] for line in after] == ["shop/recommendations.py"]
