@@ -103,7 +103,11 @@ def thread_loop(inbox):
 
 
 async def gathers(event, other):
-    await asyncio.gather(other.send(1), event.wait())
+    await asyncio.gather(other.add(1), event.wait())
+
+
+async def broadcasts(websocket, message):
+    await websocket.send(message)
 '''
 
 
@@ -126,6 +130,7 @@ def test_each_way_of_waiting_on_others_makes_work_long_lived_with_its_reason():
         "keepalive": "awaits the future `waiter`, which another party sets (line 72)",
         "thread_loop": "loops forever (`while True:` at line 76)",
         "gathers": "waits on `event`, which it did not make (`event.wait()` at line 81)",
+        "broadcasts": "waits on `websocket`, which it did not make (`websocket.send(message)` at line 85)",
     }
 
 

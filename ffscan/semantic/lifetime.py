@@ -26,12 +26,14 @@ if TYPE_CHECKING:
     from ffscan.semantic.model import SemanticModel
 
 # Methods that wait for someone else (a producer, a peer, a lock holder) when called on an
-# object the function did not make: `queue.get()`, `event.wait()`, `ws.receive()`.
+# object the function did not make: `queue.get()`, `event.wait()`, `ws.receive()`, and a send
+# to a peer, which waits while the peer does not read (`ws.send(message)` to a slow client).
 WAITING_METHODS = frozenset(
     {
         "get", "wait", "wait_for", "join", "acquire", "recv", "receive", "receive_text",
         "receive_bytes", "receive_json", "receive_str", "wait_closed", "read", "readline",
         "readexactly", "readuntil", "accept", "drain", "serve_forever", "run_forever",
+        "send", "send_all", "sendall", "send_bytes", "send_text", "send_json", "send_str",
     }
 )
 # Of those, the ones that are also everyday request calls when given arguments
