@@ -129,6 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
     fix.add_argument("--stdin-filename", metavar="PATH", help="read the code from stdin and print it fixed; configure it as PATH")
     fix.add_argument("--no-color", action="store_true")
     fix.add_argument("--quiet", "-q", action="store_true")
+    fix.add_argument("--show-fixes", action="store_true", help="list each fix applied, with the remedy it chose and why")
+    fix.add_argument(
+        "--vendor", type=Path, metavar="PATH", help="copy the tracked runtime to this package folder and have fixes import it"
+    )
 
     vendor = commands.add_parser(
         "vendor-runtime", help="copy the tracked runtime into your project, so fixes need no ffscan at run time"
@@ -499,11 +503,11 @@ def run_fix_command(args: argparse.Namespace) -> int:
     settings = resolve_settings(args)
     if reads_stdin(args):
         return _fix_stdin(args, settings, report_remaining=False)
-    run = run_fix(args.paths, settings, unsafe=args.unsafe_fixes, write=not args.diff, force_write=args.force_write)
+    run = run_fix(args.paths, settings, unsafe=args.unsafe_fixes, write=not args.diff, force_write=args.force_write, vendor=args.vendor)
     if args.diff:
         for outcome in run.changed_files:
             sys.stdout.write(unified_diff(outcome.path, outcome.original, outcome.fixed))
-    for line in fix_diagnostics(run, diff=args.diff, quiet=args.quiet):
+    for line in fix_diagnostics(run, diff=args.diff, quiet=args.quiet, show_fixes=args.show_fixes):
         print(line, file=sys.stderr)
     return _fix_exit_code(run, diff=args.diff, exit_zero=False)
 
@@ -516,7 +520,10 @@ def _fix_stdin(args: argparse.Namespace, settings: Settings, report_remaining: b
     from ffscan.report.diff import unified_diff
 
     data = _read_stdin()
-    run = run_fix([], settings, unsafe=args.unsafe_fixes, write=not args.diff, stdin=data, stdin_filename=args.stdin_filename)
+    run = run_fix(
+        [], settings, unsafe=args.unsafe_fixes, write=not args.diff, stdin=data, stdin_filename=args.stdin_filename,
+        vendor=getattr(args, "vendor", None),
+    )
     if args.diff:
         for outcome in run.changed_files:
             sys.stdout.write(unified_diff(outcome.path, outcome.original, outcome.fixed))
@@ -526,7 +533,7 @@ def _fix_stdin(args: argparse.Namespace, settings: Settings, report_remaining: b
     if report_remaining and not args.diff:
         sys.stderr.write(_remaining_report(args, run))
     else:
-        for line in fix_diagnostics(run, diff=args.diff, quiet=args.quiet):
+        for line in fix_diagnostics(run, diff=args.diff, quiet=args.quiet, show_fixes=getattr(args, "show_fixes", False)):
             print(line, file=sys.stderr)
     return _fix_exit_code(run, diff=args.diff, exit_zero=getattr(args, "exit_zero", False))
 

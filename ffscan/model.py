@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import FrozenSet, List, Optional, Tuple
 
 
@@ -272,6 +272,11 @@ class Fix:
     applicability: Applicability
     edits: Tuple[Edit, ...]
     imports: Tuple[Tuple[str, str], ...] = ()
+    # A question for the whole-program index (see ffscan.semantic.index) whose yes the fix
+    # needs, for what only another module can tell (what an imported function does). The
+    # engine keeps the fix, its title's `{fields}` filled from the answer, when the answer is
+    # yes, and drops it otherwise; None: the fix stands as it is.
+    requires: Optional[tuple] = None
 
     @classmethod
     def safe(cls, title: str, *edits: Edit, imports: Tuple[Tuple[str, str], ...] = ()) -> "Fix":
@@ -289,6 +294,10 @@ class Fix:
     def span(self) -> Tuple[Location, Location]:
         """From the first edit's start to the last edit's end."""
         return min(e.start for e in self.edits), max(e.end for e in self.edits)
+
+    def needing(self, query: tuple) -> "Fix":
+        """The same fix, standing only where the index answers `query` with yes."""
+        return replace(self, requires=query)
 
     def allowed(self, unsafe: bool) -> bool:
         """Whether `ffscan fix` (with `--unsafe-fixes` when `unsafe`) applies it."""
@@ -325,10 +334,11 @@ class FixRun:
 
     files: List[FileFix] = field(default_factory=list)
     missing: List[str] = field(default_factory=list)
-    runtime_problem: Optional[str] = None  # why no fix was applied at all
+    runtime_problem: Optional[str] = None  # why fixes that import the runtime were not applied
+    vendored: Optional[Tuple[str, str]] = None  # (folder, module): the runtime copied in (`--vendor`)
     errors: List[RunError] = field(default_factory=list)  # rules that crashed on a file
     unsafe: bool = False
-    wrote: bool = True  # False under --diff, or when the runtime cannot be imported
+    wrote: bool = True  # False under --diff
     result: Optional[RunResult] = None  # what remains, as `ffscan check` would report it
 
     @property

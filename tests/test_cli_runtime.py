@@ -46,7 +46,7 @@ def test_fix_refuses_a_runtime_module_the_project_cannot_import(tmp_path, monkey
     assert (tmp_path / "app.py").read_text() == DROPPED
     (tmp_path / "src" / "myapp").mkdir(parents=True)  # a src layout: the command to run says so
     assert main(["fix", "app.py"]) == 2
-    assert "write it with `ffscan vendor-runtime src/myapp/_missing` or install ffscan" in capsys.readouterr().err
+    assert "write it with `ffscan vendor-runtime src/myapp/_missing`" in capsys.readouterr().err
 
 
 def test_jobs_lists_a_journal_with_counts_per_status(tmp_path, capsys):

@@ -87,3 +87,27 @@ def summary_of(text: str, module: str, is_package: bool = False):
 
 def coroutine(index: ProjectIndex, dotted: str) -> bool:
     return index.answer(("coroutine", ("call", ("global", dotted)))) == {}
+
+
+def test_fixes_that_need_an_answer_are_kept_titled_dropped_or_left_for_the_whole_program():
+    from ffscan.model import Edit, Finding, Fix, Location
+
+    jobs = summarize_module(_linked("async def forever():\n    while True:\n        await tick()\n", "jobs"))
+    edit = Edit.insertion(Location(1, 1), "x")
+    long = Fix.safe("Keep it: `forever` {why}", edit).needing(("work-is", ("global", "jobs.forever"), "long"))
+    short = Fix.unsafe("Queue it", edit).needing(("work-is", ("global", "jobs.forever"), "short"))
+    plain = Fix.safe("Plain {braces stay}", edit)
+    finding = Finding("FF201", "dangling-task", "m", "app.py", Location(1, 1), Location(1, 2), fixes=(short, long, plain))
+    settled = ProjectIndex([jobs]).settle_fixes(finding)
+    assert [(fix.title, fix.requires) for fix in settled.fixes] == [
+        ("Keep it: `forever` loops forever (`while True:` at line 2)", None),
+        ("Plain {braces stay}", None),
+    ]
+    alone = ProjectIndex([], final=False).settle_fixes(finding)
+    assert alone.fixes == finding.fixes  # another module must answer: nothing decided yet
+
+
+def _linked(text: str, module: str) -> SemanticModel:
+    semantic = SemanticModel(ast.parse(text), text, Settings(), module)
+    link_parents(semantic)
+    return semantic

@@ -276,7 +276,9 @@ def test_the_options_rewrite_this_call_site_with_its_own_names():
         (19, '    await record_audit("order-created", order["id"])'),
     ]
     assert (option_a.command, option_a.imports, option_a.uncovered) == ("ffscan fix --unsafe-fixes", [("ffscan.runtime", "background")], [])
-    assert rows(option_b) == [(16, '    send_receipt_task.delay(order["id"])'), (18, '        send_receipt_task.delay(item["id"])')]
+    # on the event loop, the broker call goes through `enqueue`: `.delay()` would block it
+    assert rows(option_b) == [(16, '    enqueue(send_receipt_task, order["id"])'), (18, '        enqueue(send_receipt_task, item["id"])')]
+    assert option_b.imports == [("ffscan.runtime", "enqueue")]
     assert option_b.declarations == ["send_receipt_task = durable(send_receipt)"]
     assert [i.number for i in option_b.same_as_a] == [4]
     assert rows(minimum) == [
@@ -306,7 +308,7 @@ def test_shared_remedies_are_printed_once_at_the_top(tmp_path):
     out = render("ticket", result_of(ORDERS), context(project(tmp_path)))
     assert out.count("def durable(fn):") == 1 and out.count("**Option A, the tracked queue**") == 1
     assert out.index("## Remedies") < out.index("## FFSCAN-")
-    assert 'send_receipt_task = durable(send_receipt)  # then: send_receipt_task.delay(order["id"])' in out
+    assert 'send_receipt_task = durable(send_receipt)  # then: enqueue(send_receipt_task, order["id"])' in out
 
 
 def test_no_findings_is_one_line():

@@ -112,12 +112,22 @@ class Analysis:
         """The deferred findings the whole program confirms."""
         if not deferred:
             return []
+        confirmed, _ = self.index().settle(deferred)
+        return confirmed
+
+    def settle_fixes(self, findings: Sequence[Finding]) -> List[Finding]:
+        """`findings` with every fix that needs the whole program's answer kept or dropped."""
+        if all(fix.requires is None for finding in findings for fix in finding.fixes):
+            return list(findings)
+        index = self.index()
+        return [index.settle_fixes(finding) for finding in findings]
+
+    def index(self) -> "ProjectIndex":
         if self._index is None:
             from ffscan.semantic.index import ProjectIndex
 
             self._index = ProjectIndex(self.summaries, libraries=self.libraries, aliases=self.aliases())
-        confirmed, _ = self._index.settle(deferred)
-        return confirmed
+        return self._index
 
 
 def find_spawners(paths: Sequence[str], settings: Settings) -> Tuple[RunResult, list]:
@@ -190,6 +200,7 @@ def analyse(
             analysis.summaries.append(file_result.summary)  # only to answer questions about it
     result.cross_module = analysis.settle(deferred)
     result.findings.extend(result.cross_module)
+    result.findings = analysis.settle_fixes(result.findings)
     result.findings.sort(key=Finding.sort_key)
     result.notices.sort(key=lambda notice: (notice.path, notice.line, notice.column))
     if cache is not None:
@@ -233,6 +244,7 @@ def analyse_stdin(data: bytes, filename: Optional[str], settings: Settings) -> A
         cache.save()
     result.cross_module = analysis.settle(deferred)
     result.findings.extend(result.cross_module)
+    result.findings = analysis.settle_fixes(result.findings)
     result.findings.sort(key=Finding.sort_key)
     return analysis
 

@@ -22,13 +22,14 @@ import ast
 import bisect
 import dataclasses
 import os
+import shutil
 from collections import Counter
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from ffscan.config import Settings
 from ffscan.engine import Analysis, WorkItem, analyse, analyse_stdin
-from ffscan.engine.runner import check_source, text_digest
+from ffscan.engine.runner import FileResult, check_source, text_digest
 from ffscan.engine.sources import SourceFile, Unanalysable, decode_source, split_lines
 from ffscan.fix.apply import (
     CannotEdit,
@@ -38,7 +39,8 @@ from ffscan.fix.apply import (
     apply_fixes,
     remove_import,
 )
-from ffscan.fix.dependency import runtime_importable
+from ffscan.fix.dependency import runtime_refusal
+from ffscan.fix.vendor import VendorError, vendor_runtime, vendor_target
 from ffscan.fix.write import WriteRefused, encode_like, write_fixed
 from ffscan.model import (
     Applicability,
@@ -51,6 +53,7 @@ from ffscan.model import (
     line_starts,
 )
 from ffscan.rules import all_rules
+from ffscan.semantic.index import ProjectIndex
 
 MAX_PASSES = 4
 
@@ -64,27 +67,40 @@ def run_fix(
     jobs: Optional[int] = None,
     stdin: Optional[bytes] = None,
     stdin_filename: Optional[str] = None,
+    vendor: Optional[Path] = None,
 ) -> FixRun:
     """Fix the files under `paths`, or with `stdin` the code read from it (named
     `stdin_filename`): then nothing is written, and the one FileFix's `fixed` is the text to
-    print."""
+    print. With `vendor`, fixes import a copy of the runtime written to that package folder
+    (when any fix needs it), instead of `ffscan.runtime`."""
     run = FixRun(unsafe=unsafe, wrote=write)
-    runtime = settings.fix.runtime_module
-    if not runtime_importable(runtime, settings.root):
-        folder = runtime.replace(".", "/")
-        if (Path(settings.root) / "src" / runtime.split(".")[0]).is_dir():
-            folder = f"src/{folder}"  # a src layout: the package lives under src/
-        run.runtime_problem = (
-            f"fixes import `{runtime}`, which cannot be imported from {settings.root}; "
-            f"write it with `ffscan vendor-runtime {folder}` or install ffscan"
-        )
-        write = False
-        run.wrote = False
+    if vendor is not None:
+        try:
+            module = vendor_target(vendor)
+        except VendorError as error:
+            run.runtime_problem = str(error)
+            run.wrote = False
+            return run
+        settings = dataclasses.replace(settings, fix=dataclasses.replace(settings.fix, runtime_module=module))
+        refused = None
+    else:
+        refused = runtime_refusal(settings.fix.runtime_module, Path(settings.root))
+    mode = Mode(unsafe, settings.fix.runtime_module, refused=settings.fix.runtime_module if refused else None)
     if stdin is not None:
         analysis = analyse_stdin(stdin, stdin_filename, settings)
     else:
         analysis = analyse(paths, settings, jobs=jobs, reuse_run=False)
     result = analysis.result
+    created = False
+    if vendor is not None and write and any(mode.allows(fix) and _imports(fix, mode.runtime) for f in result.findings for fix in f.fixes):
+        # Written before the fixed files, which import it: a copy that cannot be written
+        # leaves every fix that needs it undone, never a file importing what is not there.
+        created = not vendor.exists()
+        try:
+            vendor_runtime(vendor, force=not created)
+        except VendorError as error:
+            run.runtime_problem = str(error)
+            mode = Mode(unsafe, mode.runtime, refused=mode.runtime)
     run.missing = result.missing
     run.errors = result.errors
     by_path: Dict[str, List[Finding]] = {}
@@ -101,15 +117,22 @@ def run_fix(
         targets[real] = item.display
         if stdin is not None:
             source = decode_source(stdin, item.display)
-            if run.runtime_problem or not any(_offers_fixes(f) for f in findings):
-                run.files.append(FileFix(item.display, source.text, source.text, left=[(f, _why_not(f, unsafe)) for f in findings]))
+            if not any(_offers_fixes(f) for f in findings):
+                run.files.append(FileFix(item.display, source.text, source.text, left=[(f, mode.why_not(f)) for f in findings]))
             else:
-                run.files.append(fix_source(source, findings, analysis, settings, item, unsafe, positions="written" if write else "original"))
+                run.files.append(fix_source(source, findings, analysis, settings, item, mode, positions="written" if write else "original"))
             continue
         if not any(_offers_fixes(f) for f in findings):
-            run.files.append(FileFix(item.display, "", "", left=[(f, _why_not(f, unsafe)) for f in findings]))
+            run.files.append(FileFix(item.display, "", "", left=[(f, mode.why_not(f)) for f in findings]))
             continue
-        run.files.append(_fix_file(item, findings, analysis, settings, unsafe, write, force_write))
+        run.files.append(_fix_file(item, findings, analysis, settings, mode, write, force_write))
+    if refused and any(why == mode.refusal for outcome in run.files for _, why in outcome.left):
+        run.runtime_problem = refused
+    if vendor is not None and mode.refused is None:
+        if any(_imports_module(outcome, mode.runtime) for outcome in run.changed_files):
+            run.vendored = (str(vendor), mode.runtime)
+        elif created:
+            shutil.rmtree(vendor, ignore_errors=True)  # no fixed file needs the copy made for it
     run.result = RunResult(
         findings=sorted((f for outcome in run.files for f, _ in outcome.left), key=Finding.sort_key),
         errors=result.errors,
@@ -149,7 +172,7 @@ def _fix_file(
     findings: List[Finding],
     analysis: Analysis,
     settings: Settings,
-    unsafe: bool,
+    mode: "Mode",
     write: bool,
     force_write: bool,
 ) -> FileFix:
@@ -162,7 +185,7 @@ def _fix_file(
         return _left_alone(item.display, findings, f"cannot read: {error.strerror or error}")
     if text_digest(source.text) != analysis.digests.get(item.display):
         return _left_alone(item.display, findings, "the file changed since it was checked; left as it was", source.text)
-    outcome = fix_source(source, findings, analysis, settings, item, unsafe, positions="written" if write else "original")
+    outcome = fix_source(source, findings, analysis, settings, item, mode, positions="written" if write else "original")
     if write and outcome.changed:
         try:
             write_fixed(item.fs_path, outcome.fixed, source.encoding, original, read_stat, force=force_write)
@@ -182,7 +205,7 @@ def fix_source(
     analysis: Optional[Analysis],
     settings: Settings,
     item: WorkItem,
-    unsafe: bool,
+    mode: "Mode",
     positions: str = "written",
 ) -> FileFix:
     """Fix `source` in memory, starting from its `findings` (with their fixes); never raises
@@ -193,7 +216,7 @@ def fix_source(
     before = list(findings)
     current, current_findings = source, list(findings)
     changes: List[Change] = []
-    upgraded = _untrack_for_unsafe(source, settings, item, analysis) if unsafe else None
+    upgraded = _untrack_for_unsafe(source, settings, item, analysis, mode) if mode.unsafe else None
     if upgraded is not None:
         change, current, current_findings = upgraded
         changes.append(change)
@@ -201,7 +224,7 @@ def fix_source(
         before = list(current_findings)
     added: List[Tuple[str, str]] = []
     for _ in range(MAX_PASSES):
-        chosen = [(f, fix) for f in current_findings for fix in [_choose(f, unsafe)[0]] if fix is not None]
+        chosen = [(f, fix) for f in current_findings for fix in [mode.choose(f)] if fix is not None]
         if not chosen:
             break
         try:
@@ -226,7 +249,7 @@ def fix_source(
     left = current_findings
     if positions == "original" and changes:
         left = [_traced(f, changes, current.text, source) for f in left]
-    outcome.left = [(f, _why_not(f, unsafe)) for f in left]
+    outcome.left = [(f, mode.why_not(f)) for f in left]
     outcome.untracked = len(upgraded[0].edits) // 2 if upgraded is not None else 0
     return outcome
 
@@ -238,25 +261,48 @@ def import_sections(settings: Settings, item: WorkItem) -> ImportSections:
     return ImportSections(src=(root, root / "src"), package=item.module.split(".")[0] if "." in item.module else "")
 
 
-def _choose(finding: Finding, unsafe: bool) -> Tuple[Optional[Fix], str]:
-    """The first fix allowed, or why none is."""
-    for fix in finding.fixes:
-        if fix.allowed(unsafe):
-            return fix, ""
-    return None, _why_not(finding, unsafe)
+@dataclasses.dataclass(frozen=True)
+class Mode:
+    """Which fixes a run applies: safe ones, unsafe ones too with `unsafe`, and none that
+    imports the `runtime` module when it is `refused` (the project cannot import it where it
+    runs)."""
+
+    unsafe: bool
+    runtime: str = "ffscan.runtime"
+    refused: Optional[str] = None
+
+    @property
+    def refusal(self) -> str:
+        return f"its fix imports `{self.refused}`, which the fixed code could not import where it runs (see above)"
+
+    def allows(self, fix: Fix) -> bool:
+        return fix.allowed(self.unsafe) and not (self.refused and _imports(fix, self.refused))
+
+    def choose(self, finding: Finding) -> Optional[Fix]:
+        """The first fix allowed (rules list them best first), or None."""
+        return next((fix for fix in finding.fixes if self.allows(fix)), None)
+
+    def why_not(self, finding: Finding) -> str:
+        """Why `finding` is not fixed in this mode."""
+        if not _offers_fixes(finding):
+            return "this rule has no automatic fix"
+        if not finding.fixes:
+            return "no fix for this shape"
+        if any(self.allows(fix) for fix in finding.fixes):
+            return "still reported after several passes"
+        if any(fix.allowed(self.unsafe) for fix in finding.fixes):
+            return self.refusal
+        if any(fix.applicability is Applicability.UNSAFE for fix in finding.fixes):
+            return "only an unsafe fix (use --unsafe-fixes)"
+        return "display-only fix"
 
 
-def _why_not(finding: Finding, unsafe: bool) -> str:
-    """Why `finding` is not fixed in this mode."""
-    if not _offers_fixes(finding):
-        return "this rule has no automatic fix"
-    if not finding.fixes:
-        return "no fix for this shape"
-    if any(fix.allowed(unsafe) for fix in finding.fixes):
-        return "still reported after several passes"
-    if any(fix.applicability is Applicability.UNSAFE for fix in finding.fixes):
-        return "only an unsafe fix (use --unsafe-fixes)"
-    return "display-only fix"
+def _imports(fix: Fix, module: str) -> bool:
+    return any(imported == module for imported, _ in fix.imports)
+
+
+def _imports_module(outcome: FileFix, module: str) -> bool:
+    return any(imported == module for imported, _ in outcome.imports_added)
 
 
 def _with_text(source: SourceFile, text: str) -> SourceFile:
@@ -265,8 +311,19 @@ def _with_text(source: SourceFile, text: str) -> SourceFile:
 
 def _recheck(source: SourceFile, analysis: Optional[Analysis], settings: Settings, item: WorkItem) -> List[Finding]:
     checked = check_source(source, settings, item.codes, item.module)
-    settled = analysis.settle(checked.deferred) if analysis is not None else []
-    return sorted([*checked.findings, *settled], key=Finding.sort_key)
+    if analysis is not None:
+        findings = analysis.settle_fixes([*checked.findings, *analysis.settle(checked.deferred)])
+    else:
+        findings = _settle_alone(checked)
+    return sorted(findings, key=Finding.sort_key)
+
+
+def _settle_alone(checked: FileResult) -> List[Finding]:
+    """A text fixed on its own: what its module cannot tell about other names is unknown."""
+    if checked.summary is None or all(fix.requires is None for f in checked.findings for fix in f.fixes):
+        return list(checked.findings)
+    index = ProjectIndex([checked.summary])
+    return [index.settle_fixes(finding) for finding in checked.findings]
 
 
 def _verify(outcome: FileFix, before: Sequence[Finding], after: Sequence[Finding]) -> Optional[str]:
@@ -316,7 +373,7 @@ def _traced(finding: Finding, changes: Sequence[Change], fixed_text: str, source
 
 
 def _untrack_for_unsafe(
-    source: SourceFile, settings: Settings, item: WorkItem, analysis: Optional[Analysis]
+    source: SourceFile, settings: Settings, item: WorkItem, analysis: Optional[Analysis], mode: Mode
 ) -> Optional[Tuple[Change, SourceFile, List[Finding]]]:
     """The text with each `track(<call>)` unwrapped whose bare call a rule would fix with an
     unsafe fix (the queue, a durable task), the change that does it and the findings of the
@@ -352,7 +409,7 @@ def _untrack_for_unsafe(
     fixed_unsafely = {
         bare_starts[f.start.line - 1] + f.start.column - 1
         for f in bare_findings
-        for fix in [_choose(f, True)[0]]
+        for fix in [mode.choose(f)]
         if fix is not None and fix.applicability is Applicability.UNSAFE
     }
     for opening, closing, inner_start in wrappers:
@@ -447,4 +504,4 @@ def fix_text(source: SourceFile, settings: Settings, codes, module_name: str, un
         findings = _recheck(source, None, settings, item)
     except Unanalysable as problem:
         return FileFix(source.path, source.text, source.text, error=f"not fixed: {problem.detail}")
-    return fix_source(source, findings, None, settings, item, unsafe)
+    return fix_source(source, findings, None, settings, item, Mode(unsafe, settings.fix.runtime_module))

@@ -190,16 +190,22 @@ def check_source(source: SourceFile, settings: Settings, codes: FrozenSet[str], 
     except RecursionError:
         problem = Unanalysable("FF004", "ffscan's analysis recursed past Python's limit")
         return _unanalysable(source.path, problem, source, codes)
+    index: Optional[ProjectIndex] = None
     if ctx.deferred:
         # What this module alone can decide is decided here; the rest waits for the others.
         pending = [finding for finding, _, _ in ctx.deferred]
         kept_pending, _ = suppress.apply(pending, ctx.deferred_spans, source.text)
         still = {id(finding) for finding in kept_pending}
         deferred = [Deferred(f, query, template) for f, query, template in ctx.deferred if id(f) in still]
-        libraries = libraries_for(settings)
-        confirmed, result.deferred = ProjectIndex([result.summary], final=False, libraries=libraries).settle(deferred)
+        index = ProjectIndex([result.summary], final=False, libraries=libraries_for(settings))
+        confirmed, result.deferred = index.settle(deferred)
         ctx.findings.extend(confirmed)
         ctx.statement_spans.extend((0, 0) for _ in confirmed)  # suppression was applied already
+    if any(fix.requires is not None for f in (*ctx.findings, *(d.finding for d in result.deferred)) for fix in f.fixes):
+        # Fixes that need to know what another name is: settled here where this module tells.
+        index = index or ProjectIndex([result.summary], final=False, libraries=libraries_for(settings))
+        ctx.findings = [index.settle_fixes(f) for f in ctx.findings]
+        result.deferred = [d._replace(finding=index.settle_fixes(d.finding)) for d in result.deferred]
     kept, suppressed = suppress.apply(ctx.findings, ctx.statement_spans, source.text)
     result.warnings = suppression_warnings(source)
     result.findings = sorted(kept, key=Finding.sort_key)
@@ -281,6 +287,8 @@ _SKIPPED_FIELDS = frozenset(
 )
 _CHILD_FIELDS: Dict[type, Tuple[str, ...]] = {}
 _FUNCTION_LIKE = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+# The nodes that may make a function's work wait on others (see semantic/lifetime.py).
+_WAITS = frozenset({ast.While, ast.AsyncFor, ast.AsyncWith, ast.Await})
 
 
 def _child_fields(node_type: type) -> Tuple[str, ...]:
@@ -304,6 +312,7 @@ class _Pass:
         semantic = ctx.semantic
         self.stack, self.parents = semantic.stack, semantic.parents
         self.calls, self.loads = semantic.calls_by_function, semantic.loads_by_function
+        self.waits = semantic.waits_by_function
         for cls in rule_classes:
             rule = cls(ctx.semantic, ctx)
             visits, leaves = _handlers(cls)
@@ -351,6 +360,8 @@ class _Pass:
                 children.append(value)
         if node_type is ast.Call:
             self.calls.setdefault(self.functions[-1], []).append(node)
+        elif node_type in _WAITS:
+            self.waits.setdefault(self.functions[-1], []).append(node)
         handlers = self.enter.get(node_type)
         if handlers:
             self.dispatch(handlers, node)

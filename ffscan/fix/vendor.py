@@ -29,6 +29,27 @@ def vendor_runtime(destination: Path, force: bool = False) -> str:
     return importable_name(destination)
 
 
+def vendor_target(destination: Path) -> str:
+    """The module name fixes import for a copy at `destination` (`ffscan fix --vendor`), which
+    is written after the fixes: there must be nothing there yet, or a copy of this runtime."""
+    import ffscan.runtime
+
+    if destination.suffix == ".py":
+        destination = destination.with_suffix("")
+    if destination.exists():
+        ours = Path(ffscan.runtime.__file__).read_bytes()
+        try:
+            same = (destination / "__init__.py").read_bytes() == ours
+        except OSError:  # not a package, or unreadable: not a copy of ours
+            same = False
+        if not same:
+            raise VendorError(
+                f"{destination} exists and is not a copy of this ffscan's runtime; remove it, or replace it "
+                f"with `ffscan vendor-runtime {destination} --force`"
+            )
+    return importable_name(destination)
+
+
 def importable_name(destination: Path) -> str:
     """The module name code imports the package at `destination` by: the packages above it
     (folders with `__init__.py`), or, without one, its path from the working directory after

@@ -67,12 +67,18 @@ def without_summary(report: str, result: RunResult) -> str:
     return "".join(report.splitlines(keepends=True)[:-1]) if result.findings else ""
 
 
-def fix_diagnostics(run: FixRun, diff: bool, quiet: bool, left: bool = True) -> List[str]:
-    """The stderr lines of `ffscan fix`: what went wrong, what was left and why (every finding
-    that remains, unless `left` is False), then the summary."""
+def fix_diagnostics(run: FixRun, diff: bool, quiet: bool, left: bool = True, show_fixes: bool = False) -> List[str]:
+    """The stderr lines of `ffscan fix`: what went wrong, with `show_fixes` each fix applied
+    and its title (which remedy, and why), what was left and why (every finding that remains,
+    unless `left` is False), then the summary."""
     lines = fix_errors(run)
     if quiet:
         return lines
+    if show_fixes:
+        for outcome in run.changed_files:
+            for finding, fix in outcome.applied:
+                verb = "would fix" if diff or not run.wrote else "fixed"
+                lines.append(f"{outcome.path}:{finding.start.line}:{finding.start.column}: {finding.code} {verb}: {fix.title}")
     if left:
         for outcome in run.files:
             for finding, why in outcome.left:
@@ -119,6 +125,12 @@ def fix_summary(run: FixRun, diff: bool, listed: bool = True) -> str:
     errors = [f for f in run.files if f.error]
     if errors:
         summary += f"; {_count(len(errors), 'file')} left as {'they were' if len(errors) != 1 else 'it was'}"
+    if run.vendored is not None:
+        folder, module = run.vendored
+        summary += (
+            f"; {'would copy' if would else 'copied'} the tracked runtime to {folder}/, which the fixes import as `{module}` "
+            f'(set `runtime-module = "{module}"` in [tool.ffscan.fix] so that later runs use it)'
+        )
     return summary + "."
 
 

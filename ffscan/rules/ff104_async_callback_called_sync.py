@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from typing import Optional, Tuple
+from typing import List, Optional, Tuple
 
 from ffscan.model import Applicability, Fix, Impact
 from ffscan.rules import fixes
@@ -96,7 +96,9 @@ class AsyncCallbackCalledSync(Rule):
     `add_signal_handler`: these call it inside the running loop, where `background.spawn(fn,
     *args)` starts it as a tracked job. The body, which never ran, now runs as a task, later
     than the callback would have, with the queue's limits and retries, and its failures are
-    reported. Not offered for `add_reader`/`add_writer` (one job per readiness event could
+    reported. Only for a short unit of work (as FF201 judges it: a callback that loops, reads a
+    stream or waits on what it did not make would hold a slot of the bounded queue). Not
+    offered for `add_reader`/`add_writer` (one job per readiness event could
     flood the queue), a `lambda`, or the APIs that call from another thread or at exit
     (threads, timers, `atexit`, signals, finalizers, executors), where there is no running
     loop: whether the coroutine should run on a new loop (`asyncio.run`), be sent to the
@@ -130,28 +132,30 @@ class AsyncCallbackCalledSync(Rule):
         argument, api = found
         callee = coroutine_function(self.semantic, argument)
         if callee is not None:
-            self.report(argument, fixes=fixes.first(self._spawn_fix(node, argument)), callee=callee, api=api)
+            self.report(argument, fixes=self._spawn_fixes(node, argument), callee=callee, api=api)
             return
         query = coroutine_function_query(self.semantic, argument)
         if query is not None:
-            fix = fixes.first(self._spawn_fix(node, argument))
-            self.report_if(argument, query, fixes=fix, callee=spelled(argument), api=api)
+            self.report_if(argument, query, fixes=self._spawn_fixes(node, argument), callee=spelled(argument), api=api)
             return
         if isinstance(argument, ast.Lambda) and isinstance(argument.body, ast.Call):
             callee = coroutine_call(self.semantic, argument.body)
             if callee is not None:
                 self.report(argument.body, callee=callee, api=api)
 
-    def _spawn_fix(self, api_call: ast.Call, callback: ast.expr) -> Optional[Fix]:
+    def _spawn_fixes(self, api_call: ast.Call, callback: ast.expr) -> List[Fix]:
         """`loop.call_soon(background.spawn, fn, x)`: only for the loop's callback APIs, with the
-        callback where the API takes it and no `*args` that could shift it."""
+        callback where the API takes it and no `*args` that could shift it, and only for short
+        work (a job that waits on others would hold a slot of the bounded queue)."""
         func = api_call.func
         if not isinstance(func, ast.Attribute) or any(isinstance(a, ast.Starred) for a in api_call.args):
-            return None
+            return []
         position = _SPAWNABLE_LOOP_METHODS.get(func.attr)
         if position is None or len(api_call.args) <= position or api_call.args[position] is not callback:
-            return None
-        return fixes.callback_on_background(self.semantic, callback, "Start it on the tracked background queue")
+            return []
+        work = fixes.work_of(self.semantic, callback, api_call, coroutine=True)
+        title = fixes.queue_title(self.semantic, "Start it")
+        return fixes.remedies(work, lambda t: fixes.callback_on_queue(self.semantic, callback, t), title)
 
     def _callback(self, call: ast.Call) -> Optional[Tuple[ast.expr, str]]:
         """The callback argument of `call` and a name for the API, when `call` is one."""

@@ -52,22 +52,35 @@ class DanglingTask(Rule):
         background.spawn(send_receipt, order)  # tracked: retried, failures reported, drained
         return order
     ```
+    That is for a short unit of work (an e-mail, a cache refresh, a webhook). Work that waits on
+    others keeps its own task, since it would hold one of the queue's slots for as long as it
+    waits:
+    ```python
+    async def on_connect(ws):
+        track(asyncio.create_task(read_messages(ws)))  # `async for message in ws`: long-lived
+    ```
     Or keep the task yourself: add it to a set and discard it in a done-callback that also
     reads its exception, or use `asyncio.TaskGroup` when the caller should wait for it.
     With `durable-target` set in `[tool.ffscan.fix]`, a dropped
-    `create_task(asyncio.to_thread(fn, *args))` whose `fn` is a task registered in the same
-    module becomes `fn.delay(*args)` (Celery) or `fn.send(*args)` (Dramatiq).
+    `create_task(asyncio.to_thread(fn, *args))` whose `fn` is a task registered with that queue
+    becomes `enqueue(fn, *args)`, which sends it from a worker thread.
 
     ## Fix safety
     Wrapping the task in `track(...)` is safe: it keeps a reference and reports the failure
-    without changing when the work runs. Moving it to `background.spawn(fn, *args)` is unsafe:
-    the queue may start it later, and a retry runs it again, which is only right when the
-    work is idempotent. Neither is offered where the module already uses the name (`track`,
-    `background`) for something else, a function of its own or a loop variable: the import
-    would change what that name means. Enqueueing on the durable queue is unsafe too (the job
-    runs later in a worker process, with serialised arguments, and may be retried), and only
-    for `to_thread` of a sync `def` registered with it: Celery and Dramatiq tasks are plain
-    functions, so a coroutine function is never moved there.
+    without changing when the work runs. Moving it to `background.spawn(fn, *args)` (or
+    `queue("<name>").spawn(...)` with `[tool.ffscan.fix] queue`) is unsafe: the queue may start
+    it later, and a retry runs it again, which is only right when the work is idempotent. It is
+    offered only where ffscan has read `fn` (in this module, or in another module of the
+    project) and found a short unit of work: no `while` loop that awaits, no `async for`, no
+    await of a future, queue, event or lock it did not make, no sleep of a second or more, and
+    not started from an `asyncio.Protocol` callback; otherwise the unsafe fix is `track(...)`
+    too, and its title says why. Neither is offered where the module already uses the name
+    (`track`, `background`, `queue`) for something else, a function of its own or a loop
+    variable: the import would change what that name means. Enqueueing on the durable queue is
+    unsafe too (the job runs later in a worker process, with serialised arguments, and may be
+    retried), and only for `to_thread` of a sync `def` registered with it whose arguments are
+    known to serialise: Celery and Dramatiq tasks are plain functions, so a coroutine function
+    is never moved there.
     """
 
     code = "FF201"
@@ -119,16 +132,23 @@ class DanglingTask(Rule):
             self.report_if(call, query, fixes=self._fixes(call, callee), callee=callee)
 
     def _fixes(self, call: ast.Call, callee: str) -> List[Fix]:
-        """Best first: the durable queue (when configured), the tracked queue, `track(...)`."""
+        """Best first: the durable queue (when configured), then the tracked queue for a short
+        unit of work or `track(...)` for work that waits on others (or cannot be read)."""
         semantic = self.semantic
         durable = fixes.to_thread_on_durable(semantic, call, "Enqueue the registered task on the durable queue")
-        queued = None
+        tracked = fixes.track(semantic, call, fixes.KEEP_TITLE)
         # The queue returns a job, not a task: only a task dropped as a statement can move,
         # and only from asyncio's own spawners (a loop's `create_task` may be another loop's).
-        if fixes.is_dropped(semantic, call) and callee in ("asyncio.create_task", "asyncio.ensure_future"):
-            queued = fixes.spawn_on_background(semantic, call, "Run it on the tracked background queue")
-        tracked = fixes.track(semantic, call, "Wrap the task in `track(...)`")
-        return fixes.first(durable, queued, tracked)
+        work = fixes.queued_work(semantic, call)
+        if work is None or not fixes.is_dropped(semantic, call) or callee not in ("asyncio.create_task", "asyncio.ensure_future"):
+            return fixes.first(durable, tracked)
+        remedies = fixes.remedies(
+            work,
+            lambda title: fixes.spawn_on_queue(semantic, call, title),
+            fixes.queue_title(semantic),
+            lambda title: fixes.track(semantic, call, title),
+        )
+        return fixes.first(durable, *remedies)
 
     def _spawned_task(self, call: ast.Call) -> Optional[tuple]:
         callee = spawned_task(self.semantic, call)

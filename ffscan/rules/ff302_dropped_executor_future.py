@@ -44,8 +44,9 @@ class DroppedExecutorFuture(Rule):
     ```
     `ffscan fix` keeps the future with `track(...)`, which reports the exception once. By hand:
     keep it and read `future.exception()` in a done-callback. With `durable-target` set in
-    `[tool.ffscan.fix]` and a callable that is a task registered in the same module,
-    `ffscan fix --unsafe-fixes` enqueues it on that queue instead:
+    `[tool.ffscan.fix]` and a callable that is a task registered with that queue,
+    `ffscan fix --unsafe-fixes` enqueues it on that queue instead (`enqueue(fn, *args)`, off the
+    event loop, for `run_in_executor` and in `async def` code):
     ```python
     @app.task
     def make_thumbnail(path): ...
@@ -60,12 +61,15 @@ class DroppedExecutorFuture(Rule):
     Not offered where the module already uses the name `track` for something else (a
     function of its own, a loop variable): the import would change what that name means.
     Moving the call onto the durable queue (`fn.delay(*args, **kwargs)` for Celery,
-    `fn.send(...)` for Dramatiq) is unsafe: the job runs later, in a worker process, with its
-    arguments serialised (JSON by default), and may be retried. It is offered only for a
-    dropped `executor.submit(fn, ...)` or `loop.run_in_executor(ex, fn, ...)` statement where
-    `fn` is a name bound only by a module-level sync `def` whose outermost decorator registers
-    it (`@<app>.task`, `@shared_task`, `@dramatiq.actor`, `@actor`, with or without
-    arguments); the import of the queue is the project's own and none is added.
+    `fn.send(...)` for Dramatiq, or `enqueue(fn, *args, **kwargs)` on an event loop, which
+    makes the broker call on a worker thread) is unsafe: the job runs later, in a worker
+    process, with its arguments serialised (JSON by default), and may be retried. It is offered
+    only for a dropped `executor.submit(fn, ...)` or `loop.run_in_executor(ex, fn, ...)`
+    statement where `fn` is a name bound only by a module-level sync `def` whose outermost
+    decorator registers it (`@<app>.task` of a Celery app this module or another module of the
+    project makes, `@shared_task`, `@dramatiq.actor`, `@actor`, with or without arguments), and
+    only when every argument is known to serialise (literals, `int`/`str`/`float`/`bool`
+    parameters); the import of the queue is the project's own.
 
     ## Known limits
     A callable that is a local function catching every exception in its body is not reported.

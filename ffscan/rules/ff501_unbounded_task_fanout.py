@@ -74,21 +74,23 @@ class UnboundedTaskFanout(Rule):
         background.submit(fetch, url)                       # was threading.Thread(target=fetch, args=(url,)).start()
     ```
     With `durable-target` set in `[tool.ffscan.fix]`, a job whose function is a task registered
-    in the same module goes to that queue instead, whose worker count bounds it:
-    `fetch.delay(url)` (Celery) or `fetch.send(url)` (Dramatiq).
+    with that queue goes there instead, whose worker count bounds it: `fetch.delay(url)`
+    (Celery) or `fetch.send(url)` (Dramatiq), `enqueue(fetch, url)` in `async def` code.
 
     ## Fix safety
     Unsafe, and only for a dropped `asyncio.create_task(fn(...))`/`asyncio.ensure_future(fn(...))`
     statement inside `async def`, or a dropped `threading.Thread(target=f, args=(...)).start()`:
     the queue may start the job later than before, retries it if configured, and raises
-    `QueueFull` when too many are pending. Tasks that are kept, awaited or gathered, and
+    `QueueFull` when too many are pending. Only for a short unit of work (as FF201 judges it):
+    a job that loops, reads a stream, waits on what it did not make or cannot be read would
+    hold a slot while it waits, and gets no fix. Tasks that are kept, awaited or gathered, and
     `TaskGroup` children, have no automatic fix: the right limit depends on the downstream
     service. Not offered where the module already uses the name `background` for something
     else. The durable queue's rewrite is unsafe for the same reasons and more: the job runs in a
     worker process with serialised arguments. It is offered only where the function (the
     thread's `target`, or the `fn` of `create_task(asyncio.to_thread(fn, ...))`) is a
-    module-level sync `def` registered with that queue by its outermost decorator; a coroutine
-    function never is.
+    module-level sync `def` registered with that queue by its outermost decorator and its
+    arguments are known to serialise; a coroutine function never is.
 
     ## Options
     `fanout-threshold` (default 8): a `range(N)` or a literal list of at most N items is fine.
@@ -158,22 +160,23 @@ class UnboundedTaskFanout(Rule):
 
     def _fixes(self, node: ast.Call, spawner: str) -> List[Fix]:
         semantic = self.semantic
-        title = "Run it on the tracked background queue, which bounds concurrency"
+        title = fixes.queue_title(semantic) + ", which bounds concurrency"
         durable_title = "Enqueue the registered task on the durable queue, whose workers bound concurrency"
         if spawner == "threading.Thread":
-            return fixes.first(
-                fixes.started_thread_on_durable(semantic, node, durable_title),
-                fixes.started_thread_on_background(semantic, node, title),
-            )
+            durable = fixes.started_thread_on_durable(semantic, node, durable_title)
+            parts = fixes.thread_job_parts(node)
+            if parts is None:
+                return fixes.first(durable)
+            work = fixes.work_of(semantic, parts[0], node, coroutine=False)
+            return fixes.first(durable, *fixes.remedies(work, lambda t: fixes.started_thread_on_queue(semantic, node, t), title))
         if (
             spawner in ("asyncio.create_task", "asyncio.ensure_future")
             and fixes.is_dropped(semantic, node)
             and fixes.in_async_function(semantic, node)
         ):
-            return fixes.first(
-                fixes.to_thread_on_durable(semantic, node, durable_title),
-                fixes.spawn_on_background(semantic, node, title),
-            )
+            durable = fixes.to_thread_on_durable(semantic, node, durable_title)
+            work = fixes.queued_work(semantic, node)
+            if work is None:
+                return fixes.first(durable)
+            return fixes.first(durable, *fixes.remedies(work, lambda t: fixes.spawn_on_queue(semantic, node, t), title))
         return []
-
-

@@ -8,12 +8,16 @@ shape cannot be rewritten without changing more than it should). Nothing here ed
 from __future__ import annotations
 
 import ast
+import json
 import re
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from ffscan.model import Edit, Fix
+from ffscan.semantic.lifetime import work_lifetime
 from ffscan.semantic.model import SemanticModel
-from ffscan.semantic.names import FUNCTION_TYPES
+from ffscan.semantic.names import CELERY_APPS, FUNCTION_TYPES, Binding
+from ffscan.semantic.spelling import spelled
+from ffscan.semantic.values import UNKNOWN_REF, Ref
 
 # Keywords of `TrackedQueue.spawn`/`submit` themselves: a job argument spelled the same would
 # be taken by the queue (a test keeps this list equal to the runtime's signatures).
@@ -194,14 +198,141 @@ def coroutine_call_parts(call: ast.Call) -> Optional[ast.Call]:
     return inner
 
 
-def spawn_on_background(semantic: SemanticModel, call: ast.Call, title: str) -> Optional[Fix]:
+# ---- which remedy: a slot on the bounded queue, or a task of its own --------------------------
+
+# asyncio.Protocol callbacks: a task started from one runs once per connection event, and
+# belongs to that connection (its frames in order, for as long as it lives).
+PROTOCOL_CALLBACKS = frozenset(
+    {
+        "connection_made", "connection_lost", "data_received", "eof_received", "datagram_received",
+        "error_received", "buffer_updated", "pause_writing", "resume_writing",
+    }
+)
+KEEP_TITLE = "Wrap the task in `track(...)`"
+
+
+class Work(NamedTuple):
+    """What the work a fix would move is. `kind`: "short" (a unit of work: an e-mail, a cache
+    refresh, a webhook), "long" (it waits on others; `why` says how), "unknown", or "ask": a
+    function of another module, whose summary the index reads (`ref`)."""
+
+    kind: str
+    name: str  # the function, as written at the call
+    why: str = ""
+    ref: Ref = UNKNOWN_REF
+
+
+def work_of(semantic: SemanticModel, func: ast.expr, site: ast.AST, coroutine: bool) -> Work:
+    """What the function `func` does when `site` starts it (as a task when `coroutine`, else on
+    a thread): read from its body when this module defines it, else asked of the index."""
+    if isinstance(func, ast.Call) and semantic.names.qualified(func.func) == "functools.partial" and func.args:
+        func = func.args[0]  # `partial(fn, x)` runs `fn`
+    name = spelled(func)
+    callback = _protocol_callback(semantic, site)
+    if callback is not None:
+        return Work("long", name, f"starts once per connection event, from `{callback}`")
+    function = semantic.names.function_def(func)
+    if function is not None:
+        if isinstance(function, ast.AsyncFunctionDef) != coroutine:
+            return Work("unknown", name)  # a factory of coroutines, or a coroutine function on a thread
+        lifetime = work_lifetime(semantic, function)
+        return Work("long", name, lifetime.why) if lifetime.long else Work("short", name)
+    if isinstance(func, (ast.Name, ast.Attribute)):
+        ref = semantic.refs.ref_of(func, semantic.names.scope_of(func))
+        if ref != UNKNOWN_REF:
+            return Work("ask", name, ref=ref)
+    return Work("unknown", name)
+
+
+def _protocol_callback(semantic: SemanticModel, site: ast.AST) -> Optional[str]:
+    function = semantic.names.enclosing_function(site)
+    if function is not None and function.name in PROTOCOL_CALLBACKS and semantic.names.enclosing_class(function) is not None:
+        return function.name
+    return None
+
+
+def remedies(
+    work: Work,
+    on_queue: Callable[[str], Optional[Fix]],
+    queue_title: str,
+    kept: Optional[Callable[[str], Optional[Fix]]] = None,
+    kept_title: str = KEEP_TITLE,
+) -> List[Fix]:
+    """The fixes for work that could go on the bounded queue, best first, each titled with the
+    remedy and why: the queue only for short work; long-lived or unknown work keeps its own
+    task (`kept`, when there is such a fix), since a slot it holds while it waits stalls every
+    other job of the queue. For another module's function, every choice is offered needing the
+    index's answer, and exactly one of them stands."""
+    if work.kind == "ask":
+        # Every title is formatted once with the answer's fields: braces of code are doubled.
+        name, queue_title, kept_title = (_braces(text) for text in (f"`{work.name}`", queue_title, kept_title))
+    else:
+        name = f"`{work.name}`"
+    short = f"{queue_title}: {name} is a short unit of work (it neither loops nor waits on what it did not make)"
+    unknown = f"{kept_title}, off the bounded queue: ffscan cannot read {name}, which may wait on others"
+    keep = kept or (lambda title: None)
+    if work.kind == "short":
+        return first(on_queue(short), keep(kept_title))
+    if work.kind == "long":
+        return first(keep(f"{kept_title}, off the bounded queue: {name} {work.why}"))
+    if work.kind == "unknown":
+        return first(keep(unknown))
+    choices = [
+        ("short", on_queue(short)),
+        ("short", keep(kept_title)),
+        ("long", keep(f"{kept_title}, off the bounded queue: {name} {{why}}")),
+        ("unknown", keep(unknown)),
+    ]
+    return [fix.needing(("work-is", work.ref, kind)) for kind, fix in choices if fix is not None]
+
+
+def _braces(text: str) -> str:
+    """`text` as it reads after `str.format` (titles needing an answer are formatted once)."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def queue_target(semantic: SemanticModel) -> Optional[Tuple[str, Tuple[Tuple[str, str], ...], str]]:
+    """Where fixes spawn onto: (the expression, the imports it needs, the queue's name).
+
+    `background` by default; `queue("emails")` with `[tool.ffscan.fix] queue = "emails"`.
+    None where the module already uses the runtime's name for something else.
+    """
+    chosen = semantic.settings.fix.queue or "background"
+    runtime = "background" if chosen == "background" else "queue"
+    local = runtime_name(semantic, runtime)
+    if local is None:
+        return None
+    expression = local if runtime == "background" else f"{local}({json.dumps(chosen)})"
+    return expression, runtime_imports(semantic, runtime, local), chosen
+
+
+def spawn_on_queue(semantic: SemanticModel, call: ast.Call, title: str) -> Optional[Fix]:
     """`background.spawn(fn, *args)` for `create_task(fn(*args))`. Unsafe: timing and retries."""
     inner = coroutine_call_parts(call)
-    local = runtime_name(semantic, "background")
-    if inner is None or local is None:
+    target = queue_target(semantic)
+    if inner is None or target is None:
         return None
-    content = f"{local}.spawn({_joined(semantic.segment(inner.func), call_arguments_text(semantic, inner))})"
-    return Fix.unsafe(title, replace(semantic, call, content), imports=runtime_imports(semantic, "background", local))
+    expression, imports, _ = target
+    content = f"{expression}.spawn({_joined(semantic.segment(inner.func), call_arguments_text(semantic, inner))})"
+    return Fix.unsafe(title, replace(semantic, call, content), imports=imports)
+
+
+def queued_work(semantic: SemanticModel, call: ast.Call) -> Optional[Work]:
+    """What `create_task(fn(*args))` runs, for the choice of remedy: `fn`'s work, or for
+    `create_task(asyncio.to_thread(fn, *args))` the work of the plain function `fn`."""
+    inner = coroutine_call_parts(call)
+    if inner is None:
+        return None
+    if semantic.names.qualified(inner.func) == "asyncio.to_thread":
+        if not inner.args or isinstance(inner.args[0], ast.Starred):
+            return None
+        return work_of(semantic, inner.args[0], call, coroutine=False)
+    return work_of(semantic, inner.func, call, coroutine=True)
+
+
+def queue_title(semantic: SemanticModel, verb: str = "Run it") -> str:
+    """`Run it on the tracked queue `background``, naming the queue fixes spawn onto."""
+    return f"{verb} on the tracked queue `{semantic.settings.fix.queue or 'background'}`"
 
 
 def keyword(call: ast.Call, name: str) -> Optional[ast.keyword]:
@@ -246,53 +377,205 @@ def dropped_start(semantic: SemanticModel, thread_call: ast.Call) -> Optional[as
     return None
 
 
-def started_thread_on_background(semantic: SemanticModel, thread_call: ast.Call, title: str) -> Optional[Fix]:
+def started_thread_on_queue(semantic: SemanticModel, thread_call: ast.Call, title: str) -> Optional[Fix]:
     """`background.submit(f, a)` for the statement `Thread(target=f, args=(a,)).start()`. Unsafe."""
     start = dropped_start(semantic, thread_call)
     parts = thread_job_parts(thread_call)
-    local = runtime_name(semantic, "background")
-    if start is None or parts is None or local is None:
+    target = queue_target(semantic)
+    if start is None or parts is None or target is None:
         return None
     func, args = parts
-    content = f"{local}.submit({_joined(semantic.segment(func), arguments_text(semantic, args))})"
-    return Fix.unsafe(title, replace(semantic, start, content), imports=runtime_imports(semantic, "background", local))
+    expression, imports, _ = target
+    content = f"{expression}.submit({_joined(semantic.segment(func), arguments_text(semantic, args))})"
+    return Fix.unsafe(title, replace(semantic, start, content), imports=imports)
 
 
-def callback_on_background(semantic: SemanticModel, callback: ast.expr, title: str) -> Optional[Fix]:
+def callback_on_queue(semantic: SemanticModel, callback: ast.expr, title: str) -> Optional[Fix]:
     """`loop.call_soon(background.spawn, fn, x)` for `loop.call_soon(fn, x)`. Unsafe.
 
     The loop calls `background.spawn(fn, x)` inside the running loop, which starts `fn(x)` as
     a tracked job, where before it built a coroutine and dropped it.
     """
-    local = runtime_name(semantic, "background")
-    if local is None:
+    target = queue_target(semantic)
+    if target is None:
         return None
-    edit = Edit.insertion(semantic.start(callback), f"{local}.spawn, ")
-    return Fix.unsafe(title, edit, imports=runtime_imports(semantic, "background", local))
+    expression, imports, _ = target
+    edit = Edit.insertion(semantic.start(callback), f"{expression}.spawn, ")
+    return Fix.unsafe(title, edit, imports=imports)
 
 
 # ---- a durable queue the project already uses (`[tool.ffscan.fix] durable-target`) ----------
 
 
-def durable_method(semantic: SemanticModel, func: ast.expr) -> Optional[str]:
-    """`delay`/`send` when `func` names a module-level def registered with the configured
-    durable queue; None otherwise (a parameter or local of the same name, a rebinding, an
-    import, a method: the task object is not certain)."""
+class DurableTask(NamedTuple):
+    """A task registered with the configured durable queue: how it is enqueued (`delay`,
+    `send`), and the question the index must answer yes to when its app is imported from
+    another module (None when this module tells)."""
+
+    method: str
+    requires: Optional[tuple] = None
+
+
+def durable_task(semantic: SemanticModel, func: ast.expr) -> Optional[DurableTask]:
+    """The durable task `func` names: a module-level sync def whose outermost decorator
+    registers it with the configured queue, known from what the decorator resolves to (a
+    local `app = Celery(...)`, `celery.shared_task`, `dramatiq.actor`, or `@app.task` of an
+    app another module of the project makes with `Celery(...)`). None otherwise: a parameter
+    or local of the same name, a rebinding, an import, a method, another library's `@x.task`
+    (huey, rocketry, prefect): the task object is not certain."""
     target = semantic.settings.fix.durable_target
     if target not in DURABLE_METHODS or not isinstance(func, ast.Name):
         return None
-    function = semantic.names.function_def(func)
-    if not isinstance(function, ast.FunctionDef) or semantic.names.scope_of(function) is not semantic.names.module_scope:
+    names = semantic.names
+    function = names.function_def(func)
+    if not isinstance(function, ast.FunctionDef) or names.scope_of(function) is not names.module_scope:
         return None
-    if not semantic.names.is_registered_task(function, target):
+    if names.is_registered_task(function, target):
+        return DurableTask(DURABLE_METHODS[target])
+    app = _imported_app(semantic, function) if target == "celery" else None
+    if app is None:
         return None
-    return DURABLE_METHODS[target]
+    return DurableTask(DURABLE_METHODS[target], ("made-by", app, tuple(sorted(CELERY_APPS))))
 
 
-def durable_call(semantic: SemanticModel, node: ast.AST, func: ast.expr, method: str, args: Sequence[ast.AST], title: str) -> Fix:
-    """`func.<method>(*args)` in place of `node`. Unsafe: the job now runs in another process,
-    later, with its arguments serialised."""
-    return Fix.unsafe(title, replace(semantic, node, f"{semantic.segment(func)}.{method}({arguments_text(semantic, args)})"))
+def _imported_app(semantic: SemanticModel, function: ast.FunctionDef) -> Optional[Ref]:
+    """For `@app.task` / `@app.task(...)` where `app` is imported: the reference to that name."""
+    decorator = function.decorator_list[0] if function.decorator_list else None
+    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+    if not (isinstance(target, ast.Attribute) and target.attr == "task" and isinstance(target.value, ast.Name)):
+        return None
+    binding = semantic.names.lookup(target.value.id, semantic.names.module_scope)
+    if not binding or len(binding) != 1 or binding[0].kind != Binding.IMPORT or not binding[0].target:
+        return None
+    return ("global", binding[0].target)
+
+
+def durable_call(
+    semantic: SemanticModel,
+    node: ast.AST,
+    func: ast.expr,
+    task: DurableTask,
+    args: Sequence[ast.AST],
+    title: str,
+    on_loop: bool = False,
+) -> Optional[Fix]:
+    """`func.<method>(*args)` in place of `node`, or `enqueue(func, *args)` on an event loop
+    (in `async def` code, or where `on_loop` says the original call was a loop's own API).
+    Unsafe: the job now runs in another process, later, with its arguments serialised.
+
+    `.delay()`/`.send()` is a synchronous call to the broker: on an event loop it stalls every
+    other request while the broker answers, and raises into the handler when it is down. There
+    the runtime's `enqueue()` makes that call on a worker thread, retried and never raising
+    into the caller. None when an argument is not known to serialise (JSON, the brokers'
+    default): a value of unknown type would raise in the caller, where the original call ran
+    it in process.
+    """
+    if not all(is_serialisable(semantic, a.value if isinstance(a, ast.keyword) else a, node) for a in args):
+        return None
+    if on_loop or in_async_function(semantic, node):
+        local = runtime_name(semantic, "enqueue")
+        if local is None:
+            return None
+        content = f"{local}({_joined(semantic.segment(func), arguments_text(semantic, args))})"
+        fix = Fix.unsafe(title, replace(semantic, node, content), imports=runtime_imports(semantic, "enqueue", local))
+    else:
+        fix = Fix.unsafe(title, replace(semantic, node, f"{semantic.segment(func)}.{task.method}({arguments_text(semantic, args)})"))
+    return fix.needing(task.requires) if task.requires is not None else fix
+
+
+# ---- is a value known to serialise? -----------------------------------------------------------
+
+_SERIALISABLE_ANNOTATIONS = frozenset({"int", "str", "float", "bool", "None"})
+_SERIALISING_CALLS = frozenset({"builtins.int", "builtins.str", "builtins.float", "builtins.bool", "builtins.len", "builtins.round"})
+_COLLECTIONS = frozenset({"list", "List", "Sequence", "Iterable", "Collection", "set", "Set", "frozenset", "FrozenSet", "tuple", "Tuple"})
+
+
+def is_serialisable(semantic: SemanticModel, expr: ast.expr, at: ast.AST, depth: int = 0) -> bool:
+    """Whether `expr` certainly gives a JSON value: a literal (numbers, strings, booleans, None,
+    and lists, tuples and string-keyed dicts of them), `int(...)`/`str(...)`-like calls, a
+    parameter annotated `int`, `str`, `float` or `bool` (or `Optional` of one), an element of
+    a parameter annotated as a collection of those, or a local bound once to one of these.
+    A parameter of unknown type, an attribute (`order.id`), anything else: not known."""
+    if depth > 4:
+        return False
+    if isinstance(expr, ast.Constant):
+        return expr.value is None or isinstance(expr.value, (str, int, float, bool))
+    if isinstance(expr, ast.JoinedStr):
+        return True
+    if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, (ast.USub, ast.UAdd)):
+        return isinstance(expr.operand, ast.Constant) and isinstance(expr.operand.value, (int, float))
+    if isinstance(expr, (ast.List, ast.Tuple)):
+        return all(is_serialisable(semantic, e, at, depth + 1) for e in expr.elts)
+    if isinstance(expr, ast.Dict):
+        return all(isinstance(k, ast.Constant) and isinstance(k.value, str) for k in expr.keys) and all(
+            is_serialisable(semantic, v, at, depth + 1) for v in expr.values
+        )
+    if isinstance(expr, ast.Call):
+        return semantic.names.qualified(expr.func) in _SERIALISING_CALLS
+    if isinstance(expr, ast.Name):
+        return _serialisable_name(semantic, expr, at, depth)
+    return False
+
+
+def _serialisable_name(semantic: SemanticModel, name: ast.Name, at: ast.AST, depth: int) -> bool:
+    binding = semantic.names.binding(name.id, at)
+    if binding is None:
+        return False
+    if binding.kind == Binding.PARAM:
+        return _primitive_annotation(getattr(binding.node, "annotation", None))
+    if binding.kind == Binding.VALUE and isinstance(binding.node, ast.expr):
+        return is_serialisable(semantic, binding.node, at, depth + 1)
+    if binding.kind == Binding.OTHER:
+        # `for url in urls` over a parameter annotated `list[str]`
+        for ancestor in semantic.ancestors(at):
+            if isinstance(ancestor, ast.For) and isinstance(ancestor.target, ast.Name) and ancestor.target.id == name.id:
+                iterable = ancestor.iter
+                if not isinstance(iterable, ast.Name):
+                    return False
+                found = semantic.names.binding(iterable.id, ancestor)
+                if found is None or found.kind != Binding.PARAM:
+                    return False
+                return _primitive_elements(getattr(found.node, "annotation", None))
+            if isinstance(ancestor, FUNCTION_TYPES):
+                break
+    return False
+
+
+def _annotation_expr(annotation: Optional[ast.expr]) -> Optional[ast.expr]:
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        try:
+            return ast.parse(annotation.value, mode="eval").body
+        except SyntaxError:  # a string annotation that is no expression: nothing known
+            return None
+    return annotation
+
+
+def _primitive_annotation(annotation: Optional[ast.expr]) -> bool:
+    annotation = _annotation_expr(annotation)
+    if isinstance(annotation, ast.Name):
+        return annotation.id in _SERIALISABLE_ANNOTATIONS
+    if isinstance(annotation, ast.Constant):
+        return annotation.value is None
+    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+        return _primitive_annotation(annotation.left) and _primitive_annotation(annotation.right)
+    if isinstance(annotation, ast.Subscript) and _last_name(annotation.value) in ("Optional", "Union"):
+        inner = annotation.slice
+        options = inner.elts if isinstance(inner, ast.Tuple) else [inner]
+        return all(_primitive_annotation(option) for option in options)
+    return False
+
+
+def _primitive_elements(annotation: Optional[ast.expr]) -> bool:
+    annotation = _annotation_expr(annotation)
+    if not (isinstance(annotation, ast.Subscript) and _last_name(annotation.value) in _COLLECTIONS):
+        return False
+    inner = annotation.slice
+    options = [e for e in inner.elts if not (isinstance(e, ast.Constant) and e.value is Ellipsis)] if isinstance(inner, ast.Tuple) else [inner]
+    return bool(options) and all(_primitive_annotation(option) for option in options)
+
+
+def _last_name(expr: ast.expr) -> str:
+    return expr.attr if isinstance(expr, ast.Attribute) else expr.id if isinstance(expr, ast.Name) else ""
 
 
 def submitted_on_durable(semantic: SemanticModel, call: ast.Call, title: str) -> Optional[Fix]:
@@ -303,10 +586,12 @@ def submitted_on_durable(semantic: SemanticModel, call: ast.Call, title: str) ->
     if first is None or len(call.args) < first or any(isinstance(a, ast.Starred) for a in call.args[:first]):
         return None
     func = call.args[first - 1]
-    method = durable_method(semantic, func)
-    if method is None:
+    task = durable_task(semantic, func)
+    if task is None:
         return None
-    return durable_call(semantic, call, func, method, [*call.args[first:], *call.keywords], title)
+    # `loop.run_in_executor` runs on the loop's thread, in a sync callback as in `async def`.
+    on_loop = call.func.attr == "run_in_executor"
+    return durable_call(semantic, call, func, task, [*call.args[first:], *call.keywords], title, on_loop)
 
 
 def started_thread_on_durable(semantic: SemanticModel, thread_call: ast.Call, title: str) -> Optional[Fix]:
@@ -316,10 +601,10 @@ def started_thread_on_durable(semantic: SemanticModel, thread_call: ast.Call, ti
     if start is None or parts is None:
         return None
     func, args = parts
-    method = durable_method(semantic, func)
-    if method is None:
+    task = durable_task(semantic, func)
+    if task is None:
         return None
-    return durable_call(semantic, start, func, method, args, title)
+    return durable_call(semantic, start, func, task, args, title)
 
 
 def to_thread_on_durable(semantic: SemanticModel, call: ast.Call, title: str) -> Optional[Fix]:
@@ -336,10 +621,10 @@ def to_thread_on_durable(semantic: SemanticModel, call: ast.Call, title: str) ->
     if not inner.args or isinstance(inner.args[0], ast.Starred):
         return None
     func = inner.args[0]
-    method = durable_method(semantic, func)
-    if method is None:
+    task = durable_task(semantic, func)
+    if task is None:
         return None
-    return durable_call(semantic, call, func, method, [*inner.args[1:], *inner.keywords], title)
+    return durable_call(semantic, call, func, task, [*inner.args[1:], *inner.keywords], title, on_loop=True)
 
 
 def first(*fixes: Optional[Fix]) -> List[Fix]:

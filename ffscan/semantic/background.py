@@ -109,15 +109,19 @@ def background_starts(semantic: "SemanticModel", call: ast.Call) -> Iterator[Sta
         if call.args and isinstance(call.args[0], ast.Call) and not is_observed(semantic, call):
             yield Start(callee, call.args[0].func, True)
         return
-    runtime = semantic.settings.fix.runtime_module
-    if callee is not None and callee.startswith(f"{runtime}.") and callee.rsplit(".", 1)[-1] in _RUNTIME_STARTERS:
-        # Work handed to the tracked runtime still runs in the background: its own errors
-        # are the job's, whatever the queue reports.
-        if call.args:
-            yield Start(callee[len(runtime) + 1 :], call.args[0], callee.endswith("spawn"))
-        return
     if not isinstance(func, ast.Attribute):
         return
+    if func.attr in _RUNTIME_STARTERS:
+        # Work handed to the tracked runtime still runs in the background: its own errors
+        # are the job's, whatever the queue reports.
+        api = _runtime_queue(semantic, func.value)
+        if api is not None:
+            if func.attr == "spawn_coro":
+                if call.args and isinstance(call.args[0], ast.Call):
+                    yield Start(f"{api}.spawn_coro", call.args[0].func, True)
+            elif call.args:
+                yield Start(f"{api}.{func.attr}", call.args[0], func.attr == "spawn")
+            return
     if func.attr == "add_done_callback" and call.args:
         yield from _callable_start(semantic, call.args[0], "add_done_callback")
     elif func.attr in _LOOP_CALLBACK_APIS and is_loop_expression(semantic, func.value):
@@ -133,7 +137,23 @@ def background_starts(semantic: "SemanticModel", call: ast.Call) -> Iterator[Sta
 
 
 # `background.spawn(fn, ...)`, `background.submit(fn, ...)`, `queue("x").spawn(...)` of ffscan.runtime.
-_RUNTIME_STARTERS = frozenset({"spawn", "submit"})
+_RUNTIME_STARTERS = frozenset({"spawn", "submit", "spawn_coro"})
+
+
+def _runtime_queue(semantic: "SemanticModel", expr: ast.expr) -> Optional[str]:
+    """"background" or "queue" when `expr` is a queue of the tracked runtime: `background`,
+    `queue("emails")`, either with `.options(...)`, or a `TrackedQueue(...)` kept in a name."""
+    runtime = semantic.settings.fix.runtime_module
+    names = semantic.names
+    while isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr == "options":
+        expr = expr.func.value
+    if isinstance(expr, ast.Call):
+        return "queue" if names.qualified(expr.func) == f"{runtime}.queue" else None
+    if names.qualified(expr) == f"{runtime}.background":
+        return "background"
+    if isinstance(expr, (ast.Name, ast.Attribute)) and names.instance_type(expr) in (f"{runtime}.TrackedQueue", f"{runtime}.queue"):
+        return "queue"
+    return None
 
 
 def _callable_start(semantic: "SemanticModel", expr: Optional[ast.expr], api: str) -> Iterator[Start]:
@@ -204,6 +224,8 @@ def is_observed(semantic: "SemanticModel", handle: ast.expr) -> bool:
             return True
         if semantic.names.qualified(call.func) in _WAITERS:
             return True
+        if semantic.names.qualified(call.func) == f"{semantic.settings.fix.runtime_module}.track":
+            return is_observed(semantic, call)  # `track` hands back the same task: its own fate decides
         func = call.func
         if isinstance(func, ast.Attribute) and func.attr in _CONTAINER_ADDERS:
             return holder_observed(semantic, func.value, handle)

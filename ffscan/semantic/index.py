@@ -498,6 +498,11 @@ class ProjectIndex:
             return self._all(self.evaluate(query[1]), lambda v: v.kind == "task")
         if kind == "background":
             return self._background_answer(query[1])
+        if kind == "work-is":
+            return self._work_answer(query[1], query[2])
+        if kind == "made-by":
+            made = self._made_by(query[1], query[2], 0)
+            return DEFERRED_ANSWER if made is None else {} if made else None
         if kind == "not":
             inner = self.answer(query[1])
             if inner is DEFERRED_ANSWER:
@@ -530,6 +535,44 @@ class ProjectIndex:
         if value.kind == "external-method":
             return value.items[0] == "coroutine"
         return value.kind == "async-callable"
+
+    def _work_answer(self, ref: Ref, wanted: str) -> Optional[dict]:
+        """Yes when the work of the function `ref` names is `wanted`: "short" (a unit of work
+        that neither loops nor waits on what it did not make), "long" (with `why`), or
+        "unknown" (not a function a summary has read)."""
+        values = self.evaluate(ref)
+        if any(v is DEFERRED or v.kind == "deferred" for v in values):
+            return DEFERRED_ANSWER
+        facts = self.functions.get(values[0].name) if len(values) == 1 and values[0].kind == "function" else None
+        lifetime = facts.lifetime if facts is not None else None
+        if wanted == "short":
+            return {} if lifetime == "" else None
+        if wanted == "long":
+            return {"why": lifetime} if lifetime else None
+        return {} if lifetime is None else None
+
+    def _made_by(self, ref: Ref, classes: Tuple[str, ...], depth: int) -> Optional[bool]:
+        """Whether the module-level name `ref` reaches (through imports and re-exports) is
+        bound once, to a call of one of `classes` (`app = Celery("shop")` in another module);
+        None when this view does not hold the module that tells."""
+        if ref[0] != "global" or depth > MAX_DEPTH:
+            return False
+        module, _, name = ref[1].rpartition(".")
+        summary = self.modules.get(module)
+        if summary is None:
+            return False if self.final or module.split(".", 1)[0] in _STDLIB else None
+        bindings = summary.symbols.get(name, ())
+        if len(bindings) != 1:
+            return False
+        binding = bindings[0]
+        if binding[0] == "global":
+            return self._made_by(binding, classes, depth + 1)  # `from .celery import app`
+        if binding[0] != "call":
+            return False
+        callee = self.evaluate(binding[1])
+        if any(v.kind == "deferred" for v in callee):
+            return None
+        return len(callee) == 1 and callee[0].kind == "external" and callee[0].name in classes
 
     # ---- background work --------------------------------------------------------------------
 
@@ -577,6 +620,24 @@ class ProjectIndex:
         return {"how": f"runs in the background via `{entry.text}` at {where} -> {chain}"}
 
     # ---- settling deferred findings ----------------------------------------------------------
+
+    def settle_fixes(self, finding: Finding) -> Finding:
+        """`finding` with each fix that needs an answer (`Fix.requires`) settled: kept, its
+        title filled from the answer's fields, when yes; dropped when no; left needing it when
+        this view cannot tell."""
+        if all(fix.requires is None for fix in finding.fixes):
+            return finding
+        kept = []
+        for fix in finding.fixes:
+            if fix.requires is None:
+                kept.append(fix)
+                continue
+            fields = self.answer(fix.requires)
+            if fields is DEFERRED_ANSWER:
+                kept.append(fix)
+            elif fields is not None:
+                kept.append(replace(fix, title=fix.title.format_map(_Fields(fields)), requires=None))
+        return replace(finding, fixes=tuple(kept))
 
     def settle(self, deferred: Iterable[Deferred]) -> Tuple[List[Finding], List[Deferred]]:
         """The deferred findings this view confirms, and those it still cannot decide."""

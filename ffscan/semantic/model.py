@@ -36,6 +36,8 @@ class SemanticModel:
         # one is nested in; and the ones the pass has left (their records are complete).
         self.loads_by_function: Dict[Optional[ast.AST], List[ast.Name]] = {}
         self.function_parents: Dict[ast.AST, Optional[ast.AST]] = {}
+        # The `while`, `async for`, `async with` and `await` nodes directly in each def.
+        self.waits_by_function: Dict[Optional[ast.AST], List[ast.AST]] = {}
         self.visited_functions: set = set()
         self.names = NameResolver(tree, module_name, self.parents, self.stack, is_package=is_package)
         self.refs = RefBuilder(self.names)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Dict, List, NamedTuple, Optional, Tuple
 from ffscan.model import Finding
 from ffscan.semantic.background import background_starts
 from ffscan.semantic.flow import Use, fate, name_loads
+from ffscan.semantic.lifetime import work_lifetime
 from ffscan.semantic.names import FUNCTION_TYPES, Binding, Scope, contains_yield
 from ffscan.semantic.tasks import NON_KEEPING_METHODS, Hold, hold_of, is_looking_call
 from ffscan.semantic.values import UNKNOWN_REF, Ref
@@ -64,6 +65,10 @@ class FunctionFacts(NamedTuple):
     # The parameters the function may keep past the call (stored, returned, handed on to
     # code that may keep them); None when unknown (no pass ran): any of them may be kept.
     keeps: Optional[Tuple[str, ...]] = None
+    # For a coroutine function: what makes its work long-lived, as `semantic.lifetime` says it
+    # ("loops forever (...)"), or "" for a short unit of work; None when not read (no pass
+    # ran, or a plain def: threads started across modules are not followed).
+    lifetime: Optional[str] = None
 
 
 class ClassFacts(NamedTuple):
@@ -199,6 +204,7 @@ def _function_facts(
         entries=tuple(entries),
         calls=tuple(callees),
         keeps=_kept_params(semantic, node, param_names, scope.receiver or "") if deep else None,
+        lifetime=work_lifetime(semantic, node).why if deep and kind == "coroutine" else None,
     )
 
 

@@ -5,7 +5,8 @@
   (the first one it may), which for background work moves it onto `background.spawn(...)`
   or `background.submit(...)`.
 - Option B, Celery on Redis: the same, with each call onto the tracked queue made a
-  `.delay(...)` on a Celery task instead (the remedies at the top define `durable()`).
+  `.delay(...)` on a Celery task instead (the remedies at the top define `durable()`), or
+  `enqueue(task, ...)` where the call is on the event loop (`spawn` needs one).
 - Minimum fix: for each issue its first fix that keeps the work where it runs today
   (`track(...)`, the missing `await`, `daemon=False`).
 
@@ -50,6 +51,7 @@ class QueueCall:
     edit: Edit
     function: str
     arguments: str
+    on_loop: bool  # `spawn` needs a running event loop: the call site is on one
 
 
 def options(ticket: Ticket) -> List[Option]:
@@ -69,8 +71,14 @@ def options(ticket: Ticket) -> List[Option]:
             if fix is not None:
                 same.append(issue)
             continue
-        content = f"{task}.delay({call.arguments})"
-        durable[issue.number] = Fix.unsafe(f"Enqueue `{call.function}` on Celery", Edit(call.edit.start, call.edit.end, content))
+        edit = Edit(call.edit.start, call.edit.end, f"{task}.delay({call.arguments})")
+        imports: Tuple[Tuple[str, str], ...] = ()
+        if call.on_loop:
+            # `.delay()` is a blocking call to the broker: on the event loop, `enqueue` makes it
+            # from a worker thread, retried, never raising into the handler.
+            edit = Edit(call.edit.start, call.edit.end, f"enqueue({task}{', ' if call.arguments else ''}{call.arguments})")
+            imports = tuple((module, "enqueue") for module, _ in fix.imports[:1])  # type: ignore[union-attr]
+        durable[issue.number] = Fix.unsafe(f"Enqueue `{call.function}` on Celery", edit, imports=imports)
         declarations.append(f"{task} = durable({call.function})")
     shown = [issue for issue in ticket.issues if issue.number in durable]
     option_b = _option("Option B: Celery on Redis (work that must survive a restart)", shown, durable)
@@ -89,11 +97,14 @@ def queue_call(fix: Fix) -> Optional[QueueCall]:
     function = node.args[0]
     rest = sorted([*node.args[1:], *node.keywords], key=lambda n: (n.lineno, n.col_offset))
     arguments = ", ".join(ast.get_source_segment(text, n) or "" for n in rest)
-    return QueueCall(edit, ast.get_source_segment(text, function) or "", arguments)
+    return QueueCall(edit, ast.get_source_segment(text, function) or "", arguments, node.func.attr == "spawn")  # type: ignore[attr-defined]
 
 
 def is_durable(fix: Fix) -> bool:
-    """Whether a fix enqueues on the project's own durable queue (`task.delay(...)`)."""
+    """Whether a fix enqueues on the project's own durable queue (`task.delay(...)`, or
+    `enqueue(task, ...)` from the event loop)."""
+    if any(name == "enqueue" for _, name in fix.imports):
+        return True
     call = _replacement_call(fix)
     return call is not None and call[1].func.attr in DURABLE_METHODS  # type: ignore[attr-defined]
 
