@@ -190,7 +190,8 @@ def test_the_server_checks_fixes_hovers_and_follows_changes(project):
             )
         )
         assert [(a.title, a.kind, a.is_preferred) for a in actions] == [
-            ("FF201: Run it on the tracked background queue (unsafe fix: may change behaviour)", types.CodeActionKind.QuickFix, False),
+            ("FF201: Run it on the tracked queue `background`: `work` is a short unit of work "
+             "(it neither loops nor waits on what it did not make) (unsafe fix: may change behaviour)", types.CodeActionKind.QuickFix, False),
             ("FF201: Wrap the task in `track(...)` (safe fix)", types.CodeActionKind.QuickFix, True),
             ("FF201: Suppress with `# noqa: FF201`", types.CodeActionKind.QuickFix, None),
         ]
