@@ -82,6 +82,7 @@ class ProjectIndex:
         self._mros: Dict[str, Optional[Tuple[str, ...]]] = {}
         self._dispatching: Dict[str, bool] = {}
         self._background: Optional[Dict[str, Tuple[Entry, str, Tuple[str, ...]]]] = None
+        self._entry_names: Optional[Set[str]] = None
 
     def _add(self, summary: ModuleSummary) -> None:
         self.modules[summary.module] = summary
@@ -479,12 +480,73 @@ class ProjectIndex:
             return self._all(self.evaluate(query[1]), lambda v: v.kind == "task")
         if kind == "background":
             return self._background_answer(query[1])
+        if kind == "background-entry":
+            # started as background work itself (not only called by such work): what it
+            # returns reaches nobody
+            if query[1] in self._entries():
+                return {}
+            return None if self.final else DEFERRED_ANSWER
+        if kind == "all":
+            return self._every([self.answer(part) for part in query[1:]])
+        if kind in ("may-suspend", "may-raise"):
+            return self._coroutine_may(query[1], "suspends" if kind == "may-suspend" else "raises")
+        if kind == "single-awaited":
+            return self._single_awaited(query[1])
+        if kind == "plain-param":
+            return self._plain_param(query[1], query[2])
         if kind == "not":
             inner = self.answer(query[1])
             if inner is DEFERRED_ANSWER:
                 return inner
             return {} if inner is None and self._decided(query[1]) else None
         raise ValueError(f"unknown query {kind!r}")
+
+    @staticmethod
+    def _every(answers: List[Optional[dict]]) -> Optional[dict]:
+        """Yes when every answer is yes (their fields merged); no as soon as one is no."""
+        if any(a is None for a in answers):
+            return None
+        if any(a is DEFERRED_ANSWER for a in answers):
+            return DEFERRED_ANSWER
+        merged: dict = {}
+        for answer in answers:
+            merged.update(answer or {})
+        return merged
+
+    def _coroutine_may(self, ref: Ref, fact: str) -> Optional[dict]:
+        """Yes unless `ref` is certainly a coroutine of project functions whose body cannot
+        (`fact`: "suspends" or "raises"): what cannot be told counts as "it may"."""
+        values = self.evaluate(ref)
+        if any(v.kind == "deferred" for v in values):
+            return DEFERRED_ANSWER
+        for value in values:
+            facts = self.functions.get(value.name) if value.kind == "coroutine" else None
+            if facts is None or getattr(facts, fact):
+                return {}
+        return None
+
+    def _single_awaited(self, function: str) -> Optional[dict]:
+        """Yes when no function of the program awaits the result of awaiting `function`'s
+        coroutine again (`await await f()`): then nothing uses the coroutine it returns."""
+        if not self.final:
+            return DEFERRED_ANSWER
+        for facts in list(self.functions.values()):
+            for callee in facts.awaits_twice:
+                if any(v.kind == "function" and v.name == function for v in self.evaluate(callee)):
+                    return None
+        return {}
+
+    def _plain_param(self, callee: Ref, position: int) -> Optional[dict]:
+        """Yes when calling `callee` with a value at `position` certainly only looks at the
+        value: a summarised, undecorated function that neither keeps, awaits nor hands it on."""
+        values = self.evaluate(callee)
+        if any(v.kind == "deferred" for v in values):
+            return DEFERRED_ANSWER
+        for value in values:
+            facts = self.functions.get(value.name) if value.kind == "function" else None
+            if facts is None or facts.decorators or facts.kind != "function":
+                return None
+        return {} if self._may_keep(callee, position) is False else None
 
     def _decided(self, query: tuple) -> bool:
         """Whether a "no" to `query` is certain (not an unknown)."""
@@ -522,14 +584,17 @@ class ProjectIndex:
             return self._background
         found: Dict[str, Tuple[Entry, str, Tuple[str, ...]]] = {}
         frontier: List[str] = []
+        entries: Set[str] = set()
         for starter, facts in list(self.functions.items()):
             for entry in facts.entries:
                 for value in self.evaluate(entry.target):
-                    if value.kind == "function" and value.name not in found:
-                        target = self.functions.get(value.name)
-                        if target is not None and (target.kind == "coroutine") == entry.coroutine:
+                    target = self.functions.get(value.name) if value.kind == "function" else None
+                    if target is not None and (target.kind == "coroutine") == entry.coroutine:
+                        entries.add(value.name)
+                        if value.name not in found:
                             found[value.name] = (entry, starter, (value.name,))
                             frontier.append(value.name)
+        self._entry_names = entries
         while frontier:
             function = frontier.pop(0)
             entry, starter, path = found[function]
@@ -546,6 +611,12 @@ class ProjectIndex:
                         frontier.append(value.name)
         self._background = found
         return found
+
+    def _entries(self) -> Set[str]:
+        """The functions a background start runs directly."""
+        if self._entry_names is None:
+            self.background()
+        return self._entry_names or set()
 
     def _background_answer(self, function: str) -> Optional[dict]:
         reached = self.background().get(function)
