@@ -51,6 +51,8 @@ from ffscan.model import (
     line_starts,
 )
 from ffscan.rules import all_rules
+from ffscan.semantic.environment import libraries_for
+from ffscan.semantic.index import ProjectIndex
 
 MAX_PASSES = 4
 
@@ -265,7 +267,13 @@ def _with_text(source: SourceFile, text: str) -> SourceFile:
 
 def _recheck(source: SourceFile, analysis: Optional[Analysis], settings: Settings, item: WorkItem) -> List[Finding]:
     checked = check_source(source, settings, item.codes, item.module)
-    settled = analysis.settle(checked.deferred) if analysis is not None else []
+    if analysis is not None:
+        settled = analysis.settle(checked.deferred)
+    elif checked.deferred and checked.summary is not None:
+        # a text on its own: the program is this one module (as `ffscan check <file>` sees it)
+        settled, _ = ProjectIndex([checked.summary], libraries=libraries_for(settings)).settle(checked.deferred)
+    else:
+        settled = []
     return sorted([*checked.findings, *settled], key=Finding.sort_key)
 
 
