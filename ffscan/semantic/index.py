@@ -519,11 +519,31 @@ class ProjectIndex:
         values = self.evaluate(ref)
         if any(v.kind == "deferred" for v in values):
             return DEFERRED_ANSWER
+        methods = False
         for value in values:
             facts = self.functions.get(value.name) if value.kind == "coroutine" else None
-            if facts is None or getattr(facts, fact):
+            if facts is None or getattr(facts, fact) or self._overridden(facts, fact):
                 return {}
-        return None
+            methods = methods or facts.method in ("instance", "class")
+        # a subclass in a module this view does not hold may override the method
+        return DEFERRED_ANSWER if methods and not self.final else None
+
+    def _overridden(self, facts: FunctionFacts, fact: str) -> bool:
+        """Whether a class of the program overrides the method `facts` with one that may
+        (`fact`): `self.on_timeout()` runs the subclass's override."""
+        if facts.method not in ("instance", "class"):
+            return False
+        owner, _, name = facts.name.rpartition(".")
+        for cls in list(self.classes.values()):
+            override = cls.methods.get(name)
+            if override is None or override == facts.name or cls.name == owner:
+                continue
+            order = self.mro(cls.name) or ()
+            if owner in order:
+                found = self.functions.get(override)
+                if found is None or getattr(found, fact):
+                    return True
+        return False
 
     def _single_awaited(self, function: str) -> Optional[dict]:
         """Yes when no function of the program awaits the result of awaiting `function`'s

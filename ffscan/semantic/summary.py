@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Dict, List, NamedTuple, Optional, Tuple
 
 from ffscan.model import Finding
 from ffscan.semantic.background import background_starts
-from ffscan.semantic.bodies import may_raise, suspends
+from ffscan.semantic.bodies import is_stub, may_raise, suspends
 from ffscan.semantic.flow import Use, fate, name_loads
 from ffscan.semantic.names import FUNCTION_TYPES, Binding, Scope, contains_yield
 from ffscan.semantic.stdlib import runs_awaitable
@@ -207,8 +207,9 @@ def _function_facts(
         entries=tuple(entries),
         calls=tuple(callees),
         keeps=_kept_params(semantic, node, param_names, scope.receiver or "") if deep else None,
-        suspends=suspends(node) if is_async else True,
-        raises=may_raise(node, names.qualified) if is_async else True,
+        # An empty method is a default meant to be overridden: what it does says nothing.
+        suspends=suspends(node) or (bool(method) and is_stub(node)) if is_async else True,
+        raises=may_raise(node, names.qualified) or (bool(method) and is_stub(node)) if is_async else True,
         awaits_twice=tuple(_awaited_twice(semantic, calls, scope)) if deep and is_async else (),
     )
 
