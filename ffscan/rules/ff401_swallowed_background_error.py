@@ -99,9 +99,14 @@ class SwallowedBackgroundError(Rule):
     parameter, an element of a list of callbacks, `getattr(obj, name)()`, `self.x()` where
     the class only sets `x` from a parameter): the framework's last resort around code it does
     not own; a `try` that only closes, cancels or releases something that may already be gone;
-    a `try` that only builds a log line; a handler inside a `finally`; a function whose name
-    says it tears something down (`close`, `stop`, `shutdown`, `cleanup`); a handler in a
-    `while` loop that sleeps between rounds and does not leave the loop. A log-and-continue
+    a `try` that only builds a log line; a handler the author documents (a comment in its body
+    or right above the `try`, other than a pragma or a `TODO`/`FIXME`); a handler whose every
+    log line is at debug level (the failure is expected); a handler inside a `finally`; a
+    function whose name says it tears something down (`close`, `stop`, `shutdown`, `cleanup`,
+    `disconnect`); a handler in a `while` loop that sleeps between rounds and does not leave
+    the loop. A logging call counts as logging only when it is not a method the project
+    defines itself: a logger class of the project's own may publish the error or call a
+    registered error callback. A log-and-continue
     handler in a loop over work items is reported unless it counts the failures: each failed
     item is lost. Awaiting a coroutine handed in as a parameter (`async def logged(coro): try:
     await coro ...`) is the unit of work and is reported.
@@ -139,6 +144,7 @@ class SwallowedBackgroundError(Rule):
         super().__init__(semantic, sink)
         self.handlers: List[ast.ExceptHandler] = []
         self.suppressors: List[ast.Call] = []
+        self._log_calls: List[ast.Call] = []  # the logging calls of the handler being judged
 
     def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
         if self._is_broad(node.type):
@@ -159,21 +165,27 @@ class SwallowedBackgroundError(Rule):
             function = self.names.enclosing_function(handler)
             if function is None or _is_teardown(function) or self._is_deliberate(handler, function):
                 continue
+            self._log_calls = []
             verdict = self._console_only(handler.body, function, handler)
             if verdict is not None:
                 action, status = verdict
                 construct = "except" if handler.type is None else f"except {spelled(handler.type)}"
                 self._report_in_background(handler, handler.type or handler, function, background,
-                                           entry_only=status, construct=construct, action=action)
+                                           entry_only=status, own_loggers=self._own_logger_queries(),
+                                           construct=construct, action=action)
         for call in self.suppressors:
             function = self.names.enclosing_function(call)
-            guarded = getattr(self.semantic.parent(self.semantic.parent(call)), "body", [])
+            with_node = self.semantic.parent(self.semantic.parent(call))
+            guarded = getattr(with_node, "body", [])
             if function is None or _is_teardown(function) or self._guards_deliberately(guarded, function):
+                continue
+            if self._documented(with_node, with_node.lineno + 1, with_node.end_lineno or with_node.lineno):
                 continue
             self._report_in_background(call, call, function, background, construct=spelled(call), action="discards it")
 
     def _report_in_background(
-        self, node, end_node, function: FunctionNode, background, entry_only: bool = False, **fields
+        self, node, end_node, function: FunctionNode, background, entry_only: bool = False,
+        own_loggers: Tuple[tuple, ...] = (), **fields
     ) -> None:
         """Report where `function` runs in the background: started in this module, or, as the
         whole program shows, started elsewhere or called by such a function (with the path).
@@ -184,13 +196,33 @@ class SwallowedBackgroundError(Rule):
             start = " ".join(self.semantic.segment(spawn.call).split())
             start = start if len(start) <= 60 else start[:57] + "..."
             how = f"runs in the background via `{start}` at line {spawn.call.lineno}"
-            self.report(node, end_node=end_node, function=function.name, how=how, **fields)
+            if not own_loggers:
+                self.report(node, end_node=end_node, function=function.name, how=how, **fields)
+            else:
+                query: tuple = own_loggers[0] if len(own_loggers) == 1 else ("all", *own_loggers)
+                self.report_if(node, query, end_node=end_node, function=function.name, how=how, **fields)
         else:
             qualified = self.names.qualified_def(function)
-            query: tuple = ("background", qualified)
+            parts: List[tuple] = [("background", qualified)]
             if entry_only:
-                query = ("all", query, ("background-entry", qualified))
+                parts.append(("background-entry", qualified))
+            parts.extend(own_loggers)
+            query = parts[0] if len(parts) == 1 else ("all", *parts)
             self.report_if(node, query, end_node=end_node, function=function.name, **fields)
+
+    def _own_logger_queries(self) -> Tuple[tuple, ...]:
+        """For each logging call through a receiver spelled like a logger, the question whose
+        yes says it is not a method the program defines (a logger class of the project's own,
+        which may publish the error or call a registered error callback)."""
+        queries = []
+        for call in self._log_calls:
+            func = call.func
+            if not isinstance(func, ast.Attribute) or self.names.qualified(func) is not None:
+                continue  # `logging.error(...)`, a name the module imports: the standard library's
+            ref = self.semantic.refs.ref_of(func, self.names.scope_of(func))
+            if ref[0] != "unknown":
+                queries.append(("not-project-function", ref))
+        return tuple(dict.fromkeys(queries))
 
     # ---- shapes where dropping the error is the point ---------------------------------------
 
@@ -198,6 +230,10 @@ class SwallowedBackgroundError(Rule):
         try_node = self.semantic.parent(handler)
         if self._guards_deliberately(getattr(try_node, "body", []), function):
             return True
+        if self._documented(try_node, handler.lineno + 1, handler.end_lineno or handler.lineno):
+            return True
+        if _logs_as_expected(handler.body):
+            return True  # every log line is at debug level: the author expects this failure
         if self._in_finally(try_node, function):
             return True
         return self._in_periodic_loop(handler, try_node, function)
@@ -215,7 +251,9 @@ class SwallowedBackgroundError(Rule):
         every = _own_calls(body)
         console = [c for c in every if self._is_console_call(c)]
         inside_console = {id(n) for c in console for n in ast.walk(c)}
-        calls = [c for c in every if id(c) not in inside_console]
+        # `getattr(obj, name)()`: the inner call only finds the callable the outer one runs
+        callee_parts = {id(n) for c in every for n in ast.walk(c.func) if n is not c.func or isinstance(n, ast.Call)}
+        calls = [c for c in every if id(c) not in inside_console and id(c) not in callee_parts]
         if not calls:
             return bool(every)  # only logging, and what the log line is made of, was guarded
         return self._is_outside_callable(calls[0].func, function)
@@ -262,6 +300,19 @@ class SwallowedBackgroundError(Rule):
             return False
         found = self.names.binding(value.id, value)
         return found is not None and found.kind == Binding.PARAM
+
+    def _documented(self, guard: ast.AST, first: int, last: int) -> bool:
+        """Whether the author explains the swallowing: a comment in the body of the handler
+        (or of the `with suppress(...)` block), or right above the `try`. Pragmas (`noqa`,
+        `pylint:`, `type:`) and notes of a known problem (`TODO`, `FIXME`, `XXX`) do not count,
+        nor does a comment on the `except` line itself (where pragmas usually go)."""
+        comments = self.semantic.comments()
+        lines = list(range(first, last + 1))
+        line = getattr(guard, "lineno", 0) - 1
+        while line > 0 and self.semantic.line_text(line).strip().startswith("#"):
+            lines.append(line)
+            line -= 1
+        return any(_explains(comments[n]) for n in lines if n in comments)
 
     def _in_finally(self, node: ast.AST, function: FunctionNode) -> bool:
         child = node
@@ -344,6 +395,7 @@ class SwallowedBackgroundError(Rule):
                 if not (isinstance(value, ast.Call) and self._is_console_call(value)):
                     return False
                 actions.add("logs")
+                self._log_calls.append(value)
             elif isinstance(statement, ast.If):
                 if not self._statements_console_only(statement.body, function, handler, actions):
                     return False
@@ -363,8 +415,10 @@ class SwallowedBackgroundError(Rule):
         if callee is not None:
             if callee in self.settings.error_reporters:
                 return False
-            if callee in _CONSOLE_CALLS or callee.startswith("logging."):
+            if callee in _CONSOLE_CALLS:
                 return True
+            if callee.startswith("logging."):
+                return callee.rsplit(".", 1)[-1] in LOG_METHODS  # not `logging.config.fileConfig`
         func = call.func
         if isinstance(func, ast.Name):
             return func.id in ("print", "log")
@@ -413,7 +467,7 @@ _CLEANUP_WORDS = (
 )
 
 
-_TEARDOWN_WORDS = ("close", "shutdown", "stop", "cleanup", "teardown", "dispose")
+_TEARDOWN_WORDS = ("close", "shutdown", "stop", "cleanup", "teardown", "dispose", "disconnect")
 
 
 def _is_teardown(function: FunctionNode) -> bool:
@@ -451,10 +505,31 @@ def _sleeps(loop: ast.While) -> bool:
     return False
 
 
+_PRAGMAS = ("noqa", "pylint:", "type:", "pragma", "ffscan:", "nosec", "fmt:", "isort:", "mypy:", "pyright:")
+_KNOWN_PROBLEMS = ("todo", "fixme", "xxx", "hack", "bug")
+
+
+def _explains(comment: str) -> bool:
+    text = comment.lstrip("#").strip().lower()
+    if not text or text.startswith(_PRAGMAS):
+        return False
+    return not any(word in text for word in _KNOWN_PROBLEMS)
+
+
+def _logs_as_expected(body: List[ast.stmt]) -> bool:
+    """Whether the handler logs, and only at debug level (`log.debug(...)`)."""
+    levels = []
+    for node in iter_own_nodes(ast.Module(body=body, type_ignores=[])):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in LOG_METHODS:
+            levels.append(node.func.attr)
+    return bool(levels) and all(level == "debug" for level in levels)
+
+
 def _own_calls(body: List[ast.stmt]) -> List[ast.Call]:
-    """The calls in `body`, in source order, not descending into nested defs or lambdas."""
+    """The calls in `body` in the order they run (an argument's call before the call it is
+    passed to: by where each ends), not descending into nested defs or lambdas."""
     found = [n for n in iter_own_nodes(ast.Module(body=body, type_ignores=[])) if isinstance(n, ast.Call)]
-    return sorted(found, key=lambda c: (c.lineno, c.col_offset))
+    return sorted(found, key=lambda c: (c.end_lineno, c.end_col_offset))
 
 
 def _takes_element(value: Optional[ast.AST]) -> bool:

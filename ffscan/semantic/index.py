@@ -70,6 +70,7 @@ class ProjectIndex:
         self.classes: Dict[str, ClassFacts] = {}
         self._tops: Set[str] = set()
         self._asked: Set[str] = set()
+        self._library_modules: Set[str] = set()  # modules of third-party packages, not the project's
         self._function_module: Dict[str, str] = {}
         # A module of a namespace package (PEP 420) is imported under a longer name than the
         # one its folder of packages gives it: both reach it.
@@ -108,6 +109,7 @@ class ProjectIndex:
         loaded = self.libraries(top)
         for summary in loaded:
             self._add(summary)
+            self._library_modules.add(summary.module)
         if loaded:
             self._memo.clear()  # answers given while the package was missing may change
             self._calls.clear()
@@ -494,6 +496,17 @@ class ProjectIndex:
             return self._single_awaited(query[1])
         if kind == "plain-param":
             return self._plain_param(query[1], query[2])
+        if kind == "not-project-function":
+            # a call the program defines itself (a logger class of its own may report errors)
+            values = self.evaluate(query[1])
+            if any(v.kind == "deferred" for v in values):
+                return DEFERRED_ANSWER
+            own = [
+                v for v in values
+                if v.kind == "function" and v.name in self.functions
+                and self._function_module.get(v.name, "") not in self._library_modules
+            ]
+            return None if own else {}
         if kind == "not":
             inner = self.answer(query[1])
             if inner is DEFERRED_ANSWER:
