@@ -87,8 +87,10 @@ class UncheckedDoneCallback(Rule):
     Only callbacks defined in the same module (or bound methods of a container) are read,
     and only uses in the same module are followed: a task kept on `self` whose attribute is
     read by another module is reported although the failure may be read there. A coroutine
-    counts as able to raise unless it is a project `async def` whose whole body sits in a
-    `try` with a broad handler that does not re-raise.
+    counts as able to raise unless it is a project `async def` (not an empty default a
+    subclass may override) whose every statement is guarded: a `try` with a broad handler
+    that does not re-raise, a loop or `if` of such statements, a sleep, an assignment that
+    calls nothing.
     """
 
     code = "FF402"

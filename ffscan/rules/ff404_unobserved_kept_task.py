@@ -58,9 +58,11 @@ class UnobservedKeptTask(Rule):
 
     ## Known limits
     Only uses in the same module are followed: an attribute read by another module counts as
-    unread here. A coroutine counts as able to raise unless it is a project `async def` whose
-    whole body sits in a `try` with a broad handler that does not re-raise. Tasks with a
-    done-callback are FF402's: it reports the callback when it ignores the failure.
+    unread here. A coroutine counts as able to raise unless it is a project `async def` (not
+    an empty default a subclass may override) whose every statement is guarded: a `try` with
+    a broad handler that does not re-raise, a loop or `if` of such statements, a sleep, an
+    assignment that calls nothing. Tasks with a done-callback are FF402's: it reports the
+    callback when it ignores the failure.
     """
 
     code = "FF404"

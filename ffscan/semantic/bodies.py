@@ -24,19 +24,58 @@ def suspends(function: ast.AST) -> bool:
 
 
 def may_raise(function: ast.AST, qualified: Callable[[ast.expr], Optional[str]]) -> bool:
-    """Whether the function may end with an exception: False only when everything after its
-    docstring is one `try` whose broad handler (bare, `Exception`, `BaseException`) re-raises
-    nothing, with no `else` or `finally` that could."""
-    body = _without_docstring(getattr(function, "body", []))
-    if len(body) != 1 or not isinstance(body[0], ast.Try):
+    """Whether the function may end with an exception: False only when every statement after
+    its docstring is guarded, a `try` whose broad handler (bare, `Exception`,
+    `BaseException`) re-raises nothing, or a loop or `if` (with a test that calls nothing)
+    made only of guarded statements, or cannot raise for an ordinary value (`pass`, an
+    assignment that calls nothing, `await asyncio.sleep(...)`, `break`)."""
+    return not _all_guarded(_without_docstring(getattr(function, "body", [])), qualified)
+
+
+def _all_guarded(body: List[ast.stmt], qualified: Callable[[ast.expr], Optional[str]]) -> bool:
+    return bool(body) and all(_guarded(statement, qualified) for statement in body)
+
+
+def _guarded(statement: ast.stmt, qualified: Callable[[ast.expr], Optional[str]]) -> bool:
+    if isinstance(statement, ast.Try):
+        if statement.orelse and not _all_guarded(statement.orelse, qualified):
+            return False
+        for handler in statement.handlers:
+            if _is_broad(handler.type, qualified):
+                return not any(isinstance(node, ast.Raise) for node in ast.walk(ast.Module(body=handler.body, type_ignores=[])))
+        return False
+    if isinstance(statement, (ast.While, ast.If)):
+        return (
+            not _calls(statement.test)
+            and _all_guarded(statement.body, qualified)
+            and (not statement.orelse or _all_guarded(statement.orelse, qualified))
+        )
+    if isinstance(statement, (ast.Pass, ast.Break, ast.Continue)):
         return True
-    guard = body[0]
-    if guard.orelse or guard.finalbody:
-        return True
-    for handler in guard.handlers:
-        if _is_broad(handler.type, qualified):
-            return any(isinstance(node, ast.Raise) for node in ast.walk(ast.Module(body=handler.body, type_ignores=[])))
-    return True
+    if isinstance(statement, ast.Return):
+        return statement.value is None or not _calls(statement.value)
+    if isinstance(statement, ast.Expr):
+        value = statement.value
+        if isinstance(value, ast.Constant):
+            return True
+        return isinstance(value, ast.Await) and _is_sleep(value.value)
+    if isinstance(statement, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+        return statement.value is not None and not _calls(statement.value) and not isinstance(statement, ast.AugAssign)
+    return False
+
+
+def _calls(expr: ast.AST) -> bool:
+    return any(isinstance(node, (ast.Call, ast.Await, ast.Subscript)) for node in ast.walk(expr))
+
+
+def _is_sleep(expr: ast.expr) -> bool:
+    """`asyncio.sleep(t)`, `anyio.sleep(t)`, `trio.sleep(t)`: waits, and only a cancellation ends it early."""
+    if not isinstance(expr, ast.Call) or expr.keywords or len(expr.args) > 1:
+        return False
+    func = expr.func
+    return isinstance(func, ast.Attribute) and func.attr == "sleep" and isinstance(func.value, ast.Name) and func.value.id in (
+        "asyncio", "anyio", "trio",
+    )
 
 
 def is_stub(function: ast.AST) -> bool:
