@@ -93,7 +93,9 @@ class CoroutineUsedAsValue(Rule):
     the result.
 
     ## Known limits
-    The same certainty limits as FF101. A coroutine passed to any other function (a library
+    The same certainty limits as FF101. `async for` over the value is not reported: it says the
+    author expects an async iterator (an override that is an async generator, where the
+    method found is an `async def` stub). A coroutine passed to any other function (a library
     function, a function of the project that may await it) is assumed to be used on purpose.
     Only positional arguments are followed into project functions. A name bound more than
     once, read by a nested function, or inspected with `isinstance()`/`asyncio.iscoroutine()`
@@ -229,7 +231,7 @@ class CoroutineUsedAsValue(Rule):
             return "a comparison", None
         if isinstance(parent, ast.FormattedValue):
             return ("an f-string", None) if child is parent.value else None
-        if isinstance(parent, (ast.For, ast.AsyncFor)):
+        if isinstance(parent, ast.For):
             return ("a `for` loop", None) if child is parent.iter else None
         if isinstance(parent, ast.comprehension):
             return ("a comprehension", None) if child is parent.iter or child in parent.ifs else None

@@ -20,9 +20,9 @@ class UncheckedGatherExceptions(Rule):
     """## What it does
     Finds `await asyncio.gather(..., return_exceptions=True)` whose results are dropped: the
     call is a statement, or its list is bound to a local name that is never read, or read only
-    for its length. Not reported in a function that cancels tasks or whose name says it tears
-    something down (`close`, `stop`, `shutdown`, `cleanup`, `__aexit__`): there, waiting for
-    cancelled tasks to end whatever they raise is the point.
+    for its length. Not reported in a `finally` clause, in a function that cancels tasks, or
+    in one whose name says it tears something down (`close`, `stop`, `shutdown`, `cleanup`,
+    `__aexit__`): there, waiting for what was started to end, whatever it raised, is the point.
 
     ## Why is this bad?
     With `return_exceptions=True`, `gather` never raises: each failure becomes an element of
@@ -83,11 +83,23 @@ class UncheckedGatherExceptions(Rule):
         if not isinstance(awaited, ast.Await):
             return  # a future handed on or dropped unawaited: FF204 follows that
         function = self.names.enclosing_function(node)
-        if function is None or _tears_down(function):
+        if function is None or _tears_down(function) or self._in_finally(node, function):
             return
         what = self._dropped(awaited, function)
         if what is not None:
             self.report(node, what=what)
+
+    def _in_finally(self, node: ast.AST, function: ast.AST) -> bool:
+        """In a `finally` clause: waiting there for what was started, whatever it raised, is
+        the clean-up."""
+        child = node
+        for ancestor in self.semantic.ancestors(node):
+            if ancestor is function:
+                return False
+            if isinstance(ancestor, ast.Try) and child in ancestor.finalbody:
+                return True
+            child = ancestor
+        return False
 
     def _dropped(self, awaited: ast.Await, function: ast.AST) -> Optional[str]:
         parent = self.semantic.parent(awaited)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from typing import List, Optional, Tuple
+from typing import List, Optional, Set, Tuple
 
 from ffscan.model import Impact
 from ffscan.rules.base import Rule
@@ -19,7 +19,8 @@ class UnobservedKeptTask(Rule):
     (a `gather(..., return_exceptions=True)` whose results are dropped reads nothing), asks for
     `result()` or `exception()`, hands it on, or adds a done-callback to it. Cancelling it,
     asking `done()`, testing it for `None`, resetting the attribute and discarding it from the
-    set read nothing. Reported only when the coroutine the task runs can raise.
+    set read nothing. Reported only when the coroutine the task runs can raise, and once for
+    the same work restarted into the same holder (at its first start).
 
     ## Why is this bad?
     Keeping the task saves it from the garbage collector, not its failure. When the work
@@ -93,13 +94,19 @@ class UnobservedKeptTask(Rule):
 
     def leave_Module(self, node: ast.Module) -> None:
         # Every use of the task must be linked to its parent: the whole module has been seen.
+        reported: Set[tuple] = set()
         for spawn, callee in self._spawns:
-            self._check(spawn, callee)
+            self._check(spawn, callee, reported)
 
-    def _check(self, node: ast.Call, callee: str) -> None:
+    def _check(self, node: ast.Call, callee: str, reported: Set[tuple]) -> None:
         outcome = follow(self.semantic, node)
         if outcome.read or outcome.callbacks or not outcome.holders or outcome.weak:
             return  # read somewhere, FF402's (a done-callback), not kept (FF201, FF202), held weakly (FF203)
+        # The same work restarted into the same holder is one finding, at its first start.
+        key = (self.names.enclosing_class(node), outcome.holders[-1], ast.dump(node.args[0].func))
+        if key in reported:
+            return
+        reported.add(key)
         query = self._raise_query(node.args[0])
         fields = {"callee": callee, "holder": outcome.holders[-1]}
         if query is None:

@@ -26,9 +26,10 @@ def suspends(function: ast.AST) -> bool:
 def may_raise(function: ast.AST, qualified: Callable[[ast.expr], Optional[str]]) -> bool:
     """Whether the function may end with an exception: False only when every statement after
     its docstring is guarded, a `try` whose broad handler (bare, `Exception`,
-    `BaseException`) re-raises nothing, or a loop or `if` (with a test that calls nothing)
+    `BaseException`) re-raises nothing, or a loop or `if` (with a test that awaits nothing)
     made only of guarded statements, or cannot raise for an ordinary value (`pass`, an
-    assignment that calls nothing, `await asyncio.sleep(...)`, `break`)."""
+    assignment that calls nothing, `await asyncio.sleep(...)`, `break`). A loop's test may
+    call (`while not self.closed():`): such a check is taken not to fail."""
     return not _all_guarded(_without_docstring(getattr(function, "body", [])), qualified)
 
 
@@ -43,10 +44,13 @@ def _guarded(statement: ast.stmt, qualified: Callable[[ast.expr], Optional[str]]
         for handler in statement.handlers:
             if _is_broad(handler.type, qualified):
                 return not any(isinstance(node, ast.Raise) for node in ast.walk(ast.Module(body=handler.body, type_ignores=[])))
-        return False
+        # `try: await asyncio.sleep(t) except CancelledError: break`: nothing in it can fail
+        return _all_guarded(statement.body, qualified) and all(
+            _all_guarded(handler.body, qualified) for handler in statement.handlers
+        )
     if isinstance(statement, (ast.While, ast.If)):
         return (
-            not _calls(statement.test)
+            not any(isinstance(node, ast.Await) for node in ast.walk(statement.test))  # `while not closed()`
             and _all_guarded(statement.body, qualified)
             and (not statement.orelse or _all_guarded(statement.orelse, qualified))
         )
