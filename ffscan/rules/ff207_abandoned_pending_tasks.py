@@ -86,6 +86,8 @@ class AbandonedPendingTasks(Rule):
         why = self._may_return_early(node)
         if why is None or not self._unowned(node.args[0], node):
             return
+        if why.startswith("`return_when") and self._count(node.args[0]) == 1:
+            return  # one task and no timeout: it returns when that task is done, nothing pending
         if self._pending_dropped(node):
             self.report(node, why=why)
 
@@ -118,6 +120,15 @@ class AbandonedPendingTasks(Rule):
             return False
         loads = name_loads(self.semantic, function).get(aws.id, ())
         return all(load is aws for load in loads)  # the list is read by the `wait` alone
+
+    def _count(self, aws: ast.expr) -> int:
+        """How many awaitables a display holds (0 for a comprehension or a name: any number)."""
+        if isinstance(aws, ast.Name):
+            binding = self.names.binding(aws.id, aws)
+            aws = binding.node if binding is not None and binding.node is not None else aws
+        if isinstance(aws, (ast.List, ast.Set, ast.Tuple)):
+            return len(aws.elts)
+        return 0
 
     def _made_here(self, display: ast.expr) -> bool:
         elements = [display.elt] if isinstance(display, (ast.ListComp, ast.SetComp)) else list(display.elts)  # type: ignore[attr-defined]
