@@ -79,6 +79,11 @@ class AbandonedPendingTasks(Rule):
         "Work that lost the race or timed out keeps running with nobody to cancel it on shutdown, "
         "and a failure of it is only logged by the loop when the task is freed."
     )
+    default_on = False
+    off_reason = (
+        "no finding on ten async projects and six applications; of 3 public hits for the shape read, 2 real "
+        "(67%): the third only leaves a task waiting on an event, harmlessly"
+    )
 
     def visit_Call(self, node: ast.Call) -> None:
         if self.names.qualified(node.func) not in _WAIT or not node.args:

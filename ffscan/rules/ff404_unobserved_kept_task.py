@@ -80,6 +80,12 @@ class UnobservedKeptTask(Rule):
         "The background work can die on its first error and nothing notices: what waits for it "
         "hangs, and the only trace is 'Task exception was never retrieved' when the task is freed."
     )
+    default_on = False
+    off_reason = (
+        "19 real of 33 read (58%) on ten async projects and six applications: the misses are supervised loops "
+        "whose guard sits in a helper they call (`async with session:` around a guarded loop, a job runner "
+        "that counts failures), which the body-only reading of whether a coroutine can raise does not see"
+    )
 
     def __init__(self, semantic, sink) -> None:
         super().__init__(semantic, sink)
