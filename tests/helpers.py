@@ -13,6 +13,9 @@ from typing import Iterable, Optional
 from ffscan.config import Settings
 from ffscan.engine.runner import FileResult, check_source
 from ffscan.engine.sources import decode_source
+from ffscan.model import Finding
+from ffscan.semantic.environment import libraries_for
+from ffscan.semantic.index import ProjectIndex
 from ffscan.rules import all_rules
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,8 +33,15 @@ def check_text(
     settings: Optional[Settings] = None,
     module: str = "example",
 ) -> FileResult:
+    """Check one file as `ffscan check <file>` does: what the module alone cannot decide is
+    settled by the whole-program index of that one module."""
     source = decode_source(text.encode("utf-8"), path)
-    return check_source(source, settings or Settings(root=ROOT), frozenset(codes), module)
+    result = check_source(source, settings or Settings(root=ROOT), frozenset(codes), module)
+    if result.deferred and result.summary is not None:
+        confirmed, _ = ProjectIndex([result.summary], libraries=libraries_for(settings or Settings(root=ROOT))).settle(result.deferred)
+        result.findings = sorted([*result.findings, *confirmed], key=Finding.sort_key)
+        result.deferred = []
+    return result
 
 
 def found(text: str, **kwargs) -> Counter:

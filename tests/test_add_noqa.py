@@ -12,7 +12,7 @@ from ffscan.engine import noqa
 from ffscan.engine.noqa import add_noqa
 from helpers import ALL_CODES, FIXTURES, check_text
 
-WORK = "import asyncio\n\n\nasync def work(x=None):\n    return 1\n\n\n"
+WORK = "import asyncio\n\n\nasync def work(x=None):\n    await asyncio.sleep(x)\n\n\n"
 
 
 def commented(body: str, newline: str = "\n") -> str:
@@ -120,7 +120,7 @@ def project(tmp_path, monkeypatch):
     (tmp_path / "pyproject.toml").write_text("[tool.ffscan]\n", encoding="utf-8")
     (tmp_path / "app").mkdir()
     (tmp_path / "app" / "__init__.py").write_text("", encoding="utf-8")
-    (tmp_path / "app" / "jobs.py").write_text("async def refresh(key):\n    return key\n", encoding="utf-8")
+    (tmp_path / "app" / "jobs.py").write_text("import asyncio\n\n\nasync def refresh(key):\n    await asyncio.sleep(key)\n", encoding="utf-8")
     (tmp_path / "app" / "main.py").write_text(
         "import asyncio\n\nfrom app.jobs import refresh\n\n\n"
         "async def handler(key):\n    asyncio.create_task(refresh(key))  # fire and forget\n    refresh(key)\n"

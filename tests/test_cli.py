@@ -505,7 +505,7 @@ def test_verbose_prints_the_resolved_rule_set(project, capsys):
     project({"app.py": KEPT}, 'ignore = ["FF0"]\n')
     code, _, err = run(capsys, "check", "--select", "FF20", "--extend-select", "FF101", "-v")
     assert code == 0
-    assert f"ffscan: rules: FF101, FF201, FF202, FF203, FF204, FF205 (6 of {len(all_rules())})\n" in err
+    assert f"ffscan: rules: FF101, FF201, FF202, FF203, FF204, FF205, FF206, FF207 (8 of {len(all_rules())})\n" in err
 
 
 # Flags that do nothing in a combination: errors where Ruff refuses, warnings otherwise

@@ -9,7 +9,7 @@ import sys
 
 from ffscan.cli import main
 
-DROPPED = "import asyncio\n\n\nasync def job():\n    pass\n\n\nasync def handler():\n    asyncio.create_task(job())\n"
+DROPPED = "import asyncio\n\n\nasync def job():\n    await asyncio.sleep(0)\n\n\nasync def handler():\n    asyncio.create_task(job())\n"
 
 
 def test_vendored_runtime_imports_without_ffscan_and_fixes_target_it(tmp_path, monkeypatch, capsys):

@@ -311,7 +311,7 @@ def test_text_report_prints_notices_on_stderr_and_exits_on_findings_only(project
     assert code == 1  # broken.py (FF001) and jobs.py (FF201); the notices do not count
     assert out.splitlines() == [
         f"app/broken.py:4:21: FF001 File does not parse: {MISSING_COLON}",
-        "app/jobs.py:5:5: FF201 Task from `asyncio.create_task` is dropped; it can be garbage-collected mid-flight and its error is never seen",
+        "app/jobs.py:5:5: FF201 Task from `asyncio.create_task` is dropped; it can be garbage-collected mid-flight, and its error is never handled (the loop only logs it when the task is freed)",
         "Found 2 findings in 2 files: 1 fixable with `ffscan fix`. 3 files not checked: newer Python syntax (see the notices).",
     ]
     running = _dotted(RUNNING)

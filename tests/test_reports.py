@@ -48,7 +48,7 @@ def make_finding(**fields) -> Finding:
     values = dict(
         code="FF201",
         name="dangling-task",
-        message="Task from `asyncio.create_task` is dropped; it can be garbage-collected mid-flight and its error is never seen",
+        message="Task from `asyncio.create_task` is dropped; it can be garbage-collected mid-flight, and its error is never handled (the loop only logs it when the task is freed)",
         path="app/jobs.py",
         start=Location(9, 5),
         end=Location(9, 40),
@@ -320,7 +320,7 @@ def test_text_frame_points_at_the_exact_span():
     lines = out.splitlines()
     assert lines[0] == (
         "app/jobs.py:9:5: FF201 Task from `asyncio.create_task` is dropped; "
-        "it can be garbage-collected mid-flight and its error is never seen"
+        "it can be garbage-collected mid-flight, and its error is never handled (the loop only logs it when the task is freed)"
     )
     assert lines[1:6] == [
         "  |",
@@ -378,8 +378,8 @@ def test_text_summary_counts_errors_and_clean_runs():
 def test_concise_lines_are_exact():
     assert render("concise", mixed_result(), context()).splitlines() == [
         "legacy/old.py:1:7: FF001 File does not parse: invalid syntax",
-        "app/jobs.py:9:5: FF201 Task from `asyncio.create_task` is dropped; it can be garbage-collected mid-flight and its error is never seen",
-        "app/jobs.py:11:5: FF201 Task from `asyncio.create_task` is dropped; it can be garbage-collected mid-flight and its error is never seen",
+        "app/jobs.py:9:5: FF201 Task from `asyncio.create_task` is dropped; it can be garbage-collected mid-flight, and its error is never handled (the loop only logs it when the task is freed)",
+        "app/jobs.py:11:5: FF201 Task from `asyncio.create_task` is dropped; it can be garbage-collected mid-flight, and its error is never handled (the loop only logs it when the task is freed)",
         "Found 3 findings in 2 files: 2 fixable with `ffscan fix`. 1 path not found. 1 error while checking.",
     ]
     stats = render("concise", mixed_result(), context(statistics=True)).splitlines()
@@ -415,7 +415,7 @@ def test_gitlab_issue_fields_are_exact(monkeypatch):
     first = gitlab_of(mixed_result())[0]
     assert first == {
         "check_name": "FF201",
-        "description": "FF201: Task from `asyncio.create_task` is dropped; it can be garbage-collected mid-flight and its error is never seen",
+        "description": "FF201: Task from `asyncio.create_task` is dropped; it can be garbage-collected mid-flight, and its error is never handled (the loop only logs it when the task is freed)",
         "severity": "major",
         "fingerprint": sarif_of(mixed_result())["runs"][0]["results"][0]["partialFingerprints"]["ffscan/v1"],
         "location": {"path": "app/jobs.py", "lines": {"begin": 9, "end": 9}},

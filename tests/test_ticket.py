@@ -149,7 +149,7 @@ def test_priority_is_p1_only_for_certain_loss_by_a_rule_on_by_default():
     tickets = {t.enclosing: t for t in tickets_of(ORDERS)}
     assert (tickets["create_order"].priority, tickets["create_order"].reason) == (
         1,
-        "task failures are never seen and coroutine work never runs, for certain; FF101 and FF201 are precise (on by default).",
+        "task failures are never handled and coroutine work never runs, for certain; FF101 and FF201 are precise (on by default).",
     )
     fan_out_only = tickets_of(ORDERS, codes={"FF501"})
     assert [(t.priority, t.reason) for t in fan_out_only] == [

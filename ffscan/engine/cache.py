@@ -36,7 +36,7 @@ from ffscan.config import CACHE_DIR_NAME, Settings
 from ffscan.engine.runner import FileResult
 from ffscan.model import RunResult
 
-_FORMAT = 1
+_FORMAT = 2
 _README = (
     "This directory holds ffscan's cache (see `ffscan clean`). It is safe to delete.\n"
 )

@@ -53,6 +53,7 @@ from ffscan.model import (
     line_starts,
 )
 from ffscan.rules import all_rules
+from ffscan.semantic.environment import libraries_for
 from ffscan.semantic.index import ProjectIndex
 
 MAX_PASSES = 4
@@ -314,16 +315,20 @@ def _recheck(source: SourceFile, analysis: Optional[Analysis], settings: Setting
     if analysis is not None:
         findings = analysis.settle_fixes([*checked.findings, *analysis.settle(checked.deferred)])
     else:
-        findings = _settle_alone(checked)
+        findings = _settle_alone(checked, settings)
     return sorted(findings, key=Finding.sort_key)
 
 
-def _settle_alone(checked: FileResult) -> List[Finding]:
-    """A text fixed on its own: what its module cannot tell about other names is unknown."""
-    if checked.summary is None or all(fix.requires is None for f in checked.findings for fix in f.fixes):
+def _settle_alone(checked: FileResult, settings: Settings) -> List[Finding]:
+    """A text fixed on its own: the program is this one module (as `ffscan check <file>` sees
+    it), so what the module cannot tell about other names is unknown."""
+    if checked.summary is None:
         return list(checked.findings)
-    index = ProjectIndex([checked.summary])
-    return [index.settle_fixes(finding) for finding in checked.findings]
+    if not checked.deferred and all(fix.requires is None for f in checked.findings for fix in f.fixes):
+        return list(checked.findings)
+    index = ProjectIndex([checked.summary], libraries=libraries_for(settings))
+    settled, _ = index.settle(checked.deferred) if checked.deferred else ([], None)
+    return [index.settle_fixes(finding) for finding in [*checked.findings, *settled]]
 
 
 def _verify(outcome: FileFix, before: Sequence[Finding], after: Sequence[Finding]) -> Optional[str]:

@@ -10,7 +10,7 @@ from ffscan.rules import fixes
 from ffscan.rules.base import Rule
 from ffscan.semantic import flow
 from ffscan.semantic.spelling import spelled
-from ffscan.semantic.tasks import is_looking_call, spawned_task, task_query
+from ffscan.semantic.tasks import is_looking_call, spawned_task, suspend_query, task_query
 
 # APIs that call a callback and throw its return value away.
 _CALLBACK_DROPPERS = frozenset(
@@ -32,8 +32,9 @@ class DanglingTask(Rule):
     ## Why is this bad?
     The event loop keeps only a weak reference to a task. A task nobody references can be
     garbage-collected before it finishes, so the work silently stops half-way; and when it
-    fails, its exception is only logged as "Task exception was never retrieved" at some later
-    garbage collection, far from its cause, if at all. Nobody can cancel it on shutdown either.
+    fails, nothing handles its exception: the loop logs "Task exception was never retrieved"
+    when the task is freed, far from its cause, and no retry or alert follows. Nobody can
+    cancel it on shutdown either.
 
     ## Example
     ```python
@@ -81,19 +82,27 @@ class DanglingTask(Rule):
     retried), and only for `to_thread` of a sync `def` registered with it whose arguments are
     known to serialise: Celery and Dramatiq tasks are plain functions, so a coroutine function
     is never moved there.
+
+    ## Known limits
+    A task whose coroutine is a call of an `async def` with no `await`, `async for` or
+    `async with` of its own is not reported: it runs to its end in its first step, so it
+    cannot be collected half-way (a failure of it still only reaches the loop's log).
     """
 
     code = "FF201"
     name = "dangling-task"
     subject = ("dropped task", "dropped tasks")
-    loss = "task failures are never seen"
-    message = "Task from `{callee}` is dropped; it can be garbage-collected mid-flight and its error is never seen"
+    loss = "task failures are never handled"
+    message = (
+        "Task from `{callee}` is dropped; it can be garbage-collected mid-flight, and its error is "
+        "never handled (the loop only logs it when the task is freed)"
+    )
     fix_title = "Keep a reference to the task and report its failure"
     fix_applicability = Applicability.SAFE
     impacts = (Impact.NO_TRACKING, Impact.NO_ALERTING, Impact.NO_RETRY)
     risk = (
-        "The background work can stop half-way without a trace; failures surface, if at all, as "
-        "'Task exception was never retrieved' in the logs, long after the request that caused them."
+        "The background work can stop half-way without a trace; failures are never handled and only "
+        "surface as 'Task exception was never retrieved' in the logs, long after the request that caused them."
     )
     honours_detached = True
     triggers = ("create_task", "ensure_future")
@@ -111,7 +120,7 @@ class DanglingTask(Rule):
         if fate.use is flow.Use.PASSED and isinstance(fate.node, ast.Call) and is_looking_call(self.semantic, fate.node):
             callee = spawned_task(self.semantic, node)
             if callee is not None:
-                self.report(node, fixes=self._fixes(node, callee), callee=callee)
+                self._report_spawn(node, callee)
 
     def visit_Lambda(self, node: ast.Lambda) -> None:
         call = self.semantic.parent(node)
@@ -123,12 +132,20 @@ class DanglingTask(Rule):
     def _check_dropped(self, call: ast.Call) -> None:
         spawned = self._spawned_task(call)
         if spawned is not None:
-            spawn_call, callee = spawned
-            self.report(spawn_call, fixes=self._fixes(spawn_call, callee), callee=callee)
+            self._report_spawn(*spawned)
             return
         query = task_query(self.semantic, call)
         if query is not None:
             callee = spelled(call.func)
+            self.report_if(call, query, fixes=self._fixes(call, callee), callee=callee)
+
+    def _report_spawn(self, call: ast.Call, callee: str) -> None:
+        """Report the dropped task unless its coroutine certainly never suspends: such a task
+        runs to its end in its first step and cannot be collected half-way."""
+        query = suspend_query(self.semantic, call)
+        if query is None:
+            self.report(call, fixes=self._fixes(call, callee), callee=callee)
+        else:
             self.report_if(call, query, fixes=self._fixes(call, callee), callee=callee)
 
     def _fixes(self, call: ast.Call, callee: str) -> List[Fix]:

@@ -14,6 +14,7 @@ from ffscan.semantic.tasks import (
     bound_locals,
     name_holds,
     spawned_task,
+    suspend_query,
 )
 
 
@@ -28,8 +29,8 @@ class UnusedTaskBinding(Rule):
     ## Why is this bad?
     A local name keeps the task alive only until the function returns; after that the event
     loop's weak reference is all that is left, so the task can be garbage-collected half-way.
-    Nobody awaits it, so its exception is at best logged as "Task exception was never
-    retrieved" much later, and nobody can cancel it on shutdown. A done-callback does not
+    Nobody awaits it, so its exception is never handled: the loop logs "Task exception was
+    never retrieved" when the task is freed, much later, and nobody can cancel it on shutdown. A done-callback does not
     help: the task holds its callbacks, not the other way round.
 
     ## Example
@@ -64,21 +65,26 @@ class UnusedTaskBinding(Rule):
     ## Known limits
     A name bound twice keeps both tasks as soon as one read keeps it; a task bound in a loop
     whose last value alone is awaited is not reported. Bindings at module level, in a class
-    body, or declared `global`/`nonlocal` are taken as kept.
+    body, or declared `global`/`nonlocal` are taken as kept. A task whose coroutine is an
+    `async def` that never suspends (no `await`, `async for` or `async with` of its own) is not
+    reported: it finishes in its first step.
     """
 
     code = "FF202"
     name = "unused-task-binding"
     subject = ("task bound and forgotten", "tasks bound and forgotten")
-    loss = "task failures are never seen"
+    loss = "task failures are never handled"
     triggers = ("create_task", "ensure_future")
-    message = "Task from `{callee}` is bound to `{name}` and never kept; it can be garbage-collected mid-flight and its error is never seen"
+    message = (
+        "Task from `{callee}` is bound to `{name}` and never kept; it can be garbage-collected mid-flight, "
+        "and its error is never handled (the loop only logs it when the task is freed)"
+    )
     fix_title = "Keep the task alive and its failure reported with `track(...)`"
     fix_applicability = Applicability.SAFE
     impacts = (Impact.NO_TRACKING, Impact.NO_ALERTING)
     risk = (
         "The background work can stop half-way once the function returns; its failure is never "
-        "awaited, so it surfaces, if at all, as 'Task exception was never retrieved' in the logs."
+        "awaited, so it is never handled and only surfaces as 'Task exception was never retrieved' in the logs."
     )
     honours_detached = True
 
@@ -106,4 +112,8 @@ class UnusedTaskBinding(Rule):
     def _check(self, scope: ast.AST) -> None:
         for call, callee, bound in self.pending.pop(scope):
             if all(name_holds(self.semantic, scope, name)[0] is Hold.NONE for name in bound):
-                self.report(call, fixes=self._track(call), callee=callee, name=bound[0])
+                query = suspend_query(self.semantic, call)  # a task that never suspends is never lost
+                if query is None:
+                    self.report(call, fixes=self._track(call), callee=callee, name=bound[0])
+                else:
+                    self.report_if(call, query, fixes=self._track(call), callee=callee, name=bound[0])

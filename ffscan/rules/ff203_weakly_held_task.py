@@ -15,6 +15,7 @@ from ffscan.semantic.tasks import (
     hold_of,
     name_holds,
     spawned_task,
+    suspend_query,
     weak_holder_text,
 )
 
@@ -61,15 +62,19 @@ class WeaklyHeldTask(Rule):
 
     ## Known limits
     The weak container is recognised only when it is a local, module or `self` attribute built
-    by `weakref.WeakSet()` (or the dictionaries) in this module.
+    by `weakref.WeakSet()` (or the dictionaries) in this module. A task whose coroutine is an
+    `async def` that never suspends is not reported: it finishes in its first step.
     """
 
     code = "FF203"
     name = "weakly-held-task"
     subject = ("weakly held task", "weakly held tasks")
-    loss = "task failures are never seen"
+    loss = "task failures are never handled"
     triggers = ("weakref", "WeakSet", "WeakValueDictionary", "WeakKeyDictionary")
-    message = "Task from `{callee}` is held only by `{holder}`; it can be garbage-collected mid-flight and its error is never seen"
+    message = (
+        "Task from `{callee}` is held only by `{holder}`; it can be garbage-collected mid-flight, "
+        "and its error is never handled (the loop only logs it when the task is freed)"
+    )
     fix_title = "Hold the task strongly with `track(...)`"
     fix_applicability = Applicability.SAFE
     impacts = (Impact.NO_TRACKING, Impact.NO_ALERTING)
@@ -96,7 +101,7 @@ class WeaklyHeldTask(Rule):
             return
         hold, holder = hold_of(self.semantic, node)
         if hold is Hold.WEAK:
-            self.report(node, fixes=self._track(node), callee=callee, holder=weak_holder_text(holder))
+            self._report(node, callee, weak_holder_text(holder))
 
     def leave_FunctionDef(self, node: ast.FunctionDef) -> None:
         self._check(node)
@@ -111,4 +116,11 @@ class WeaklyHeldTask(Rule):
                 continue
             weak = [holder for hold, holder in holds if hold is Hold.WEAK]
             if weak:
-                self.report(call, fixes=self._track(call), callee=callee, holder=weak_holder_text(weak[0]))
+                self._report(call, callee, weak_holder_text(weak[0]))
+
+    def _report(self, call: ast.Call, callee: str, holder: str) -> None:
+        query = suspend_query(self.semantic, call)  # a task that never suspends is never lost
+        if query is None:
+            self.report(call, fixes=self._track(call), callee=callee, holder=holder)
+        else:
+            self.report_if(call, query, fixes=self._track(call), callee=callee, holder=holder)

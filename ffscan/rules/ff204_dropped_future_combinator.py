@@ -59,9 +59,12 @@ class DroppedFutureCombinator(Rule):
     code = "FF204"
     name = "dropped-future-combinator"
     subject = ("dropped gather or shield future", "dropped gather or shield futures")
-    loss = "failures of the combined tasks are never seen"
+    loss = "failures of the combined tasks are never handled"
     triggers = ("gather", "shield")
-    message = "Future from `{callee}` is dropped; its inner tasks can be garbage-collected and their errors are never retrieved"
+    message = (
+        "Future from `{callee}` is dropped; its inner tasks can be garbage-collected, and their errors are "
+        "never handled (the loop only logs them when the future is freed)"
+    )
     fix_title = "Keep the future and report its failure with `track(...)`"
     fix_applicability = Applicability.SAFE
     impacts = (Impact.NO_TRACKING, Impact.NO_ALERTING)

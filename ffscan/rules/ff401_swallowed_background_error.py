@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import ast
-from typing import List, Optional, Set
+from typing import List, Optional, Set, Tuple
 
 from ffscan.model import Impact
 from ffscan.rules.base import Rule
 from ffscan.semantic.background import background_functions
-from ffscan.semantic.names import FunctionNode, iter_own_nodes
+from ffscan.semantic.names import Binding, FunctionNode, iter_own_nodes
 from ffscan.semantic.spelling import spelled
 from ffscan.semantic.stdlib import LOG_METHODS, is_logger
 
@@ -33,26 +33,38 @@ _CONSOLE_CALLS = frozenset(
 class SwallowedBackgroundError(Rule):
     """## What it does
     Finds a broad `except` (bare, `Exception`, `BaseException`, or a tuple naming one of them)
-    or a `with contextlib.suppress(Exception)` inside a function that runs in the background,
-    when the handler only logs, prints, passes, continues, breaks or returns a constant: it
-    neither re-raises, nor reports to an error tracker, nor records the failure anywhere a
-    program can read it (an attribute, a queue, a future, a metric).
+    or a `with contextlib.suppress(Exception)` inside work that runs in the background, when
+    the failure it catches reaches no caller, no retry, no configured reporter and no durable
+    status: the handler only logs, prints, passes, continues, breaks, returns a constant from
+    the function a background start runs, or sets a private flag that no code of the module
+    reads.
 
-    A function runs in the background when this module hands it to `asyncio.create_task`,
-    `asyncio.ensure_future`, `loop.create_task` or `asyncio.run_coroutine_threadsafe` and drops
-    or never awaits the task, to `threading.Thread(target=...)`, `threading.Timer`,
-    `_thread.start_new_thread`, `executor.submit` or `loop.run_in_executor` and never asks the
-    future for its result, to `add_done_callback`, or to `loop.call_soon` / `call_later` /
-    `call_at` / `call_soon_threadsafe`; and the `run` method of a `threading.Thread` subclass.
-    Work run by an `asyncio.TaskGroup`, `asyncio.to_thread` or an awaited task is not: its
-    caller sees the exception.
+    Background work is what the whole-program index finds started where no caller sees its
+    errors, in any module, and what that work calls (a few calls deep): the coroutine of a
+    task that is dropped or never awaited (`asyncio.create_task`, `ensure_future`,
+    `loop.create_task`, `run_coroutine_threadsafe`), the target of a `threading.Thread`,
+    `threading.Timer`, `multiprocessing.Process` or `_thread.start_new_thread`, a callable
+    handed to `executor.submit` or `loop.run_in_executor` whose future is never read, a
+    done-callback, a callback of `loop.call_soon` / `call_later` / `call_at` /
+    `call_soon_threadsafe`, the `run` method of a `threading.Thread` subclass, and work handed
+    to the tracked runtime. Work run by an `asyncio.TaskGroup`, `asyncio.to_thread` or an
+    awaited task is not background: its caller sees the exception. The message gives the
+    path from the start to the handler.
+
+    The failure counts as handled when the handler re-raises, calls a configured reporter or
+    any other function that is not logging (a retry, a status write, `future.set_exception`),
+    returns a status from a function that background work calls (its caller reads it),
+    records the failure where code reads it (an attribute the module reads, a local read
+    after the `try`, a count `+= 1` of failures), or sits in a loop that sleeps between
+    rounds (the next round retries).
 
     ## Why is this bad?
     Nobody waits for background work, so a handler is the only place its failure can go. One
     that only logs sends it to the console: nobody is paged, nothing retries the job, and the
     failure rate is invisible. Unlike Ruff's BLE001, logging with the traceback
     (`logger.exception`, `exc_info=True`) still counts as swallowed here: a traceback in a log
-    file is still not an alert.
+    file is still not an alert. A done-callback that silences its future
+    (`with suppress(Exception): future.result()`) is the same: the work's error goes nowhere.
 
     ## Example
     ```python
@@ -82,14 +94,23 @@ class SwallowedBackgroundError(Rule):
     retry depends on the job, and re-raising changes what the caller of a thread or task sees.
 
     ## Known limits
-    Only spawn sites in the same module are seen, and only functions defined in it. Functions
-    a background function calls are not followed. A handler that assigns a local name that is
-    read after the `try` counts as handled. Left out on purpose, as deliberate: a `try` that
-    only calls `future.result()` / `exception()` (silencing a done task), one that only closes,
-    cancels or releases something, a handler inside a `finally`, a function whose name says it
-    tears something down (`close`, `stop`, `shutdown`, `cleanup`), and a handler in a `while`
-    loop that sleeps between rounds and does not leave the loop (the next round retries).
-    A log-and-continue handler in a loop over work items is reported: each failed item is lost.
+    Not reported, as what the handler guards is not a unit of work whose failure is lost: a
+    `try` whose first call (after logging) runs a callable handed in from outside (a callback
+    parameter, an element of a list of callbacks, `getattr(obj, name)()`, `self.x()` where
+    the class only sets `x` from a parameter): the framework's last resort around code it does
+    not own; a `try` that only closes, cancels or releases something that may already be gone;
+    a `try` that only builds a log line; a handler that logs nothing and that the author
+    documents (a comment in its body or right above the `try`, other than a pragma or a
+    `TODO`/`FIXME`): dropped on purpose, and said so; a handler whose every
+    log line is at debug level (the failure is expected); a handler inside a `finally`; a
+    function whose name says it tears something down (`close`, `stop`, `shutdown`, `cleanup`,
+    `disconnect`); a handler in a `while` loop that sleeps between rounds and does not leave
+    the loop. A logging call counts as logging only when it is not a method the project
+    defines itself: a logger class of the project's own may publish the error or call a
+    registered error callback. A log-and-continue
+    handler in a loop over work items is reported unless it counts the failures: each failed
+    item is lost. Awaiting a coroutine handed in as a parameter (`async def logged(coro): try:
+    await coro ...`) is the unit of work and is reported.
 
     ## Options
     `error-reporters`: qualified names of calls that report an error (e.g.
@@ -116,14 +137,17 @@ class SwallowedBackgroundError(Rule):
     )
     default_on = False
     off_reason = (
-        "7 real of 18 read (39%) on ten async projects: most broad handlers in background code "
-        "are a framework's deliberate last-resort log, best-effort telemetry or a redelivered message"
+        "10 real of 23 read (43%) on ten async projects and six applications: framework last-resort handlers "
+        "the structure does not separate (sanic's connection task, a jupyter router thread that signals its end "
+        "afterwards), a redelivered SQS message, and a project's own logger class that publishes errors "
+        "which the index could not resolve (6 in OctoBot)"
     )
 
     def __init__(self, semantic, sink) -> None:
         super().__init__(semantic, sink)
         self.handlers: List[ast.ExceptHandler] = []
         self.suppressors: List[ast.Call] = []
+        self._log_calls: List[ast.Call] = []  # the logging calls of the handler being judged
 
     def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
         if self._is_broad(node.type):
@@ -133,9 +157,7 @@ class SwallowedBackgroundError(Rule):
         call = node.context_expr
         if isinstance(call, ast.Call) and self.names.qualified(call.func) in _SUPPRESS:
             with_node = self.semantic.parent(node)
-            body = getattr(with_node, "body", [])
-            deliberate = body and (all(_is_result_retrieval(s) for s in body) or all(_is_cleanup(s) for s in body))
-            if any(self._is_broad(arg) for arg in call.args) and not deliberate:
+            if any(self._is_broad(arg) for arg in call.args):
                 self.suppressors.append(call)
 
     def leave_Module(self, node: ast.Module) -> None:
@@ -146,41 +168,154 @@ class SwallowedBackgroundError(Rule):
             function = self.names.enclosing_function(handler)
             if function is None or _is_teardown(function) or self._is_deliberate(handler, function):
                 continue
-            action = self._console_only(handler.body, function, handler)
-            if action is not None:
+            self._log_calls = []
+            verdict = self._console_only(handler.body, function, handler)
+            if verdict is not None:
+                action, status = verdict
                 construct = "except" if handler.type is None else f"except {spelled(handler.type)}"
                 self._report_in_background(handler, handler.type or handler, function, background,
+                                           entry_only=status, own_loggers=self._own_logger_queries(),
                                            construct=construct, action=action)
         for call in self.suppressors:
             function = self.names.enclosing_function(call)
-            if function is not None and not _is_teardown(function):
-                self._report_in_background(call, call, function, background, construct=spelled(call), action="discards it")
+            with_node = self.semantic.parent(self.semantic.parent(call))
+            guarded = getattr(with_node, "body", [])
+            if function is None or _is_teardown(function) or self._guards_deliberately(guarded, function):
+                continue
+            if self._documented(with_node, with_node.lineno + 1, with_node.end_lineno or with_node.lineno):
+                continue
+            self._report_in_background(call, call, function, background, construct=spelled(call), action="discards it")
 
-    def _report_in_background(self, node, end_node, function: FunctionNode, background, **fields) -> None:
+    def _report_in_background(
+        self, node, end_node, function: FunctionNode, background, entry_only: bool = False,
+        own_loggers: Tuple[tuple, ...] = (), **fields
+    ) -> None:
         """Report where `function` runs in the background: started in this module, or, as the
-        whole program shows, started elsewhere or called by such a function (with the path)."""
+        whole program shows, started elsewhere or called by such a function (with the path).
+        With `entry_only` (the handler returns a status), only where the function is itself
+        what a background start runs: a function it calls would hand the status to its caller."""
         spawn = background.get(function)
         if spawn is not None:
             start = " ".join(self.semantic.segment(spawn.call).split())
             start = start if len(start) <= 60 else start[:57] + "..."
             how = f"runs in the background via `{start}` at line {spawn.call.lineno}"
-            self.report(node, end_node=end_node, function=function.name, how=how, **fields)
+            if not own_loggers:
+                self.report(node, end_node=end_node, function=function.name, how=how, **fields)
+            else:
+                query: tuple = own_loggers[0] if len(own_loggers) == 1 else ("all", *own_loggers)
+                self.report_if(node, query, end_node=end_node, function=function.name, how=how, **fields)
         else:
-            query = ("background", self.names.qualified_def(function))
+            qualified = self.names.qualified_def(function)
+            parts: List[tuple] = [("background", qualified)]
+            if entry_only:
+                parts.append(("background-entry", qualified))
+            parts.extend(own_loggers)
+            query = parts[0] if len(parts) == 1 else ("all", *parts)
             self.report_if(node, query, end_node=end_node, function=function.name, **fields)
+
+    def _own_logger_queries(self) -> Tuple[tuple, ...]:
+        """For each logging call through a receiver spelled like a logger, the question whose
+        yes says it is not a method the program defines (a logger class of the project's own,
+        which may publish the error or call a registered error callback)."""
+        queries = []
+        for call in self._log_calls:
+            func = call.func
+            if not isinstance(func, ast.Attribute) or self.names.qualified(func) is not None:
+                continue  # `logging.error(...)`, a name the module imports: the standard library's
+            ref = self.semantic.refs.ref_of(func, self.names.scope_of(func))
+            if ref[0] != "unknown":
+                queries.append(("not-project-function", ref))
+        return tuple(dict.fromkeys(queries))
 
     # ---- shapes where dropping the error is the point ---------------------------------------
 
     def _is_deliberate(self, handler: ast.ExceptHandler, function: FunctionNode) -> bool:
         try_node = self.semantic.parent(handler)
-        body = getattr(try_node, "body", [])
-        if body and all(_is_result_retrieval(s) for s in body):
-            return True  # `fut.result()` in a done-callback: retrieved so the loop stays quiet
-        if body and all(_is_cleanup(s) for s in body):
-            return True  # closing or cancelling something that may already be gone
+        if self._guards_deliberately(getattr(try_node, "body", []), function):
+            return True
+        if not _logs(handler.body) and self._documented(try_node, handler.lineno + 1, handler.end_lineno or handler.lineno):
+            return True  # dropped on purpose, and said so: nothing is logged, a comment says why
+        if _logs_as_expected(handler.body):
+            return True  # every log line is at debug level: the author expects this failure
         if self._in_finally(try_node, function):
             return True
         return self._in_periodic_loop(handler, try_node, function)
+
+    def _guards_deliberately(self, body: List[ast.stmt], function: FunctionNode) -> bool:
+        """Whether what the handler guards is not a unit of work whose failure matters: it
+        closes or cancels something that may already be gone, it only formats or logs (the
+        diagnostics failed, not the work), or it runs a callable handed in from outside (a
+        callback, an element of a list of callbacks, `getattr(...)`): the framework's last
+        resort around code it does not own."""
+        if not body:
+            return False
+        if all(_is_cleanup(s) for s in body):
+            return True
+        every = _own_calls(body)
+        console = [c for c in every if self._is_console_call(c)]
+        inside_console = {id(n) for c in console for n in ast.walk(c)}
+        # `getattr(obj, name)()`: the inner call only finds the callable the outer one runs
+        callee_parts = {id(n) for c in every for n in ast.walk(c.func) if n is not c.func or isinstance(n, ast.Call)}
+        calls = [c for c in every if id(c) not in inside_console and id(c) not in callee_parts]
+        if not calls:
+            return bool(every)  # only logging, and what the log line is made of, was guarded
+        return self._is_outside_callable(calls[0].func, function)
+
+    def _is_outside_callable(self, func: ast.expr, function: FunctionNode) -> bool:
+        """A callable that came in as data, not a function or method the program defines:
+        a parameter (called, not awaited), a loop variable over a container, an element of a
+        container, the result of `getattr`, or `self.x` that the class only sets from a
+        parameter (a registered callback)."""
+        if isinstance(func, ast.Subscript):
+            return True
+        if isinstance(func, ast.Call):
+            return self.names.qualified(func.func) == "builtins.getattr"
+        if isinstance(func, ast.Name):
+            scope = self.names.scopes.get(function)
+            bindings = scope.bindings.get(func.id, []) if scope is not None else []
+            if not bindings:
+                found = self.names.binding(func.id, func)
+                bindings = [found] if found is not None else []
+            if not bindings:
+                return False
+            for binding in bindings:
+                if binding.kind == Binding.PARAM:
+                    if scope is not None and scope.receiver == func.id:
+                        return False
+                elif binding.kind == Binding.OTHER:
+                    pass  # a loop variable, unpacked from what is iterated
+                elif binding.kind == Binding.VALUE and _takes_element(binding.node):
+                    pass
+                else:
+                    return False
+            return True
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            owner = self.names.enclosing_class(func)
+            scope = self.names.scopes.get(function)
+            if owner is None or scope is None or scope.receiver != func.value.id:
+                return False
+            values = self.names.scopes[owner].self_attrs.get(func.attr, [])
+            return bool(values) and all(self._is_parameter(v) for v in values)
+        return False
+
+    def _is_parameter(self, value: ast.expr) -> bool:
+        if not isinstance(value, ast.Name):
+            return False
+        found = self.names.binding(value.id, value)
+        return found is not None and found.kind == Binding.PARAM
+
+    def _documented(self, guard: ast.AST, first: int, last: int) -> bool:
+        """Whether the author explains the swallowing: a comment in the body of the handler
+        (or of the `with suppress(...)` block), or right above the `try`. Pragmas (`noqa`,
+        `pylint:`, `type:`) and notes of a known problem (`TODO`, `FIXME`, `XXX`) do not count,
+        nor does a comment on the `except` line itself (where pragmas usually go)."""
+        comments = self.semantic.comments()
+        lines = list(range(first, last + 1))
+        line = getattr(guard, "lineno", 0) - 1
+        while line > 0 and self.semantic.line_text(line).strip().startswith("#"):
+            lines.append(line)
+            line -= 1
+        return any(_explains(comments[n]) for n in lines if n in comments)
 
     def _in_finally(self, node: ast.AST, function: FunctionNode) -> bool:
         child = node
@@ -216,21 +351,29 @@ class SwallowedBackgroundError(Rule):
 
     # ---- what counts as handling ------------------------------------------------------------
 
-    def _console_only(self, body: List[ast.stmt], function: FunctionNode, handler: ast.ExceptHandler) -> Optional[str]:
+    def _console_only(
+        self, body: List[ast.stmt], function: FunctionNode, handler: ast.ExceptHandler
+    ) -> Optional[Tuple[str, bool]]:
         """How the handler disposes of the error ("logs", "passes", ...) when it only writes to
-        the console or drops it; None when it does anything a program could notice."""
+        the console or drops it, and whether it returns a status that a caller of the function
+        would read; None when it does anything a program could notice."""
         actions: Set[str] = set()
         if not self._statements_console_only(body, function, handler, actions):
             return None
+        status = "returns" in actions and (
+            "returns a value" in actions or _returns_values_elsewhere(function, handler)
+        )
         if "logs" in actions:
-            return "logs"
+            return "logs", status
+        if "flags" in actions:
+            return "sets a flag nobody reads", status
         if "returns" in actions:
-            return "returns a constant"
+            return "returns a constant", status
         if "continues" in actions:
-            return "continues"
+            return "continues", status
         if "breaks" in actions:
-            return "breaks out"
-        return "passes"
+            return "breaks out", status
+        return "passes", status
 
     def _statements_console_only(self, body, function, handler, actions: Set[str]) -> bool:
         for statement in body:
@@ -244,6 +387,8 @@ class SwallowedBackgroundError(Rule):
                 if statement.value is not None and not isinstance(statement.value, ast.Constant):
                     return False  # hands something back: a caller of the task may read it
                 actions.add("returns")
+                if statement.value is not None and statement.value.value is not None:  # type: ignore[union-attr]
+                    actions.add("returns a value")
             elif isinstance(statement, ast.Expr):
                 value = statement.value
                 if isinstance(value, ast.Constant):
@@ -253,14 +398,17 @@ class SwallowedBackgroundError(Rule):
                 if not (isinstance(value, ast.Call) and self._is_console_call(value)):
                     return False
                 actions.add("logs")
+                self._log_calls.append(value)
             elif isinstance(statement, ast.If):
                 if not self._statements_console_only(statement.body, function, handler, actions):
                     return False
                 if not self._statements_console_only(statement.orelse, function, handler, actions):
                     return False
-            elif isinstance(statement, (ast.Assign, ast.AnnAssign)):
-                if not self._is_dead_local_assignment(statement, function, handler):
-                    return False
+            elif isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+                if self._sets_unread_flag(statement):
+                    actions.add("flags")  # `self._failed = True` that nothing reads
+                elif not self._is_dead_local_assignment(statement, function, handler):
+                    return False  # a status, a count or a record read elsewhere
             else:
                 return False  # raise, await, with, try, loops: may report, retry or record
         return True
@@ -270,8 +418,10 @@ class SwallowedBackgroundError(Rule):
         if callee is not None:
             if callee in self.settings.error_reporters:
                 return False
-            if callee in _CONSOLE_CALLS or callee.startswith("logging."):
+            if callee in _CONSOLE_CALLS:
                 return True
+            if callee.startswith("logging."):
+                return callee.rsplit(".", 1)[-1] in LOG_METHODS  # not `logging.config.fileConfig`
         func = call.func
         if isinstance(func, ast.Name):
             return func.id in ("print", "log")
@@ -281,6 +431,17 @@ class SwallowedBackgroundError(Rule):
             if func.attr == "write" and spelled(func.value) in ("sys.stderr", "sys.stdout"):
                 return True
         return False
+
+    def _sets_unread_flag(self, statement) -> bool:
+        """`self._failed = True` (or `+= 1`) on a private attribute that no code of the module
+        ever reads: an in-memory flag nobody looks at."""
+        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+        if not all(isinstance(t, ast.Attribute) and t.attr.startswith("_") for t in targets):
+            return False
+        if statement.value is not None and _has_call(statement.value, self):
+            return False
+        read = _attributes_read(self.semantic)
+        return not any(t.attr in read for t in targets)  # type: ignore[union-attr]
 
     def _is_dead_local_assignment(self, statement, function: FunctionNode, handler: ast.ExceptHandler) -> bool:
         """`msg = ...` used only by the handler's own log calls; any other target or a name
@@ -309,7 +470,7 @@ _CLEANUP_WORDS = (
 )
 
 
-_TEARDOWN_WORDS = ("close", "shutdown", "stop", "cleanup", "teardown", "dispose")
+_TEARDOWN_WORDS = ("close", "shutdown", "stop", "cleanup", "teardown", "dispose", "disconnect")
 
 
 def _is_teardown(function: FunctionNode) -> bool:
@@ -326,10 +487,6 @@ def _called_method(statement: ast.stmt) -> str:
         func = value.func
         return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
     return ""
-
-
-def _is_result_retrieval(statement: ast.stmt) -> bool:
-    return _called_method(statement) in ("result", "exception")
 
 
 def _is_cleanup(statement: ast.stmt) -> bool:
@@ -349,6 +506,79 @@ def _sleeps(loop: ast.While) -> bool:
             if name == "sleep":
                 return True
     return False
+
+
+_PRAGMAS = ("noqa", "pylint:", "type:", "pragma", "ffscan:", "nosec", "fmt:", "isort:", "mypy:", "pyright:")
+_KNOWN_PROBLEMS = ("todo", "fixme", "xxx", "hack", "bug")
+
+
+def _explains(comment: str) -> bool:
+    text = comment.lstrip("#").strip().lower()
+    if not text or text.startswith(_PRAGMAS):
+        return False
+    return not any(word in text for word in _KNOWN_PROBLEMS)
+
+
+def _logs(body: List[ast.stmt]) -> bool:
+    """Whether the handler writes a log line (then what it does is judged, not its comments)."""
+    return any(
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in LOG_METHODS
+        for node in iter_own_nodes(ast.Module(body=body, type_ignores=[]))
+    )
+
+
+def _logs_as_expected(body: List[ast.stmt]) -> bool:
+    """Whether the handler logs, and only at debug level (`log.debug(...)`)."""
+    levels = []
+    for node in iter_own_nodes(ast.Module(body=body, type_ignores=[])):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in LOG_METHODS:
+            levels.append(node.func.attr)
+    return bool(levels) and all(level == "debug" for level in levels)
+
+
+def _own_calls(body: List[ast.stmt]) -> List[ast.Call]:
+    """The calls in `body` in the order they run (an argument's call before the call it is
+    passed to: by where each ends), not descending into nested defs or lambdas."""
+    found = [n for n in iter_own_nodes(ast.Module(body=body, type_ignores=[])) if isinstance(n, ast.Call)]
+    return sorted(found, key=lambda c: (c.end_lineno, c.end_col_offset))
+
+
+def _takes_element(value: Optional[ast.AST]) -> bool:
+    """`callbacks[key]`, `handlers.get(name)`, `pending.pop()`: an element taken out of a container."""
+    if isinstance(value, ast.Subscript):
+        return True
+    return isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr in (
+        "get", "pop", "popleft", "get_nowait",
+    )
+
+
+def _returns_values_elsewhere(function: FunctionNode, handler: ast.ExceptHandler) -> bool:
+    """Whether the function returns a value outside this handler: then what the handler
+    returns is a status its caller reads."""
+    inside = {id(n) for n in ast.walk(handler)}
+    for node in iter_own_nodes(function):
+        if isinstance(node, ast.Return) and id(node) not in inside and node.value is not None:
+            if not (isinstance(node.value, ast.Constant) and node.value.value is None):
+                return True
+    return False
+
+
+def _attributes_read(semantic) -> Set[str]:
+    """Every attribute name the module reads (`x.name` loaded, `getattr(x, "name")`)."""
+    cache = semantic.cache.setdefault("ff401_attributes_read", {})
+    found = cache.get("names")
+    if found is None:
+        found = set()
+        for node in ast.walk(semantic.tree):
+            if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
+                found.add(node.attr)
+            elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Attribute):
+                pass  # `self._n += 1` writes what it reads: not a read by anyone else
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("getattr", "hasattr"):
+                if len(node.args) >= 2 and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str):
+                    found.add(node.args[1].value)
+        cache["names"] = found
+    return found
 
 
 def _has_call(expr: ast.expr, rule: SwallowedBackgroundError) -> bool:

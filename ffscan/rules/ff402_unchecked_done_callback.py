@@ -3,49 +3,80 @@
 from __future__ import annotations
 
 import ast
-from typing import List, Optional, Tuple
+from typing import Dict, List, NamedTuple, Optional
 
 from ffscan.model import Impact
 from ffscan.rules.base import Rule
-from ffscan.semantic.background import OBSERVING_METHODS, holder_observed, is_spawn
+from ffscan.semantic.background import OBSERVING_METHODS, is_spawn
 from ffscan.semantic.names import FunctionNode
+from ffscan.semantic.outcomes import Outcome, follow
 from ffscan.semantic.spelling import spelled
 
-Callback = Tuple[ast.arguments, List[ast.AST], int]
+# Container methods a done-callback hands its future to without reading it (`tasks.discard`).
+_REMOVERS = frozenset({"discard", "remove", "pop"})
+
+
+class Verdict(NamedTuple):
+    """What a done-callback does with the future it is given."""
+
+    kind: str  # "ignores", "discards", "raises-first", "reads" or "unknown"
+    detail: str = ""  # the container it discards from, or the line that can raise
 
 
 class UncheckedDoneCallback(Rule):
     """## What it does
-    Finds `future.add_done_callback(callback)` where `callback` (a function of this module, a
-    method, a `lambda` or a `functools.partial` of one) never reads the future it is given:
-    it does not call `result()` or `exception()` on it and does not hand it on to anything
-    else, and the future itself is not awaited, gathered or asked for its result elsewhere.
+    Finds `future.add_done_callback(callback)` where the callback is the only code that sees
+    how the work ended and it never reads the error:
 
-    Bound methods of other objects, such as the `tasks.discard` of the keep-a-reference idiom,
-    are not reported: they hand the future on.
+    - it ignores the future it is given: it calls neither `result()` nor `exception()` on it
+      and hands it to nothing that may (a function of this module, a method, a `lambda` or a
+      `functools.partial` of one);
+    - it only removes the task from a set of running tasks: the "keep a reference" idiom,
+      `tasks.add(task)` with `task.add_done_callback(tasks.discard)` (or a `lambda` or a
+      method that does the same), when the coroutine the task runs can raise;
+    - it can raise before it reads the future (`self._pending.remove(fut)`, `del
+      self._jobs[key]` first): then the reading code never runs.
+
+    The work is the task or future a spawn makes right there (`asyncio.create_task`,
+    `ensure_future`, `loop.create_task`, `asyncio.Task(...)`, `run_coroutine_threadsafe`,
+    `executor.submit`), through the names, sets and `self` attributes that hold it, and it
+    counts only when no other code reads its outcome: nothing awaits it, gathers it (a
+    `gather(..., return_exceptions=True)` whose results are dropped reads nothing), asks for
+    its result, or hands it on. Cancelling it, asking `done()`, testing it for `None` and
+    resetting the attribute read nothing.
 
     ## Why is this bad?
-    A done-callback is often the only code that runs when background work finishes. One that
-    ignores its argument treats a crash like a success: the follow-up work runs as if nothing
-    went wrong, a task's exception surfaces only as "Task exception was never retrieved" at
-    some later garbage collection, and an executor future's exception is never shown at all.
+    A done-callback is often the only code that runs when background work finishes. One
+    that ignores its argument treats a crash like a success: the follow-up work runs as if
+    nothing went wrong, a task's exception is never handled (the loop logs "Task exception was
+    never retrieved" when the task is freed), and an executor future's exception is never
+    shown at all. The keep-a-set idiom from the asyncio docs keeps the task alive but, on its
+    own, handles no failure: projects that use it have had to add `task.exception()` to the
+    callback after failures went unnoticed. A callback that raises first is logged by the
+    loop ("Exception in callback") or by `concurrent.futures`, and what it meant to report is
+    lost.
 
     ## Example
     ```python
-    def on_sent(_future):
-        metrics.increment("receipts.sent")
+    background_tasks = set()
 
-    task = asyncio.create_task(send_receipt(order))
-    task.add_done_callback(on_sent)
+    async def on_order(order):
+        task = asyncio.create_task(send_receipt(order))
+        background_tasks.add(task)
+        task.add_done_callback(background_tasks.discard)
     ```
 
     ## Fix
     ```python
-    def on_sent(future):
-        if not future.cancelled() and future.exception() is not None:
-            sentry_sdk.capture_exception(future.exception())
-            return
-        metrics.increment("receipts.sent")
+    def _finished(task):
+        background_tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            sentry_sdk.capture_exception(task.exception())
+
+    async def on_order(order):
+        task = asyncio.create_task(send_receipt(order))
+        background_tasks.add(task)
+        task.add_done_callback(_finished)
     ```
 
     ## Fix safety
@@ -53,9 +84,13 @@ class UncheckedDoneCallback(Rule):
     follow-up work) is the author's call.
 
     ## Known limits
-    Only callbacks defined in the same module are checked. A future that is awaited in a
-    function other than the one (or, for `self.attr`, the class) that adds the callback is
-    not seen, so the callback may be reported although the failure is read there.
+    Only callbacks defined in the same module (or bound methods of a container) are read,
+    and only uses in the same module are followed: a task kept on `self` whose attribute is
+    read by another module is reported although the failure may be read there. A coroutine
+    counts as able to raise unless it is a project `async def` (not an empty default a
+    subclass may override) whose every statement is guarded: a `try` with a broad handler
+    that does not re-raise, a loop or `if` of such statements, a sleep, an assignment that
+    calls nothing.
     """
 
     code = "FF402"
@@ -63,22 +98,17 @@ class UncheckedDoneCallback(Rule):
     subject = ("done-callback that ignores failure", "done-callbacks that ignore failure")
     loss = "failures pass for success"
     triggers = ("add_done_callback",)
-    message = "Done-callback `{callback}` never reads its future's result or exception; the failure passes for success"
-    fix_title = "Read `future.exception()` in the callback and report it"
+    message = "Done-callback `{callback}` {does}; {outcome}"
     impacts = (Impact.NO_ALERTING, Impact.NO_TRACKING)
     risk = (
         "A crashed background job is treated like a finished one: follow-up work runs as if it "
         "succeeded and the exception is, at best, printed to the console."
     )
-    default_on = False
-    off_reason = (
-        "0 findings on ten async projects and the standard library: precision unmeasured; "
-        "the broader shape (any future) was 0 real of 8 read"
-    )
 
     def __init__(self, semantic, sink) -> None:
         super().__init__(semantic, sink)
         self.calls: List[ast.Call] = []
+        self._outcomes: Dict[ast.Call, Outcome] = {}
 
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
@@ -87,89 +117,173 @@ class UncheckedDoneCallback(Rule):
 
     def leave_Module(self, node: ast.Module) -> None:
         for call in self.calls:
-            callback = self._callback(call.args[0])
-            if callback is None:
+            spawns = self._spawns_of(call.func.value)  # type: ignore[attr-defined]
+            if not spawns:
                 continue
-            arguments, body, index = callback
-            future = _future_param(arguments, index)
-            if future is None or _reads(body, future):
+            verdict = self._verdict(call.args[0])
+            if verdict.kind in ("reads", "unknown"):
                 continue
-            receiver = call.func.value  # type: ignore[attr-defined]
-            if not self._only_handle(receiver, call):
+            outcomes = [self._outcome(spawn) for spawn in spawns]
+            if any(o.read or not self._others_ignore(o, call.args[0]) for o in outcomes):
                 continue
-            self.report(call.args[0], callback=spelled(call.args[0]))
+            fields = self._fields(verdict, call.args[0])
+            queries = [q for q in (self._raise_query(spawn) for spawn in spawns) if q is not None]
+            if not queries:
+                self.report(call.args[0], **fields)
+            else:
+                self.report_if(call.args[0], queries[0] if len(queries) == 1 else ("all", *queries), **fields)
 
-    def _only_handle(self, receiver: ast.expr, call: ast.Call) -> bool:
-        """Whether the callback is the only code that can see how the work ended: the future
-        comes straight from a spawn here, or from a name or `self` attribute bound only to
-        spawns and never awaited, gathered, returned or asked for its result."""
+    def _fields(self, verdict: Verdict, callback: ast.expr) -> dict:
+        name = spelled(callback) if not isinstance(callback, ast.Lambda) else "lambda"
+        if verdict.kind == "discards":
+            return {
+                "callback": name,
+                "does": f"only removes the task from `{verdict.detail}`",
+                "outcome": "if the work fails, its error is never handled (the loop only logs it when the task is freed)",
+            }
+        if verdict.kind == "raises-first":
+            return {
+                "callback": name,
+                "does": f"can raise at line {verdict.detail} before it reads its future",
+                "outcome": "then the failure is only logged by the loop, never handled",
+            }
+        return {"callback": name, "does": "never reads its future's result or exception", "outcome": "the failure passes for success"}
+
+    def _outcome(self, spawn: ast.Call) -> Outcome:
+        found = self._outcomes.get(spawn)
+        if found is None:
+            found = self._outcomes[spawn] = follow(self.semantic, spawn)
+        return found
+
+    def _others_ignore(self, outcome: Outcome, this: ast.expr) -> bool:
+        """Whether every other done-callback of the work also leaves its error unread."""
+        return all(cb is this or self._verdict(cb).kind in ("ignores", "discards") for cb in outcome.callbacks)
+
+    def _raise_query(self, spawn: ast.Call) -> Optional[tuple]:
+        """The question whose no says the task's coroutine cannot fail (nothing is lost)."""
+        argument = spawn.args[0] if spawn.args else None
+        if not isinstance(argument, ast.Call) or is_spawn_of_callable(spawn):
+            return None
+        ref = self.semantic.refs.ref_of(argument, self.names.scope_of(argument))
+        return None if ref[0] == "unknown" else ("may-raise", ref)
+
+    # ---- which work the callback is added to -----------------------------------------------
+
+    def _spawns_of(self, receiver: ast.expr) -> List[ast.Call]:
+        """The spawn calls whose task or future `receiver` certainly is, or [] when it may be
+        anything else (a future made elsewhere, owned by someone who reads it)."""
         if isinstance(receiver, ast.Call):
-            return is_spawn(self.semantic, receiver)
+            return [receiver] if is_spawn(self.semantic, receiver) else []
         values: List[ast.AST] = []
         if isinstance(receiver, ast.Name):
-            found = self.names.binding(receiver.id, receiver)
-            if found is None or found.kind != "value" or found.node is None:
-                return False
-            values = [found.node]
+            function = self.names.enclosing_function(receiver)
+            scope = self.names.scopes.get(function) if function is not None else self.names.module_scope
+            bindings = scope.bindings.get(receiver.id, []) if scope is not None else []
+            if not bindings or any(b.kind != "value" for b in bindings):
+                return []
+            values = [b.node for b in bindings]
         elif isinstance(receiver, ast.Attribute) and isinstance(receiver.value, ast.Name) and receiver.value.id == "self":
             owner = self.names.enclosing_class(receiver)
             if owner is None:
-                return False
+                return []
             values = list(self.names.scopes[owner].self_attrs.get(receiver.attr, []))
         if not values or not all(isinstance(v, ast.Call) and is_spawn(self.semantic, v) for v in values):
-            return False
-        return not holder_observed(self.semantic, receiver, call)
+            return []
+        return values  # type: ignore[return-value]
 
-    def _callback(self, expr: ast.expr) -> Optional[Callback]:
-        """The callback's parameters, body and the index of the parameter the future lands in."""
+    # ---- what the callback does with its future ----------------------------------------------
+
+    def _verdict(self, expr: ast.expr) -> Verdict:
         bound = 0
         if isinstance(expr, ast.Call) and self.names.qualified(expr.func) == "functools.partial" and expr.args:
             if expr.keywords:
-                return None  # a keyword may bind the parameter the future would land in
+                return Verdict("unknown")  # a keyword may bind the parameter the future would land in
             bound = len(expr.args) - 1
             expr = expr.args[0]
+        if isinstance(expr, ast.Attribute) and expr.attr in _REMOVERS and not self._is_method_of_self(expr):
+            return Verdict("discards", spelled(expr.value))  # `tasks.discard`: the keep-a-set idiom
         if isinstance(expr, ast.Lambda):
-            return expr.args, [expr.body], bound
+            return _body_verdict(expr.args, [expr.body], bound)
         if not isinstance(expr, (ast.Name, ast.Attribute)):
-            return None
+            return Verdict("unknown")
         function: Optional[FunctionNode] = self.names.function_def(expr)
         if function is None:
-            return None
+            return Verdict("unknown")
         if isinstance(expr, ast.Attribute) and not _is_static(function):
             bound += 1  # `self.on_done`: the instance fills the first parameter
-        return function.args, list(function.body), bound
+        return _body_verdict(function.args, list(function.body), bound)
+
+    def _is_method_of_self(self, expr: ast.Attribute) -> bool:
+        return self.names.function_def(expr) is not None
+
+
+def is_spawn_of_callable(spawn: ast.Call) -> bool:
+    """`executor.submit(fn, ...)`: the work is a callable, not a coroutine the index follows."""
+    func = spawn.func
+    return isinstance(func, ast.Attribute) and func.attr == "submit"
 
 
 def _is_static(function: FunctionNode) -> bool:
     return any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in function.decorator_list)
 
 
-def _future_param(arguments: ast.arguments, index: int) -> Optional[str]:
+def _body_verdict(arguments: ast.arguments, body: List[ast.AST], index: int) -> Verdict:
     if arguments.vararg is not None:
-        return None  # `*args`: the future may be read as `args[0]`
+        return Verdict("unknown")  # `*args`: the future may be read as `args[0]`
     positional = [*arguments.posonlyargs, *arguments.args]
     if index >= len(positional):
-        return None
-    return positional[index].arg
-
-
-def _reads(body: List[ast.AST], name: str) -> bool:
-    """Whether `name` is used in any way other than asking for status that hides the error
-    (`done()`, `cancelled()`, `get_name()`)."""
-    parents = {}
+        return Verdict("unknown")
+    name = positional[index].arg
+    parents: Dict[ast.AST, ast.AST] = {}
     for statement in body:
         for node in ast.walk(statement):
             for child in ast.iter_child_nodes(node):
                 parents[child] = node
-    for statement in body:
+    discarded_from = ""
+    for position, statement in enumerate(body):
         for node in ast.walk(statement):
-            if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
-                parent = parents.get(node)
-                if isinstance(parent, ast.Attribute) and parent.value is node and parent.attr not in OBSERVING_METHODS:
-                    continue
-                return True
             if isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names:
-                return True
-    return False
+                return Verdict("unknown")
+            if not (isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load)):
+                continue
+            parent = parents.get(node)
+            if isinstance(parent, ast.Attribute) and parent.value is node and parent.attr not in OBSERVING_METHODS:
+                continue  # `done()`, `cancelled()`, `get_name()`: status that hides the error
+            holder = _removed_from(node, parent, parents)
+            if holder is not None:
+                discarded_from = discarded_from or holder
+                continue
+            raising = _raises_before(body[:position])
+            if raising is not None:
+                return Verdict("raises-first", str(raising))
+            return Verdict("reads")
+    if discarded_from:
+        return Verdict("discards", discarded_from)
+    return Verdict("ignores")
 
 
+def _removed_from(node: ast.Name, parent: Optional[ast.AST], parents: Dict[ast.AST, ast.AST]) -> Optional[str]:
+    """The container a read hands the future to for removal: `tasks.discard(t)`, `del jobs[t]`."""
+    if isinstance(parent, ast.Call) and node in parent.args and isinstance(parent.func, ast.Attribute):
+        if parent.func.attr in _REMOVERS:
+            return spelled(parent.func.value)
+    if isinstance(parent, ast.Subscript) and parent.slice is node and isinstance(parent.ctx, ast.Del):
+        return spelled(parent.value)
+    return None
+
+
+def _raises_before(statements: List[ast.AST]) -> Optional[int]:
+    """The line of the first statement that can raise for an ordinary future: `list.remove`,
+    a `dict.pop` without a default, `del d[key]`, `raise`."""
+    for statement in statements:
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Raise):
+                return node.lineno
+            if isinstance(node, ast.Delete) and any(isinstance(t, ast.Subscript) for t in node.targets):
+                return node.lineno
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                if node.func.attr == "remove" and len(node.args) == 1:
+                    return node.lineno
+                if node.func.attr == "pop" and len(node.args) == 1 and not node.keywords:
+                    return node.lineno
+    return None

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Dict, Iterator, NamedTuple, Optional
 
 from ffscan.semantic.flow import Use, fate
 from ffscan.semantic.names import FunctionNode
-from ffscan.semantic.stdlib import THREAD_CLASSES, is_loop_expression, task_spawner
+from ffscan.semantic.stdlib import PROCESS_CLASSES, THREAD_CLASSES, is_loop_expression, task_spawner
 from ffscan.semantic.threads import executor_kind
 
 if TYPE_CHECKING:
@@ -93,8 +93,9 @@ def background_starts(semantic: "SemanticModel", call: ast.Call) -> Iterator[Sta
             yield Start(spawner, call.args[0].func, True)
         return
     callee = names.qualified(func)
-    if callee in THREAD_CLASSES:
-        # A thread's exception goes to `threading.excepthook` (stderr); `join()` never raises it.
+    if callee in THREAD_CLASSES or callee in PROCESS_CLASSES:
+        # A thread's exception goes to `threading.excepthook` (stderr), a process's to the
+        # child's stderr; `join()` never raises it.
         target = _keyword(call, "target")
         if target is None and callee == "threading.Timer" and len(call.args) >= 2:
             target = call.args[1]
@@ -177,8 +178,12 @@ def is_spawn(semantic: "SemanticModel", call: ast.Call) -> bool:
     if task_spawner(semantic, call) is not None:
         # `ensure_future(task)` hands back a task that already exists elsewhere.
         return bool(call.args) and isinstance(call.args[0], ast.Call)
-    if semantic.names.qualified(call.func) == "asyncio.run_coroutine_threadsafe":
+    callee = semantic.names.qualified(call.func)
+    if callee == "asyncio.run_coroutine_threadsafe":
         return True
+    if callee in ("asyncio.Task", "asyncio.tasks.Task"):
+        # `asyncio.Task(coro, eager_start=True)`: a task made directly
+        return bool(call.args) and isinstance(call.args[0], ast.Call)
     func = call.func
     return isinstance(func, ast.Attribute) and func.attr == "submit" and executor_kind(semantic, func.value) is not None
 

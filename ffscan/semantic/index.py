@@ -71,6 +71,7 @@ class ProjectIndex:
         self.classes: Dict[str, ClassFacts] = {}
         self._tops: Set[str] = set()
         self._asked: Set[str] = set()
+        self._library_modules: Set[str] = set()  # modules of third-party packages, not the project's
         self._function_module: Dict[str, str] = {}
         # A module of a namespace package (PEP 420) is imported under a longer name than the
         # one its folder of packages gives it: both reach it.
@@ -83,6 +84,7 @@ class ProjectIndex:
         self._mros: Dict[str, Optional[Tuple[str, ...]]] = {}
         self._dispatching: Dict[str, bool] = {}
         self._background: Optional[Dict[str, Tuple[Entry, str, Tuple[str, ...]]]] = None
+        self._entry_names: Optional[Set[str]] = None
 
     def _add(self, summary: ModuleSummary) -> None:
         self.modules[summary.module] = summary
@@ -108,6 +110,7 @@ class ProjectIndex:
         loaded = self.libraries(top)
         for summary in loaded:
             self._add(summary)
+            self._library_modules.add(summary.module)
         if loaded:
             self._memo.clear()  # answers given while the package was missing may change
             self._calls.clear()
@@ -503,12 +506,104 @@ class ProjectIndex:
         if kind == "made-by":
             made = self._made_by(query[1], query[2], 0)
             return DEFERRED_ANSWER if made is None else {} if made else None
+        if kind == "background-entry":
+            # started as background work itself (not only called by such work): what it
+            # returns reaches nobody
+            if query[1] in self._entries():
+                return {}
+            return None if self.final else DEFERRED_ANSWER
+        if kind == "all":
+            return self._every([self.answer(part) for part in query[1:]])
+        if kind in ("may-suspend", "may-raise"):
+            return self._coroutine_may(query[1], "suspends" if kind == "may-suspend" else "raises")
+        if kind == "single-awaited":
+            return self._single_awaited(query[1])
+        if kind == "plain-param":
+            return self._plain_param(query[1], query[2])
+        if kind == "not-project-function":
+            # a call the program defines itself (a logger class of its own may report errors)
+            values = self.evaluate(query[1])
+            if any(v.kind == "deferred" for v in values):
+                return DEFERRED_ANSWER
+            own = [
+                v for v in values
+                if v.kind == "function" and v.name in self.functions
+                and self._function_module.get(v.name, "") not in self._library_modules
+            ]
+            return None if own else {}
         if kind == "not":
             inner = self.answer(query[1])
             if inner is DEFERRED_ANSWER:
                 return inner
             return {} if inner is None and self._decided(query[1]) else None
         raise ValueError(f"unknown query {kind!r}")
+
+    @staticmethod
+    def _every(answers: List[Optional[dict]]) -> Optional[dict]:
+        """Yes when every answer is yes (their fields merged); no as soon as one is no."""
+        if any(a is None for a in answers):
+            return None
+        if any(a is DEFERRED_ANSWER for a in answers):
+            return DEFERRED_ANSWER
+        merged: dict = {}
+        for answer in answers:
+            merged.update(answer or {})
+        return merged
+
+    def _coroutine_may(self, ref: Ref, fact: str) -> Optional[dict]:
+        """Yes unless `ref` is certainly a coroutine of project functions whose body cannot
+        (`fact`: "suspends" or "raises"): what cannot be told counts as "it may"."""
+        values = self.evaluate(ref)
+        if any(v.kind == "deferred" for v in values):
+            return DEFERRED_ANSWER
+        methods = False
+        for value in values:
+            facts = self.functions.get(value.name) if value.kind == "coroutine" else None
+            if facts is None or getattr(facts, fact) or self._overridden(facts, fact):
+                return {}
+            methods = methods or facts.method in ("instance", "class")
+        # a subclass in a module this view does not hold may override the method
+        return DEFERRED_ANSWER if methods and not self.final else None
+
+    def _overridden(self, facts: FunctionFacts, fact: str) -> bool:
+        """Whether a class of the program overrides the method `facts` with one that may
+        (`fact`): `self.on_timeout()` runs the subclass's override."""
+        if facts.method not in ("instance", "class"):
+            return False
+        owner, _, name = facts.name.rpartition(".")
+        for cls in list(self.classes.values()):
+            override = cls.methods.get(name)
+            if override is None or override == facts.name or cls.name == owner:
+                continue
+            order = self.mro(cls.name) or ()
+            if owner in order:
+                found = self.functions.get(override)
+                if found is None or getattr(found, fact):
+                    return True
+        return False
+
+    def _single_awaited(self, function: str) -> Optional[dict]:
+        """Yes when no function of the program awaits the result of awaiting `function`'s
+        coroutine again (`await await f()`): then nothing uses the coroutine it returns."""
+        if not self.final:
+            return DEFERRED_ANSWER
+        for facts in list(self.functions.values()):
+            for callee in facts.awaits_twice:
+                if any(v.kind == "function" and v.name == function for v in self.evaluate(callee)):
+                    return None
+        return {}
+
+    def _plain_param(self, callee: Ref, position: int) -> Optional[dict]:
+        """Yes when calling `callee` with a value at `position` certainly only looks at the
+        value: a summarised, undecorated function that neither keeps, awaits nor hands it on."""
+        values = self.evaluate(callee)
+        if any(v.kind == "deferred" for v in values):
+            return DEFERRED_ANSWER
+        for value in values:
+            facts = self.functions.get(value.name) if value.kind == "function" else None
+            if facts is None or facts.decorators or facts.kind != "function":
+                return None
+        return {} if self._may_keep(callee, position) is False else None
 
     def _decided(self, query: tuple) -> bool:
         """Whether a "no" to `query` is certain (not an unknown)."""
@@ -584,14 +679,17 @@ class ProjectIndex:
             return self._background
         found: Dict[str, Tuple[Entry, str, Tuple[str, ...]]] = {}
         frontier: List[str] = []
+        entries: Set[str] = set()
         for starter, facts in list(self.functions.items()):
             for entry in facts.entries:
                 for value in self.evaluate(entry.target):
-                    if value.kind == "function" and value.name not in found:
-                        target = self.functions.get(value.name)
-                        if target is not None and (target.kind == "coroutine") == entry.coroutine:
+                    target = self.functions.get(value.name) if value.kind == "function" else None
+                    if target is not None and (target.kind == "coroutine") == entry.coroutine:
+                        entries.add(value.name)
+                        if value.name not in found:
                             found[value.name] = (entry, starter, (value.name,))
                             frontier.append(value.name)
+        self._entry_names = entries
         while frontier:
             function = frontier.pop(0)
             entry, starter, path = found[function]
@@ -608,6 +706,12 @@ class ProjectIndex:
                         frontier.append(value.name)
         self._background = found
         return found
+
+    def _entries(self) -> Set[str]:
+        """The functions a background start runs directly."""
+        if self._entry_names is None:
+            self.background()
+        return self._entry_names or set()
 
     def _background_answer(self, function: str) -> Optional[dict]:
         reached = self.background().get(function)

@@ -317,6 +317,11 @@ def _kept_function(facts, ref_matters):
         handoffs=(),
         entries=(),
         calls=(),
+        keeps=None,
+        # what a library's body does is not followed: its coroutines may suspend and raise
+        suspends=True,
+        raises=True,
+        awaits_twice=(),
     )
 
 

@@ -8,6 +8,8 @@ never open files: everything they may read is here.
 from __future__ import annotations
 
 import ast
+import io
+import tokenize
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Tuple
 
 from ffscan.model import Location, line_starts
@@ -102,6 +104,19 @@ class SemanticModel:
     def segment(self, node: ast.AST) -> str:
         """The exact source text of `node` (without parentheses around it)."""
         return self.text[self.offset(self.start(node)) : self.offset(self.end(node))]
+
+    def comments(self) -> Dict[int, str]:
+        """Line -> the comment on it, for every real comment (read with `tokenize`, once)."""
+        found = self.cache.get("comments")
+        if found is None:
+            found = self.cache["comments"] = {}
+            try:
+                for token in tokenize.generate_tokens(io.StringIO(self.text).readline):
+                    if token.type == tokenize.COMMENT:
+                        found[token.start[0]] = token.string
+            except (tokenize.TokenError, SyntaxError):
+                pass  # the comments read so far still count; the file parsed, so this is rare
+        return found
 
     def _starts(self) -> Tuple[int, ...]:
         if self._line_starts is None:

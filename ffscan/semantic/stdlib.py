@@ -269,6 +269,33 @@ def coroutine_callee(semantic: "SemanticModel", call: ast.Call) -> Optional[str]
     return None
 
 
+# Functions that run (await, or wrap in a task) an awaitable handed to them.
+AWAITABLE_RUNNERS = frozenset(
+    {
+        *TASK_SPAWNERS,
+        *(f"{module}.{name}" for module in ("asyncio", "asyncio.tasks") for name in (
+            "gather", "wait", "wait_for", "shield", "as_completed", "run_coroutine_threadsafe",
+        )),
+        "asyncio.run",
+        "asyncio.runners.run",
+    }
+)
+# Methods that do the same on an event loop, a task group or an `asyncio.Runner`.
+_AWAITABLE_RUNNING_METHODS = frozenset({"create_task", "ensure_future", "run_until_complete", "run", "start_soon"})
+
+
+def runs_awaitable(semantic: "SemanticModel", call: ast.Call) -> bool:
+    """Whether `call` runs the awaitables it is given: `asyncio.gather(...)`, `create_task(...)`,
+    `loop.run_until_complete(...)`, `group.create_task(...)`, a configured spawn API."""
+    callee = semantic.names.qualified(call.func)
+    if callee is not None and (
+        callee in AWAITABLE_RUNNERS or callee in semantic.settings.spawn_apis or callee in semantic.settings.tracked_spawners
+    ):
+        return True
+    func = call.func
+    return isinstance(func, ast.Attribute) and func.attr in _AWAITABLE_RUNNING_METHODS
+
+
 # Trigger words (see Rule.triggers): a file with none of them cannot hold the rule's bug.
 SPAWN_WORDS = (
     "create_task", "ensure_future", "run_coroutine_threadsafe", "Thread", "Timer", "submit",

@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING, Dict, List, NamedTuple, Optional, Tuple
 
 from ffscan.model import Finding
 from ffscan.semantic.background import background_starts
+from ffscan.semantic.bodies import is_stub, may_raise, suspends
 from ffscan.semantic.flow import Use, fate, name_loads
 from ffscan.semantic.lifetime import work_lifetime
 from ffscan.semantic.names import FUNCTION_TYPES, Binding, Scope, contains_yield
+from ffscan.semantic.stdlib import runs_awaitable
 from ffscan.semantic.tasks import NON_KEEPING_METHODS, Hold, hold_of, is_looking_call
 from ffscan.semantic.values import UNKNOWN_REF, Ref
 
@@ -69,6 +71,12 @@ class FunctionFacts(NamedTuple):
     # ("loops forever (...)"), or "" for a short unit of work; None when not read (no pass
     # ran, or a plain def: threads started across modules are not followed).
     lifetime: Optional[str] = None
+    # For an `async def`: whether its body may suspend (else a task running it finishes in
+    # its first step), and whether it may end with an exception (see ffscan.semantic.bodies).
+    suspends: bool = True
+    raises: bool = True
+    # Callees whose awaited result is itself run: `await (await f())`, `create_task(await f())`.
+    awaits_twice: Tuple[Ref, ...] = ()
 
 
 class ClassFacts(NamedTuple):
@@ -205,7 +213,42 @@ def _function_facts(
         calls=tuple(callees),
         keeps=_kept_params(semantic, node, param_names, scope.receiver or "") if deep else None,
         lifetime=work_lifetime(semantic, node).why if deep and kind == "coroutine" else None,
+        # An empty method is a default meant to be overridden: what it does says nothing.
+        suspends=suspends(node) or (bool(method) and is_stub(node)) if is_async else True,
+        raises=may_raise(node, names.qualified) or (bool(method) and is_stub(node)) if is_async else True,
+        awaits_twice=tuple(_awaited_twice(semantic, calls, scope)) if deep and is_async else (),
     )
+
+
+def _awaited_twice(semantic: "SemanticModel", calls, scope: Scope):
+    """The callees of `calls` whose awaited result is awaited again or handed to what runs it:
+    such a callee is a deliberate pass-through of a coroutine."""
+    seen: List[Ref] = []
+    for call in calls:
+        awaited = semantic.parent(call)
+        if not isinstance(awaited, ast.Await) or not _runs(semantic, awaited):
+            continue
+        callee = semantic.refs.ref_of(call.func, scope)
+        if callee != UNKNOWN_REF and callee not in seen:
+            seen.append(callee)
+    return seen
+
+
+def _runs(semantic: "SemanticModel", value: ast.expr) -> bool:
+    """Whether the value of `value` is awaited or handed to a call that runs an awaitable."""
+    found = fate(semantic, value)
+    if found.use is Use.AWAITED:
+        return True
+    if found.use is Use.PASSED and isinstance(found.node, ast.Call):
+        return runs_awaitable(semantic, found.node)
+    if found.use is Use.BOUND and isinstance(found.node, (ast.Assign, ast.AnnAssign)) and len(found.names) == 1:
+        function = semantic.names.enclosing_function(found.node)
+        if function is not None:
+            return any(
+                isinstance(semantic.parent(load), ast.Await)
+                for load in name_loads(semantic, function).get(found.names[0], ())
+            )
+    return False
 
 
 def _return_ref(semantic: "SemanticModel", function, value: ast.expr, scope: Scope, deep: bool) -> Ref:

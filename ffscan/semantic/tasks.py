@@ -81,6 +81,17 @@ def task_query(semantic: "SemanticModel", call: ast.Call) -> Optional[tuple]:
     return ("task", ref)
 
 
+def suspend_query(semantic: "SemanticModel", spawn: ast.Call) -> Optional[tuple]:
+    """The question whose no says the task `spawn` starts cannot be lost mid-flight: its
+    coroutine is a call of an `async def` whose body never suspends, so the task runs to its
+    end in its first step. None when the coroutine cannot be followed (the task may suspend)."""
+    argument = spawn.args[0] if spawn.args else None
+    if not isinstance(argument, ast.Call):
+        return None
+    ref = semantic.refs.ref_of(argument, semantic.names.scope_of(argument))
+    return None if ref[0] == "unknown" else ("may-suspend", ref)
+
+
 def _makes_coroutine(semantic: "SemanticModel", argument: Optional[ast.expr]) -> bool:
     if isinstance(argument, ast.Call):
         return task_spawner(semantic, argument) is None
