@@ -66,10 +66,14 @@ class UnawaitedCoroutine(Rule):
     decision.
 
     ## Known limits
-    Only calls whose target is certain are checked. Functions imported from other modules of
-    the checked tree are followed through the whole-program index (re-exports included) when
-    the calling file mentions `async`; other packages are not (list their coroutine functions
-    in `coroutine-functions`). A name bound in more than one way is skipped. Calling an async generator function (an `async def` with `yield`) is not
+    Only calls whose target is certain are checked. The whole-program model follows the call
+    across modules (re-exports included), into methods of classes defined anywhere in the
+    checked tree (through bases, `super()`, and attributes assigned in any method or
+    annotated on the class), and into third-party packages summarised in ffscan's catalogue or
+    found in the project's environment (see docs/semantic-model.md). An unannotated parameter,
+    a name bound in ways that disagree, and `getattr` or `__getattr__` make the target unknown,
+    and nothing is reported; list further coroutine functions in `coroutine-functions`.
+    Calling an async generator function (an `async def` with `yield`) is not
     reported: it returns an async iterator, not a coroutine. Code inside `with
     self.assertWarns(...)`, `pytest.warns(...)`, `warnings.catch_warnings()`,
     `pytest.raises(...)` and alike is skipped: tests of the "never awaited" warning drop
