@@ -179,6 +179,24 @@ class RunResult:
     warnings: List["RunWarning"] = field(default_factory=list)
     fixed: int = 0  # under `check --fix`: findings fixed; `findings` are those remaining
 
+    def after_edits(self, findings: List[Finding], fixed: int = 0) -> "RunResult":
+        """This run once files were edited (fixed, or given `# noqa`): `findings` are those
+        left; what the index settled across files and the baseline's counts are not carried."""
+        return RunResult(
+            findings=findings,
+            errors=self.errors,
+            missing=self.missing,
+            files_checked=self.files_checked,
+            files_found=self.files_found,
+            excluded=self.excluded,
+            gitignored=self.gitignored,
+            suppressed=self.suppressed,
+            selected=self.selected,
+            warnings=self.warnings,
+            notices=self.notices,
+            fixed=fixed,
+        )
+
 
 @dataclass(frozen=True)
 class RunWarning:

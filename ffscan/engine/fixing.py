@@ -49,7 +49,6 @@ from ffscan.model import (
     Fix,
     FixRun,
     Location,
-    RunResult,
     line_starts,
 )
 from ffscan.rules import all_rules
@@ -134,20 +133,8 @@ def run_fix(
             run.vendored = (str(vendor), mode.runtime)
         elif created:
             shutil.rmtree(vendor, ignore_errors=True)  # no fixed file needs the copy made for it
-    run.result = RunResult(
-        findings=sorted((f for outcome in run.files for f, _ in outcome.left), key=Finding.sort_key),
-        errors=result.errors,
-        missing=result.missing,
-        files_checked=result.files_checked,
-        files_found=result.files_found,
-        excluded=result.excluded,
-        gitignored=result.gitignored,
-        suppressed=result.suppressed,
-        selected=result.selected,
-        warnings=result.warnings,
-        notices=result.notices,
-        fixed=run.applied,
-    )
+    left = sorted((f for outcome in run.files for f, _ in outcome.left), key=Finding.sort_key)
+    run.result = result.after_edits(left, fixed=run.applied)
     return run
 
 

@@ -31,7 +31,7 @@ from ffscan.engine.sources import SourceFile, decode_source, split_lines
 from ffscan.engine.suppress import NOQA
 from ffscan.fix.apply import Change, TextEdit
 from ffscan.fix.write import WriteRefused, write_fixed
-from ffscan.model import Family, Finding, NoqaFile, NoqaRun, RunResult, line_starts
+from ffscan.model import Family, Finding, NoqaFile, NoqaRun, line_starts
 
 CANNOT_SUPPRESS = (
     "a file that cannot be analysed is not silenced by `# noqa`; "
@@ -176,19 +176,8 @@ def run_add_noqa(paths: Sequence[str], settings: Settings, jobs: Optional[int] =
             continue  # a second path to a file already done (a symlink to it) has its findings
         seen.add(real)
         run.files.append(_add_to_file(item, findings, analysis, settings, force_write))
-    run.result = RunResult(
-        findings=sorted((f for outcome in run.files for f, _ in outcome.left), key=Finding.sort_key),
-        errors=result.errors,
-        missing=result.missing,
-        files_checked=result.files_checked,
-        files_found=result.files_found,
-        excluded=result.excluded,
-        gitignored=result.gitignored,
-        suppressed=result.suppressed,
-        selected=result.selected,
-        warnings=result.warnings,
-        notices=result.notices,
-    )
+    left = sorted((f for outcome in run.files for f, _ in outcome.left), key=Finding.sort_key)
+    run.result = result.after_edits(left)
     return run
 
 
