@@ -50,9 +50,8 @@ class DroppedOpaqueExecutorFuture(Rule):
     Not offered where the module already uses the name `track` for something else.
 
     ## Known limits
-    Off by default: measured on real code as 2 real of 3 (an event loop's worker running
-    user callbacks, a coroutine run on a pool; false: a class of its own named
-    `_cleanup_executor`), too few to earn a default. A callable that is itself a future-like
+    Off by default: measured on 16 real projects as 1 real of 1 (a coroutine run with
+    `asyncio.run` on a pool, whose failure only a `finally` sees), too few to earn a default. A callable that is itself a future-like
     object whose `result()` the code reads (rclpy's `Task`) is not reported.
     """
 
@@ -66,7 +65,9 @@ class DroppedOpaqueExecutorFuture(Rule):
     fix_applicability = Applicability.SAFE
     impacts = (Impact.NO_TRACKING, Impact.NO_ALERTING)
     default_on = False
-    off_reason = "2 real of 3 read on real code: too few to earn a default"
+    off_reason = (
+        "1 real of 1 read on 16 projects: too few, for work whose failure nothing shows, to earn a default"
+    )
     risk = (
         "When the submitted job fails, its exception stays inside a future nobody reads: the work "
         "silently does not happen and no log, alert or retry follows."
