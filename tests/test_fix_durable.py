@@ -270,10 +270,10 @@ def write_project(root, files: dict) -> Settings:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     (root / "pyproject.toml").write_text(
-        '[project]\nname = "shop"\ndependencies = ["ffscan"]\n\n[tool.ffscan]\nselect = ["FF302"]\n\n'
+        '[project]\nname = "shop"\ndependencies = ["ffscan"]\n\n[tool.ffscan]\nselect = ["FF302", "FF307"]\n\n'
         '[tool.ffscan.fix]\ndurable-target = "celery"\n'
     )
-    return Settings(root=root, config_path=root / "pyproject.toml", select=("FF302",), fix=FixSettings(durable_target="celery"))
+    return Settings(root=root, config_path=root / "pyproject.toml", select=("FF302", "FF307"), fix=FixSettings(durable_target="celery"))
 
 
 IMPORTED_APPS = {

@@ -89,14 +89,15 @@ FANOUT = '''
 import asyncio
 import threading
 
+import aiohttp
 import requests
 
 
-async def push(session, user_id):
+async def push(session: aiohttp.ClientSession, user_id):
     await session.post("https://push.example", json={"user": user_id})
 
 
-async def follow(session, user_id):
+async def follow(session: aiohttp.ClientSession, user_id):
     while True:
         await session.post("https://push.example", json={"user": user_id})
 
@@ -126,7 +127,7 @@ def test_fanout_of_long_lived_work_gets_no_bounded_queue():
     assert "        asyncio.create_task(follow(session, user_id))" in lines
     assert "        threading.Thread(target=poll, args=(url,)).start()" in lines
     left = sorted((f.start.line, why) for f, why in outcome.left if f.code == "FF501")
-    assert left == [(28, "no fix for this shape"), (33, "no fix for this shape")]  # lines of the fixed text
+    assert left == [(29, "no fix for this shape"), (34, "no fix for this shape")]  # lines of the fixed text
 
 
 CALLBACKS = '''

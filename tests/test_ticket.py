@@ -37,7 +37,7 @@ from app import db
 
 
 async def send_receipt(order_id):
-    await db.mail(order_id)
+    await asyncio.open_connection(db.MAIL_HOST, 25)
 
 
 async def record_audit(event, order_id):
@@ -104,8 +104,8 @@ def test_the_demo_is_six_tickets_one_per_function_with_priorities_from_evidence(
         ("create_order", 1, ["FF101", "FF201", "FF501"], 5),
         ("cancel_order", 1, ["FF101", "FF103"], 2),
         ("start_refresh", 1, ["FF201"], 1),
+        ("nightly_export", 1, ["FF301", "FF302"], 2),  # FF302 is on by default: its loss is certain
         ("refresh_recommendations", 2, ["FF401"], 1),  # loses the error, but FF401 is off by default
-        ("nightly_export", 2, ["FF301", "FF302"], 2),
         ("restock_all", 3, ["FF502"], 1),  # nothing is lost for certain
     ]
 
@@ -296,10 +296,13 @@ def test_a_bound_coroutine_gets_its_await_and_no_queue_is_offered():
 
 
 def test_an_issue_without_a_fix_is_said_in_words_with_its_own_code(tmp_path):
-    text = "import asyncio\n\nfrom app import db\n\n\nasync def restock(skus):\n    await asyncio.gather(*[db.reserve(s) for s in skus])\n"
+    text = (
+        "import asyncio\n\n\nasync def reserve(sku):\n    await asyncio.open_connection(sku, 5432)\n\n\n"
+        "async def restock(skus):\n    await asyncio.gather(*[reserve(s) for s in skus])\n"
+    )
     out = render("ticket", result_of(text, codes={"FF502"}), context(project(tmp_path, text)))
     assert (
-        "- Issue 1 (line 7, `await asyncio.gather(*[db.reserve(s) for s in skus])`): bound the concurrency with a "
+        "- Issue 1 (line 9, `await asyncio.gather(*[reserve(s) for s in skus])`): bound the concurrency with a "
         "semaphore around each job ([FF502](https://github.com/ffscan/ffscan/blob/main/rules/FF502.md#fix))."
     ) in out.splitlines()
 

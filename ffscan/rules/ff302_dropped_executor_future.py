@@ -3,36 +3,49 @@
 from __future__ import annotations
 
 import ast
-from typing import Optional, Tuple
 
 from ffscan.model import Applicability, Impact
 from ffscan.rules import fixes
 from ffscan.rules.base import Rule
-from ffscan.semantic.flow import Use, defining_scope, fate, name_loads
 from ffscan.semantic.spelling import spelled
-from ffscan.semantic.stdlib import is_loop_expression
-from ffscan.semantic.threads import executor_kind, handles_own_errors
+from ffscan.semantic.threads import (
+    handles_own_errors,
+    is_dropped_future,
+    outcome_read_elsewhere,
+    submitted,
+    submitted_run,
+)
 
 
 class DroppedExecutorFuture(Rule):
     """## What it does
     Finds `executor.submit(fn, ...)` on a `concurrent.futures` executor and
-    `loop.run_in_executor(executor, fn, ...)` outside `await` whose future is thrown away: an
-    expression statement, a comprehension used as a statement, or a local that is never read.
+    `loop.run_in_executor(executor, fn, ...)` outside `await` whose future is thrown away (an
+    expression statement, a comprehension used as a statement, or a local that is never read),
+    where `fn` can fail with an exception it does not handle: it is itself a call into another
+    service (`cursor.execute`, `requests.get`), or a project function that raises, or calls
+    one, outside every `try` of its own, a few calls deep and across modules (known through the
+    semantic model and the catalogue of libraries). The message names the failure found.
+
     The receiver is an executor when the resolver knows it was built from
     `ThreadPoolExecutor`/`ProcessPoolExecutor` (a local, a `with ... as ex` binding, a
     `self._executor` attribute), or, when its type is unknown, when it is spelled like one
-    (`executor`, `pool`, `self._executor`, `io_executor`).
+    (`executor`, `pool`, `self._executor`, `io_executor`) and used like one.
 
     ## Why is this bad?
     A future holds the callable's exception until someone calls `.result()` or `.exception()`.
     Unlike a thread, whose exception `threading.excepthook` prints, a dropped future's exception
-    is never printed, logged or raised: the job fails and nothing anywhere says so.
+    is never printed, logged or raised: the job fails and nothing anywhere says so. A
+    `try`/`except` around the `submit` never sees it either.
 
     ## Example
     ```python
     def on_upload(upload):
         executor.submit(make_thumbnail, upload.path)
+
+    def make_thumbnail(path):
+        with open(path, "rb") as image:
+            ...
     ```
 
     ## Fix
@@ -72,8 +85,11 @@ class DroppedExecutorFuture(Rule):
     parameters); the import of the queue is the project's own.
 
     ## Known limits
-    A callable that is a local function catching every exception in its body is not reported.
-    Futures kept in a list that is never read are not reported.
+    A callable whose failures cannot be seen (a parameter, a callable object of unknown
+    class, work of unknown origin such as `asyncio.run(coroutine)`) is FF307's. A callable
+    that is a local function catching every exception in its body is not reported, nor one
+    that is itself a future-like object whose `result()` the code reads. Futures kept in a
+    list that is never read are not reported.
     """
 
     code = "FF302"
@@ -81,48 +97,41 @@ class DroppedExecutorFuture(Rule):
     subject = ("dropped executor future", "dropped executor futures")
     loss = "executor job failures are never seen"
     triggers = ("submit", "run_in_executor")
-    message = "Future of `{callee}` from `{api}` is dropped; an exception raised by `{callee}` is never seen"
+    message = "Future of `{callee}` from `{api}` is dropped: when it fails ({effect}), the exception is never seen, not even logged"
     fix_title = "Keep the future and report its failure with `track(...)`"
     fix_applicability = Applicability.SAFE
     impacts = (Impact.NO_TRACKING, Impact.NO_ALERTING)
-    default_on = False
-    off_reason = (
-        "1 finding on ten real projects before narrowing, false (a custom class named `_cleanup_executor`), none after; peers read 1 real and 4 unclear of 20 dropped submits"
-    )
+    default_on = True
     risk = (
         "When the submitted job fails, its exception stays inside a future nobody reads: the work "
         "silently does not happen and no log, alert or retry follows."
     )
     honours_detached = True
+    follows_background = True  # the submitted callable is often defined in another module
+
+    def __init__(self, semantic, sink) -> None:
+        super().__init__(semantic, sink)
+        self._submits: list = []
 
     def visit_Call(self, node: ast.Call) -> None:
-        found = self._submitted(node)
-        if found is None:
-            return
+        found = submitted(self.semantic, node)
+        if found is not None:
+            self._submits.append((node, found))
+
+    def leave_Module(self, module: ast.Module) -> None:
+        # Whether the callable's own outcome is read can depend on later lines.
+        for node, found in self._submits:
+            self._check(node, found)
+
+    def _check(self, node: ast.Call, found: tuple) -> None:
         api, callable_expr = found
-        if handles_own_errors(self.semantic, callable_expr):
+        if handles_own_errors(self.semantic, callable_expr) or not is_dropped_future(self.semantic, node):
             return
-        if self._is_dropped(node):
-            durable = fixes.submitted_on_durable(self.semantic, node, "Enqueue the registered task on the durable queue")
-            tracked = fixes.track(self.semantic, node, "Wrap the future in `track(...)`")
-            self.report(node, fixes=fixes.first(durable, tracked), callee=spelled(callable_expr), api=api)
-
-    def _submitted(self, call: ast.Call) -> Optional[Tuple[str, ast.expr]]:
-        func = call.func
-        if not isinstance(func, ast.Attribute):
-            return None
-        if func.attr == "submit" and call.args and executor_kind(self.semantic, func.value) is not None:
-            return f"{spelled(func.value)}.submit", call.args[0]
-        if func.attr == "run_in_executor" and len(call.args) >= 2 and is_loop_expression(self.semantic, func.value):
-            return f"{spelled(func.value)}.run_in_executor", call.args[1]
-        return None
-
-    def _is_dropped(self, call: ast.Call) -> bool:
-        where = fate(self.semantic, call)
-        if where.use is Use.DROPPED:
-            return True
-        if where.use is Use.BOUND and len(where.names) == 1 and where.names[0] != "_":
-            scope = defining_scope(self.semantic, where.node)  # type: ignore[arg-type]
-            if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                return not name_loads(self.semantic, scope).get(where.names[0])
-        return False
+        if outcome_read_elsewhere(self.semantic, callable_expr, node):
+            return  # the callable is a future-like object whose result the code reads
+        ref = self.semantic.refs.ref_of(submitted_run(callable_expr), self.names.scope_of(node))
+        if ref[0] == "unknown":
+            return  # FF307's: nothing says how it fails
+        durable = fixes.submitted_on_durable(self.semantic, node, "Enqueue the registered task on the durable queue")
+        tracked = fixes.track(self.semantic, node, "Wrap the future in `track(...)`")
+        self.report_if(node, ("may-fail", ref), fixes=fixes.first(durable, tracked), callee=spelled(callable_expr), api=api)

@@ -627,6 +627,27 @@ def to_thread_on_durable(semantic: SemanticModel, call: ast.Call, title: str) ->
     return durable_call(semantic, call, func, task, [*inner.args[1:], *inner.keywords], title, on_loop=True)
 
 
+def bounded_spawn(semantic: SemanticModel, node: ast.Call, spawner: str) -> List[Fix]:
+    """A spawn per item moved onto a queue whose workers bound it: the durable queue for a
+    registered task, else the queue the remedy for the work chooses (FF501, FF503)."""
+    title = queue_title(semantic) + ", which bounds concurrency"
+    durable_title = "Enqueue the registered task on the durable queue, whose workers bound concurrency"
+    if spawner == "threading.Thread":
+        durable = started_thread_on_durable(semantic, node, durable_title)
+        parts = thread_job_parts(node)
+        if parts is None:
+            return first(durable)
+        work = work_of(semantic, parts[0], node, coroutine=False)
+        return first(durable, *remedies(work, lambda t: started_thread_on_queue(semantic, node, t), title))
+    if spawner in ("asyncio.create_task", "asyncio.ensure_future") and is_dropped(semantic, node) and in_async_function(semantic, node):
+        durable = to_thread_on_durable(semantic, node, durable_title)
+        work = queued_work(semantic, node)
+        if work is None:
+            return first(durable)
+        return first(durable, *remedies(work, lambda t: spawn_on_queue(semantic, node, t), title))
+    return []
+
+
 def first(*fixes: Optional[Fix]) -> List[Fix]:
     """The fixes that could be built, in the order given (best first)."""
     return [fix for fix in fixes if fix is not None]

@@ -25,9 +25,10 @@ import json
 import sys
 from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional
 
-from ffscan.semantic.stdlib import ASYNC_PRESERVING_DECORATORS, EXTERNAL_CLASSES, EXTERNAL_FUNCTIONS
+from ffscan.semantic.stdlib import ASYNC_PRESERVING_DECORATORS, EXTERNAL_CLASSES, EXTERNAL_FUNCTIONS, STDLIB_IO
 from ffscan.semantic.summary import ClassFacts, FunctionFacts, ModuleSummary
 from ffscan.semantic.values import UNKNOWN_REF
 
@@ -41,6 +42,10 @@ FUNCTION_FACTS = ("coroutine", "spawns-task", "tracked-spawn", "async-callable",
 # `self` as the receiver's class, whose `execute_command` decides), "plain-metaclass" (its
 # metaclass adds no attributes).
 CLASS_TRAITS = ("self-dispatch", "plain-metaclass")
+# What the overlay may say a package, module or name does outside the process (`[io]`):
+# one of these, or "awaited <kind>" for an async library whose plain functions only read
+# local state (discord.py's `guild.get_member` reads a cache; `await channel.send` is I/O).
+IO_KINDS = ("network", "database", "file", "subprocess", "none")
 
 
 def summarize_source(text: str, module: str, is_package: bool) -> Optional[ModuleSummary]:
@@ -217,6 +222,7 @@ class Overlay(NamedTuple):
     functions: Dict[str, str]  # qualified function or method -> fact
     classes: Dict[str, Dict[str, str]]  # class made at run time -> method -> fact
     traits: Dict[str, str]  # class -> trait
+    io: Mapping[str, str] = MappingProxyType({})  # package, module or name -> what it does outside
 
 
 class OverlayError(ValueError):
@@ -225,7 +231,7 @@ class OverlayError(ValueError):
 
 def parse_overlay(document: Mapping[str, Any], source: str = "overlay.toml") -> Overlay:
     """Check and convert the overlay's tables; raises OverlayError naming the bad entry."""
-    unknown = set(document) - {"functions", "classes", "traits"}
+    unknown = set(document) - {"functions", "classes", "traits", "io"}
     if unknown:
         raise OverlayError(f"{source}: unknown table {sorted(unknown)[0]!r}")
     functions = dict(document.get("functions", {}))
@@ -244,7 +250,15 @@ def parse_overlay(document: Mapping[str, Any], source: str = "overlay.toml") -> 
     for cls, trait in traits.items():
         if trait not in CLASS_TRAITS:
             raise OverlayError(f"{source}: traits.{cls!r} = {trait!r}: a trait is one of {', '.join(CLASS_TRAITS)}")
-    return Overlay(functions, classes, traits)
+    io = dict(document.get("io", {}))
+    for name, kind in io.items():
+        if not isinstance(kind, str) or kind.split(" ", 1)[-1] not in IO_KINDS or kind.count(" ") > 1 or (
+            " " in kind and not kind.startswith("awaited ")
+        ):
+            raise OverlayError(
+                f"{source}: io.{name!r} = {kind!r}: a kind is one of {', '.join(IO_KINDS)}, or `awaited` and one of them"
+            )
+    return Overlay(functions, classes, traits, io)
 
 
 @lru_cache(maxsize=None)
@@ -278,6 +292,31 @@ def class_facts(name: str) -> Optional[Dict[str, str]]:
 
 def class_trait(name: str) -> Optional[str]:
     return overlay().traits.get(name)
+
+
+def io_kind(name: str, coroutine: Optional[bool] = None) -> Optional[str]:
+    """What calling the qualified `name` does outside the process ("network", "database",
+    "file", "subprocess"), by the longest prefix the standard library's table or the overlay
+    names; None when neither says, or says "none". An "awaited" kind holds only when the
+    caller knows `name` is a coroutine function (`coroutine=True`)."""
+    tables = (STDLIB_IO, overlay().io)
+    candidate = name
+    while candidate:
+        for table in tables:
+            kind = table.get(candidate)
+            if kind is not None:
+                if kind.startswith("awaited "):
+                    return kind[len("awaited "):] if coroutine else None
+                return None if kind == "none" else kind
+        candidate = candidate.rpartition(".")[0]
+    return None
+
+
+@lru_cache(maxsize=None)
+def io_packages() -> frozenset:
+    """Top-level packages the overlay's `[io]` table names: third-party, never a module of
+    the project being checked."""
+    return frozenset(name.split(".", 1)[0] for name in overlay().io)
 
 
 def preserves_async(name: str) -> bool:

@@ -23,7 +23,8 @@ from dataclasses import replace
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from ffscan.model import Finding
-from ffscan.semantic.catalogue import class_facts, class_trait, function_fact, preserves_async, shipped
+from ffscan.semantic.catalogue import class_facts, class_trait, function_fact, io_packages, preserves_async, shipped
+from ffscan.semantic.effects import PENDING, Effects
 from ffscan.semantic.stdlib import ASYNC_PRESERVING_DECORATORS, INERT_BASES
 from ffscan.semantic.summary import (
     ClassFacts,
@@ -70,6 +71,7 @@ class ProjectIndex:
         self.functions: Dict[str, FunctionFacts] = {}
         self.classes: Dict[str, ClassFacts] = {}
         self._tops: Set[str] = set()
+        self._project_tops: Set[str] = set()  # top-level packages of the project's own modules
         self._asked: Set[str] = set()
         self._library_modules: Set[str] = set()  # modules of third-party packages, not the project's
         self._function_module: Dict[str, str] = {}
@@ -85,12 +87,18 @@ class ProjectIndex:
         self._dispatching: Dict[str, bool] = {}
         self._background: Optional[Dict[str, Tuple[Entry, str, Tuple[str, ...]]]] = None
         self._entry_names: Optional[Set[str]] = None
+        self._effects: Optional[Effects] = None
 
-    def _add(self, summary: ModuleSummary) -> None:
+    def _add(self, summary: ModuleSummary, library: bool = False) -> None:
         self.modules[summary.module] = summary
+        if library:
+            self._library_modules.add(summary.module)
+        else:
+            self._project_tops.add(summary.module.split(".", 1)[0])
         for alias in self._aliases.get(summary.module, ()):
             self.modules.setdefault(alias, summary)
             self._tops.add(alias.split(".", 1)[0])
+            self._project_tops.add(alias.split(".", 1)[0])
         self.functions.update(summary.functions)
         for name in summary.functions:
             self._function_module[name] = summary.module
@@ -101,6 +109,14 @@ class ProjectIndex:
         """The module that defines `function`."""
         return self._function_module.get(function, "")
 
+    def is_library_function(self, function: str) -> bool:
+        """Whether `function` is summarised from a third-party package, not the project."""
+        return self._function_module.get(function, "") in self._library_modules
+
+    def is_library_name(self, dotted: str) -> bool:
+        """Whether the qualified `dotted` lies outside the project's own packages."""
+        return dotted.split(".", 1)[0] not in self._project_tops
+
     def _load_library(self, top: str) -> bool:
         """Load the summaries of the third-party package `top`, once; True when there are any
         (a package of the project's own is never replaced)."""
@@ -109,8 +125,7 @@ class ProjectIndex:
         self._asked.add(top)
         loaded = self.libraries(top)
         for summary in loaded:
-            self._add(summary)
-            self._library_modules.add(summary.module)
+            self._add(summary, library=True)
         if loaded:
             self._memo.clear()  # answers given while the package was missing may change
             self._calls.clear()
@@ -205,10 +220,11 @@ class ProjectIndex:
 
     def _missing(self, dotted: str) -> Value:
         """A name in no summarised module: the standard library's and third-party names are
-        external (their facts are in the catalogue); in a one-module view, a name of another
-        module of the project is deferred."""
+        external (their facts are in the catalogue); in a one-module view, a name that may be
+        another module of the project is deferred."""
         top = dotted.split(".", 1)[0]
-        if self.final or top in _STDLIB:
+        if self.final or top in _STDLIB or (top in io_packages() and top not in self._project_tops):
+            # A package the `[io]` table names is third-party, unless it is the one being checked.
             return Value("external", dotted)
         return DEFERRED
 
@@ -531,6 +547,13 @@ class ProjectIndex:
                 and self._function_module.get(v.name, "") not in self._library_modules
             ]
             return None if own else {}
+        if kind in ("io-work", "may-fail", "writes"):
+            if self._effects is None:
+                self._effects = Effects(self)
+            found = self._effects.answer(query)
+            if found is PENDING:
+                return DEFERRED_ANSWER if not self.final else None
+            return {"effect": found} if isinstance(found, str) else None
         if kind == "not":
             inner = self.answer(query[1])
             if inner is DEFERRED_ANSWER:
@@ -610,7 +633,9 @@ class ProjectIndex:
         if query[0] in ("coroutine", "task"):
             values = self.evaluate(query[1])
             return all(v.certain for v in values)
-        return False
+        # An effect's "no" includes "unknown": `("not", ("may-fail", ref))` means "not known
+        # to raise", which is what a rule about work it cannot see asks.
+        return query[0] in ("io-work", "may-fail", "writes")
 
     @staticmethod
     def _all(values: Values, predicate) -> Optional[dict]:

@@ -117,6 +117,54 @@ INERT_BASES = frozenset(
     }
 )
 
+# What a call into the standard library does outside the process, by qualified name or the
+# module it lives in (the longest prefix decides): "network", "database", "file" or
+# "subprocess". Third-party packages are in the catalogue's overlay (`[io]`).
+STDLIB_IO: Dict[str, str] = {
+    **{name: "network" for name in (
+        "socket", "ssl", "http.client", "urllib.request", "ftplib", "smtplib", "poplib", "imaplib",
+        "xmlrpc.client", "asyncio.open_connection", "asyncio.open_unix_connection",
+        "asyncio.streams.open_connection", "asyncio.StreamReader", "asyncio.StreamWriter",
+        "asyncio.streams.StreamReader", "asyncio.streams.StreamWriter",
+    )},
+    **{f"{loop}.{method}": "network" for loop in (*LOOP_CLASSES, "asyncio.events.AbstractEventLoop", "asyncio.base_events.BaseEventLoop")
+        for method in (
+        # (`getaddrinfo` runs in the loop's default executor, whose size bounds it)
+        "sock_recv", "sock_recv_into", "sock_recvfrom", "sock_sendall", "sock_sendto", "sock_connect",
+        "sock_accept", "sock_sendfile", "create_connection",
+        "create_unix_connection", "create_datagram_endpoint", "sendfile", "start_tls",
+    )},
+    **{name: "subprocess" for name in (
+        "subprocess", "asyncio.create_subprocess_exec", "asyncio.create_subprocess_shell",
+        "asyncio.subprocess", "os.system", "os.popen",
+    )},
+    **{name: "database" for name in ("sqlite3", "dbm", "shelve")},
+    **{name: "file" for name in (
+        "builtins.open", "io.open", "shutil", "os.open", "os.remove", "os.unlink", "os.rename",
+        "os.replace", "os.makedirs", "os.mkdir", "os.rmdir", "os.listdir", "os.scandir", "os.walk",
+        "os.stat", "os.path.getsize", "gzip.open", "zipfile.ZipFile", "tarfile.open",
+        *(f"pathlib.Path.{method}" for method in (
+            "read_text", "read_bytes", "write_text", "write_bytes", "open", "unlink", "mkdir",
+            "rmdir", "iterdir", "glob", "rglob", "touch", "rename", "replace", "stat",
+        )),
+    )},
+}
+
+# Classes whose instances bound how much work runs at once: acquiring one before the work
+# (`async with semaphore:`) waits while the bound is reached.
+LIMITER_CLASSES = frozenset(
+    {
+        *(f"{module}.{name}" for module in ("asyncio", "asyncio.locks") for name in ("Semaphore", "BoundedSemaphore", "Lock")),
+        *(f"threading.{name}" for name in ("Semaphore", "BoundedSemaphore", "Lock", "RLock")),
+        *(f"anyio.{name}" for name in ("Semaphore", "CapacityLimiter", "Lock")),
+        *(f"trio.{name}" for name in ("Semaphore", "CapacityLimiter", "Lock")),
+        "aiolimiter.AsyncLimiter", "aiolimiter.leakybucket.AsyncLimiter", "asyncio_throttle.Throttler",
+    }
+)
+# The last part of a class name that is a limiter wherever it is defined (a project's own
+# `RateLimiter`, anyio's `_core._synchronization.CapacityLimiter`).
+LIMITER_CLASS_NAMES = frozenset({"Semaphore", "BoundedSemaphore", "CapacityLimiter", "AsyncLimiter", "RateLimiter", "Limiter", "Throttler"})
+
 # Methods of a logger that write a record.
 LOG_METHODS = frozenset(
     {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log", "trace", "msg"}

@@ -21,6 +21,7 @@ from ffscan.semantic.names import FUNCTION_TYPES, Binding, Scope, contains_yield
 from ffscan.semantic.stdlib import runs_awaitable
 from ffscan.semantic.tasks import NON_KEEPING_METHODS, Hold, hold_of, is_looking_call
 from ffscan.semantic.values import UNKNOWN_REF, Ref
+from ffscan.semantic.work import work_facts
 
 if TYPE_CHECKING:
     from ffscan.semantic.model import SemanticModel
@@ -77,6 +78,12 @@ class FunctionFacts(NamedTuple):
     raises: bool = True
     # Callees whose awaited result is itself run: `await (await f())`, `create_task(await f())`.
     awaits_twice: Tuple[Ref, ...] = ()
+    # What its own body does (see work.py), summarised with the call edges: what it acquires
+    # (`async with semaphore:`), the callees of calls no `try` of its own guards, and whether
+    # it raises outside every such `try`.
+    limiters: Tuple[Ref, ...] = ()
+    exposed: Tuple[Ref, ...] = ()
+    raises_unguarded: bool = False
 
 
 class ClassFacts(NamedTuple):
@@ -198,6 +205,7 @@ def _function_facts(
             target = refs.ref_of(start.target, scope)
             if target != UNKNOWN_REF:
                 entries.append(Entry(start.api, target, start.coroutine, call.lineno, _short(semantic, call)))
+    work = work_facts(semantic, node, scope, calls) if starts and deep else None
     return FunctionFacts(
         name=names.qualified_def(node),
         line=node.lineno,
@@ -217,6 +225,9 @@ def _function_facts(
         suspends=suspends(node) or (bool(method) and is_stub(node)) if is_async else True,
         raises=may_raise(node, names.qualified) or (bool(method) and is_stub(node)) if is_async else True,
         awaits_twice=tuple(_awaited_twice(semantic, calls, scope)) if deep and is_async else (),
+        limiters=work.limiters if work is not None else (),
+        exposed=work.exposed if work is not None else (),
+        raises_unguarded=work.raises_unguarded if work is not None else False,
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING, List, Optional
+from typing import TYPE_CHECKING, List, NamedTuple, Optional
 
 from ffscan.semantic.flow import (
     Use,
@@ -13,7 +13,8 @@ from ffscan.semantic.flow import (
     name_loads,
 )
 from ffscan.semantic.names import FUNCTION_TYPES, Binding, FunctionNode, iter_own_nodes
-from ffscan.semantic.stdlib import EXECUTOR_CLASSES, PROCESS_CLASSES, THREAD_CLASSES
+from ffscan.semantic.spelling import spelled
+from ffscan.semantic.stdlib import EXECUTOR_CLASSES, PROCESS_CLASSES, THREAD_CLASSES, is_loop_expression
 
 if TYPE_CHECKING:
     from ffscan.semantic.model import SemanticModel
@@ -178,19 +179,6 @@ def thread_target(call: ast.Call, cls: str) -> Optional[ast.expr]:
     return call.args[position] if len(call.args) > position else None
 
 
-# Calls that change state outside the process: cut off half-way, they leave it half-done.
-_WRITE_METHODS = frozenset(
-    {
-        "write", "writelines", "write_text", "write_bytes", "flush", "commit", "save", "dump",
-        "execute", "executemany", "sendall", "send", "sendto", "put_object", "upload_file",
-        "rename", "unlink", "rmtree", "copyfile", "move", "truncate",
-    }
-)
-_WRITE_MODES = ("w", "a", "x", "+")
-# A prompt or a log line cut short at exit loses nothing.
-_CONSOLE_STREAMS = frozenset({"sys.stdout", "sys.stderr", "sys.__stdout__", "sys.__stderr__"})
-
-
 def drained_queue(semantic: "SemanticModel", function: FunctionNode, region: ast.AST) -> bool:
     """Whether `function` consumes a queue (`self.queue.get()`) that code in `region` (its
     class or module) waits on with `.join()`: then the queued writes finish before shutdown."""
@@ -215,35 +203,6 @@ def _dotted(expr: ast.expr) -> Optional[str]:
         base = _dotted(expr.value)
         return f"{base}.{expr.attr}" if base else None
     return None
-
-
-def writes(semantic: "SemanticModel", function: FunctionNode, depth: int = 0) -> Optional[ast.Call]:
-    """The first call in `function` (or in a local def it calls, two levels deep) that writes
-    a file, a socket or a database, or None."""
-    for node in iter_own_nodes(function):
-        if not isinstance(node, ast.Call):
-            continue
-        func = node.func
-        if isinstance(func, ast.Attribute) and func.attr in _WRITE_METHODS:
-            if semantic.names.qualified(func.value) not in _CONSOLE_STREAMS:
-                return node
-        callee = semantic.names.qualified(func)
-        if callee in ("os.replace", "os.remove"):
-            return node
-        if callee in ("builtins.open", "io.open") and _write_mode(node):
-            return node
-        if depth < 2:
-            inner = semantic.names.function_def(func)
-            if inner is not None and inner is not function:
-                found = writes(semantic, inner, depth + 1)
-                if found is not None:
-                    return found
-    return None
-
-
-def _write_mode(call: ast.Call) -> bool:
-    mode = call.args[1] if len(call.args) > 1 else next((k.value for k in call.keywords if k.arg == "mode"), None)
-    return isinstance(mode, ast.Constant) and isinstance(mode.value, str) and any(m in mode.value for m in _WRITE_MODES)
 
 
 _CATCH_ALL = frozenset({"Exception", "BaseException"})
@@ -278,3 +237,331 @@ def _catches_all(handler: ast.ExceptHandler) -> bool:
         (isinstance(n, ast.Name) and n.id in _CATCH_ALL) or (isinstance(n, ast.Attribute) and n.attr in _CATCH_ALL)
         for n in names
     )
+
+
+# ---- why a thread nobody joins matters ---------------------------------------------------------
+
+# Decorators that wrap or describe a def without registering it anywhere.
+_PLAIN_DECORATORS = frozenset(
+    {
+        "builtins.staticmethod", "builtins.classmethod", "builtins.property", "functools.wraps",
+        "functools.lru_cache", "functools.cache", "functools.cached_property", "abc.abstractmethod",
+        "contextlib.contextmanager", "contextlib.asynccontextmanager", "typing.override",
+        "typing_extensions.override", "typing.overload",
+    }
+)
+
+
+def start_context(semantic: "SemanticModel", call: ast.AST) -> Optional[str]:
+    """How often the code at `call` runs, when it runs per item, per event or per request:
+    "once per item of `urls`", "once per round of `while True`", "on every call of `upload`,
+    a decorated handler", "on every call of `on_click`, a callback". None when it looks like
+    code run once (startup, `__init__`) or cannot be told."""
+    child: ast.AST = call
+    for ancestor in semantic.ancestors(call):
+        if isinstance(ancestor, FUNCTION_TYPES + (ast.Lambda, ast.ClassDef)):
+            break
+        if isinstance(ancestor, (ast.For, ast.AsyncFor)) and child is not ancestor.iter and child not in ancestor.orelse:
+            return f"once per item of `{_spelled(ancestor.iter)}`"
+        if isinstance(ancestor, ast.While) and child is not ancestor.test and child not in ancestor.orelse:
+            return f"once per round of `while {_spelled(ancestor.test)}`"
+        if isinstance(ancestor, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+            return f"once per item of `{_spelled(ancestor.generators[0].iter)}`"
+        child = ancestor
+    function = semantic.names.enclosing_function(call)
+    if function is None or function.name in ("__init__", "__new__", "__post_init__", "main"):
+        return None
+    names = semantic.names
+    for decorator in function.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        if names.qualified(target) not in _PLAIN_DECORATORS and not _is_property_setter(target):
+            return f"on every call of `{function.name}`, a decorated handler"
+    if _passed_as_callback(semantic, function):
+        return f"on every call of `{function.name}`, a callback"
+    return None
+
+
+def _is_property_setter(expr: ast.expr) -> bool:
+    return isinstance(expr, ast.Attribute) and expr.attr in ("setter", "getter", "deleter")
+
+
+def _passed_as_callback(semantic: "SemanticModel", function: FunctionNode) -> bool:
+    """Whether the module hands `function` to a call as a value (`button.on_click(save)`,
+    `signal.signal(SIGHUP, self.reload)`, `app.add_handler(handle)`): something else calls it,
+    once per event. Being a thread's own target does not count."""
+    cache = semantic.cache.setdefault("callbacks", {})
+    found = cache.get("passed")
+    if found is None:
+        found = cache["passed"] = set()
+        for node in ast.walk(semantic.tree):
+            if not isinstance(node, ast.Call) or constructed_class(semantic, node) is not None:
+                continue
+            for argument in (*node.args, *(k.value for k in node.keywords)):
+                if isinstance(argument, ast.Name):
+                    found.add(argument.id)
+                elif isinstance(argument, ast.Attribute) and isinstance(argument.value, ast.Name) and argument.value.id in ("self", "cls"):
+                    found.add(argument.attr)
+    return function.name in found
+
+
+def _spelled(expr: ast.AST) -> str:
+    return spelled(expr, fallback="input")
+
+
+def runs_forever(function: FunctionNode) -> bool:
+    """Whether the function's body is a service loop: a top-level `while` that only a flag,
+    an event or an exception ends (a worker, a poller, a server)."""
+    for statement in function.body:
+        inner = statement.body if isinstance(statement, (ast.Try, ast.With)) else [statement]
+        for node in inner:
+            if isinstance(node, ast.While):
+                return True
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+                func = node.value.func
+                if isinstance(func, ast.Attribute) and func.attr in ("serve_forever", "run_forever", "mainloop"):
+                    return True
+    return False
+
+
+# ---- worker threads of an object that stops them without waiting -------------------------------
+
+
+class OwnerStop(NamedTuple):
+    """A method of the thread's owner that tells it to end (`stop`) and how (the evidence)."""
+
+    method: str
+    how: str
+
+
+def owner_stop(semantic: "SemanticModel", start: ast.AST, target: Optional[ast.expr]) -> Optional[OwnerStop]:
+    """For a thread started in a method of class C to run `self.<worker>`, a loop reading a
+    queue: a method of C that tells the worker to end by putting a sentinel (`None`, a
+    constant, an `object()`) into that queue, while no method of C ever joins a thread. That
+    method returns, and whatever its caller releases next (a connection, a file) goes while
+    the worker still runs. (A flag the worker's loop tests is not taken as a stop request: on
+    real code such threads finish their own clean-up by design.)"""
+    if not (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self"):
+        return None
+    names = semantic.names
+    cls = names.enclosing_class(start)
+    starter = names.enclosing_function(start)
+    if cls is None or starter is None:
+        return None
+    worker = names.method(cls, target.attr)
+    if worker is None or not runs_forever(worker):
+        return None
+    methods = [n for n in cls.body if isinstance(n, FUNCTION_TYPES)]
+    if any(_joins_a_thread(m) for m in methods):
+        return None
+    read_queues = _read_queues(worker)
+    for method in methods:
+        if method is worker or method is starter or method.name in ("__init__", "__new__"):
+            continue
+        for node in iter_own_nodes(method):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("put", "put_nowait"):
+                receiver = _dotted(node.func.value)
+                if receiver in read_queues and node.args and _is_sentinel(semantic, node.args[0]):
+                    return OwnerStop(method.name, f"`{method.name}` puts a sentinel into `{receiver}`, which `{worker.name}` reads")
+    return None
+
+
+def _is_sentinel(semantic: "SemanticModel", expr: ast.expr) -> bool:
+    """`None`, a constant, or an `object()` made to mean "stop"."""
+    if isinstance(expr, ast.Constant):
+        return True
+    if isinstance(expr, (ast.Name, ast.Attribute)):
+        return semantic.names.instance_type(expr) == "builtins.object"
+    return False
+
+
+def _read_queues(worker: FunctionNode) -> set:
+    """The `self.` queues a worker reads."""
+    queues = set()
+    for node in iter_own_nodes(worker):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("get", "get_nowait"):
+            name = _dotted(node.func.value)
+            if name and name.startswith("self."):
+                queues.add(name)
+    return queues
+
+
+def _joins_a_thread(function: FunctionNode) -> bool:
+    """A `.join()` or `.join(timeout)` call: not `", ".join(parts)`."""
+    for node in iter_own_nodes(function):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "join":
+            if isinstance(node.func.value, ast.Constant):
+                continue
+            if not node.args or (len(node.args) == 1 and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, (int, float))):
+                return True
+            if any(k.arg == "timeout" for k in node.keywords):
+                return True
+    return False
+
+
+# ---- joins that skip finished threads ------------------------------------------------------------
+
+_ALIVE = frozenset({"is_alive", "isAlive"})
+
+
+class LivenessJoin(NamedTuple):
+    test: ast.Call  # `thread.is_alive()` guarding the only join
+    name: str  # the thread's name
+    cls: str  # the Thread subclass whose `join` raises
+
+
+def liveness_joins(semantic: "SemanticModel", function: FunctionNode) -> List[LivenessJoin]:
+    """Threads of a subclass whose `join` re-raises (it propagates the exception `run` stored)
+    that `function` joins only inside `while t.is_alive():` or `if t.is_alive():`: a thread that
+    finished before the check is never joined, and its exception is never raised."""
+    joins: dict = {}
+    for node in iter_own_nodes(function):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "join":
+            if isinstance(node.func.value, ast.Name):
+                joins.setdefault(node.func.value.id, []).append(node)
+    found: List[LivenessJoin] = []
+    for name, calls in joins.items():
+        cls = _raising_join_class(semantic, function, name)
+        if cls is None:
+            continue
+        guards = [_alive_guard(semantic, call, name, function) for call in calls]
+        if guards and all(g is not None for g in guards):
+            found.append(LivenessJoin(guards[0], name, cls))  # type: ignore[arg-type]
+    return found
+
+
+def _alive_guard(semantic: "SemanticModel", call: ast.Call, name: str, function: FunctionNode) -> Optional[ast.Call]:
+    for ancestor in semantic.ancestors(call):
+        if ancestor is function:
+            return None
+        if isinstance(ancestor, (ast.While, ast.If)):
+            for node in ast.walk(ancestor.test):
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in _ALIVE
+                    and isinstance(node.func.value, ast.Name)
+                    and node.func.value.id == name
+                ):
+                    return node
+    return None
+
+
+def _raising_join_class(semantic: "SemanticModel", function: FunctionNode, name: str) -> Optional[str]:
+    """The local Thread subclass (overriding `join` with a `raise`) some binding of `name` in
+    `function` constructs."""
+    names = semantic.names
+    bindings = names.lookup(name, names.scopes[function]) or []
+    for binding in bindings:
+        value = binding.node
+        if binding.kind != Binding.VALUE or not isinstance(value, ast.Call):
+            continue
+        cls = _local_class(semantic, value.func)
+        if cls is None or not is_thread_subclass(semantic, cls):
+            continue
+        join = names.method(cls, "join")
+        if join is not None and any(isinstance(n, ast.Raise) for n in iter_own_nodes(join)):
+            return cls.name
+    return None
+
+
+def _local_class(semantic: "SemanticModel", expr: ast.expr) -> Optional[ast.ClassDef]:
+    if isinstance(expr, ast.Name):
+        found = semantic.names.binding(expr.id, expr)
+        if found is not None and found.kind == Binding.CLASS:
+            return found.node  # type: ignore[return-value]
+    return None
+
+
+def is_thread_subclass(semantic: "SemanticModel", cls: ast.ClassDef, depth: int = 0) -> bool:
+    """Whether the local class derives from `threading.Thread` (directly or through local classes)."""
+    if depth > 8:
+        return False
+    names = semantic.names
+    for base in cls.bases:
+        if names.qualified(base) == "threading.Thread":
+            return True
+        local = _local_class(semantic, base)
+        if local is not None and local is not cls and is_thread_subclass(semantic, local, depth + 1):
+            return True
+    return False
+
+
+# ---- a callable whose own outcome is read ---------------------------------------------------------
+
+_OUTCOME_METHODS = frozenset({"result", "exception"})
+
+
+def outcome_read_elsewhere(semantic: "SemanticModel", callable_expr: ast.expr, call: ast.Call) -> bool:
+    """Whether the submitted callable is itself a future-like object whose outcome the code
+    reads (`futures.append(handler)` and later `future.result()`): its failure is seen there,
+    whatever becomes of the executor's future."""
+    if not isinstance(callable_expr, ast.Name):
+        return False
+    function = semantic.names.enclosing_function(call)
+    if function is None:
+        return False
+    region: ast.AST = semantic.names.enclosing_class(function) or function
+    for node in iter_own_nodes(function):
+        if not (isinstance(node, ast.Name) and node.id == callable_expr.id and node is not callable_expr):
+            continue
+        parent = semantic.parent(node)
+        if isinstance(parent, ast.Attribute) and parent.attr in _OUTCOME_METHODS:
+            return True
+        if isinstance(parent, ast.Call) and isinstance(parent.func, ast.Attribute) and parent.func.attr in ("append", "add"):
+            holder = _dotted(parent.func.value)
+            if holder is not None and _outcomes_read(region, holder):
+                return True
+    return False
+
+
+def _outcomes_read(region: ast.AST, holder: str) -> bool:
+    """Whether code in `region` iterates `holder` and reads each item's `result()` or `exception()`."""
+    for node in ast.walk(region):
+        if isinstance(node, (ast.For, ast.comprehension)) and _dotted(node.iter) == holder:
+            items = {n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)}
+            scope = node if isinstance(node, ast.For) else region
+            for inner in ast.walk(scope):
+                if (
+                    isinstance(inner, ast.Attribute)
+                    and inner.attr in _OUTCOME_METHODS
+                    and isinstance(inner.value, ast.Name)
+                    and inner.value.id in items
+                ):
+                    return True
+    return False
+
+
+# ---- executor futures nobody reads -----------------------------------------------------------------
+
+
+def submitted(semantic: "SemanticModel", call: ast.Call) -> Optional[tuple]:
+    """(the API as messages show it, the callable) for `executor.submit(fn, ...)` on an
+    executor, or `loop.run_in_executor(executor, fn, ...)`; else None."""
+    func = call.func
+    if not isinstance(func, ast.Attribute):
+        return None
+    if func.attr == "submit" and call.args and executor_kind(semantic, func.value) is not None:
+        return f"{spelled(func.value)}.submit", call.args[0]
+    if func.attr == "run_in_executor" and len(call.args) >= 2 and is_loop_expression(semantic, func.value):
+        return f"{spelled(func.value)}.run_in_executor", call.args[1]
+    return None
+
+
+def is_dropped_future(semantic: "SemanticModel", call: ast.Call) -> bool:
+    """Whether the future `call` returns is thrown away: an expression statement (or a
+    comprehension used as one), or a local that is never read."""
+    where = fate(semantic, call)
+    if where.use is Use.DROPPED:
+        return True
+    if where.use is Use.BOUND and len(where.names) == 1 and where.names[0] != "_":
+        scope = defining_scope(semantic, where.node)  # type: ignore[arg-type]
+        if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return not name_loads(semantic, scope).get(where.names[0])
+    return False
+
+
+def submitted_run(callable_expr: ast.expr) -> ast.expr:
+    """What a submitted callable runs: `lambda: f(x)` runs `f`."""
+    if isinstance(callable_expr, ast.Lambda) and isinstance(callable_expr.body, ast.Call):
+        return callable_expr.body.func
+    return callable_expr

@@ -1,0 +1,107 @@
+"""What a function's own body does that rules about other functions ask: which limiters it
+acquires, which of its calls no `try` of its own guards, and whether it raises.
+
+These facts go into the module summary (`FunctionFacts.limiters`, `.exposed`,
+`.raises_unguarded`), so that the index can answer for a function of another module (see
+effects.py): does the work a task or thread runs call another service, does a semaphore
+guard it, can it fail.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import TYPE_CHECKING, List, NamedTuple, Set, Tuple
+
+from ffscan.semantic.names import FUNCTION_TYPES, Scope
+from ffscan.semantic.values import UNKNOWN_REF, Ref
+
+if TYPE_CHECKING:
+    from ffscan.semantic.model import SemanticModel
+
+# Spellings that mean a limiter when the type is unknown (a parameter `semaphore`, an
+# attribute `self._limiter` assigned elsewhere): semaphores, limiters, throttles, job schedulers.
+LIMITER_SPELLING = re.compile(
+    r"sem(aphore)?s?$|^_?sem_|limit(er)?s?$|capacity|throttl|aiojobs|scheduler|bounded|max_concurren", re.I
+)
+# A reference standing for "a limiter by its spelling" in `FunctionFacts.limiters`.
+SPELLED_LIMITER: Ref = ("limiter",)
+
+_TRY_TYPES: Tuple[type, ...] = (ast.Try, getattr(ast, "TryStar", ast.Try))
+
+
+class WorkFacts(NamedTuple):
+    limiters: Tuple[Ref, ...]  # what the function acquires: `async with x`, `with x`, `x.acquire()`
+    exposed: Tuple[Ref, ...]  # callees of calls outside every `try` that has handlers
+    raises_unguarded: bool  # a `raise` outside every such `try` (a re-raise in a handler counts)
+
+
+def is_spelled_limiter(expr: ast.AST) -> bool:
+    identifier = expr.id if isinstance(expr, ast.Name) else expr.attr if isinstance(expr, ast.Attribute) else ""
+    return bool(identifier) and bool(LIMITER_SPELLING.search(identifier))
+
+
+def work_facts(semantic: "SemanticModel", function: ast.AST, scope: Scope, calls: List[ast.Call]) -> WorkFacts:
+    """The facts of `function`'s own statements (nested defs and classes are their own)."""
+    refs = semantic.refs
+    guarded: Set[int] = set()
+    limiters: List[Ref] = []
+    raises = False
+
+    def acquired(expr: ast.expr) -> None:
+        if is_spelled_limiter(expr):
+            ref = SPELLED_LIMITER
+        elif isinstance(expr, (ast.Name, ast.Attribute)):
+            ref = refs.ref_of(expr, scope)
+        else:
+            return  # `with open(...)`, `with lock_for(key)`: made here, not a shared bound
+        if ref != UNKNOWN_REF and ref not in limiters:
+            limiters.append(ref)
+
+    def walk(statements: List[ast.stmt], inside_try: bool) -> None:
+        nonlocal raises
+        for statement in statements:
+            if isinstance(statement, FUNCTION_TYPES + (ast.ClassDef,)):
+                continue
+            if inside_try:
+                guarded.add(id(statement))
+            if isinstance(statement, ast.Raise) and not inside_try and not _not_implemented(statement):
+                raises = True
+            if isinstance(statement, (ast.With, ast.AsyncWith)):
+                for item in statement.items:
+                    acquired(item.context_expr)
+            if isinstance(statement, _TRY_TYPES):
+                handled = bool(statement.handlers)  # type: ignore[attr-defined]
+                walk(statement.body, inside_try or handled)  # type: ignore[attr-defined]
+                for handler in statement.handlers:  # type: ignore[attr-defined]
+                    walk(handler.body, inside_try)
+                walk(statement.orelse, inside_try)  # type: ignore[attr-defined]
+                walk(statement.finalbody, inside_try)  # type: ignore[attr-defined]
+                continue
+            for field in ("body", "orelse"):
+                inner = getattr(statement, field, None)
+                if isinstance(inner, list):
+                    walk(inner, inside_try)
+            for case in getattr(statement, "cases", ()):  # `match`
+                walk(case.body, inside_try)
+
+    walk(getattr(function, "body", []), False)
+    exposed: List[Ref] = []
+    for call in calls:
+        func = call.func
+        if isinstance(func, ast.Attribute) and func.attr == "acquire":
+            acquired(func.value)
+        if id(semantic.statement_of(call)) in guarded:
+            continue
+        callee = refs.ref_of(func, scope)
+        if callee != UNKNOWN_REF and callee not in exposed:
+            exposed.append(callee)
+    return WorkFacts(tuple(limiters), tuple(exposed), raises)
+
+
+def _not_implemented(statement: ast.Raise) -> bool:
+    """`raise NotImplementedError`: a method to override, not a failure of the work."""
+    exc = statement.exc
+    if isinstance(exc, ast.Call):
+        exc = exc.func
+    return isinstance(exc, ast.Name) and exc.id == "NotImplementedError"
