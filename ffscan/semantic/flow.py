@@ -162,9 +162,16 @@ def _recorded_loads(semantic: "SemanticModel", function: ast.AST) -> Dict[str, L
 
 
 def is_declared_global(scope: ast.AST, name: str) -> bool:
-    body = getattr(scope, "body", [])
-    for statement in body if isinstance(body, list) else ():
-        for node in ast.walk(statement):
-            if isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names:
-                return True
-    return False
+    """Whether `global name` or `nonlocal name` stands anywhere in the body of `scope`."""
+    # Rules ask this of one function for many names: the walk is done once, and its answer is
+    # kept on the node itself (the tree lives exactly as long as the answers about it).
+    declared = scope.__dict__.get("_ffscan_declared")
+    if declared is None:
+        declared = set()
+        body = getattr(scope, "body", [])
+        for statement in body if isinstance(body, list) else ():
+            for node in ast.walk(statement):
+                if isinstance(node, (ast.Global, ast.Nonlocal)):
+                    declared.update(node.names)
+        scope.__dict__["_ffscan_declared"] = declared
+    return name in declared

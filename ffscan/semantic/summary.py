@@ -189,12 +189,13 @@ def _function_facts(
     handoffs: List[HandOff] = []
     entries: List[Entry] = []
     callees: List[Ref] = []
+    resolved: Dict[int, Ref] = {}  # id(call) -> its callee, for the work facts below
     param_names = set(params) | {a.arg for a in node.args.kwonlyargs}
     for call in calls:
         handed = param_names and call.args and any(_param_argument(a, param_names) for a in call.args)
         if not (starts or handed):
             continue
-        callee = refs.ref_of(call.func, scope)
+        callee = resolved[id(call)] = refs.ref_of(call.func, scope)
         if handed:
             handoffs.extend(_handoffs(semantic, call, callee, param_names))
         if not starts:
@@ -205,7 +206,7 @@ def _function_facts(
             target = refs.ref_of(start.target, scope)
             if target != UNKNOWN_REF:
                 entries.append(Entry(start.api, target, start.coroutine, call.lineno, _short(semantic, call)))
-    work = work_facts(semantic, node, scope, calls) if starts and deep else None
+    work = work_facts(semantic, node, scope, calls, resolved) if starts and deep else None
     return FunctionFacts(
         name=names.qualified_def(node),
         line=node.lineno,

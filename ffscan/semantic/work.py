@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import TYPE_CHECKING, List, NamedTuple, Set, Tuple
+from typing import TYPE_CHECKING, Dict, List, NamedTuple, Set, Tuple
 
 from ffscan.semantic.names import FUNCTION_TYPES, Scope
 from ffscan.semantic.values import UNKNOWN_REF, Ref
@@ -41,8 +41,11 @@ def is_spelled_limiter(expr: ast.AST) -> bool:
     return bool(identifier) and bool(LIMITER_SPELLING.search(identifier))
 
 
-def work_facts(semantic: "SemanticModel", function: ast.AST, scope: Scope, calls: List[ast.Call]) -> WorkFacts:
-    """The facts of `function`'s own statements (nested defs and classes are their own)."""
+def work_facts(
+    semantic: "SemanticModel", function: ast.AST, scope: Scope, calls: List[ast.Call], callees: Dict[int, Ref]
+) -> WorkFacts:
+    """The facts of `function`'s own statements (nested defs and classes are their own);
+    `callees` holds the callee of each call already resolved, by `id(call)`."""
     refs = semantic.refs
     guarded: Set[int] = set()
     limiters: List[Ref] = []
@@ -93,7 +96,9 @@ def work_facts(semantic: "SemanticModel", function: ast.AST, scope: Scope, calls
             acquired(func.value)
         if id(semantic.statement_of(call)) in guarded:
             continue
-        callee = refs.ref_of(func, scope)
+        callee = callees.get(id(call))
+        if callee is None:
+            callee = refs.ref_of(func, scope)
         if callee != UNKNOWN_REF and callee not in exposed:
             exposed.append(callee)
     return WorkFacts(tuple(limiters), tuple(exposed), raises)
