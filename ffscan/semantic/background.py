@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Dict, Iterator, NamedTuple, Optional
 
 from ffscan.semantic.flow import Use, fate
 from ffscan.semantic.names import FunctionNode
-from ffscan.semantic.stdlib import PROCESS_CLASSES, THREAD_CLASSES, is_loop_expression, task_spawner
+from ffscan.semantic.stdlib import PROCESS_CLASSES, TASK_SPAWNERS, THREAD_CLASSES, is_loop_expression, task_spawner
 from ffscan.semantic.threads import executor_kind
 
 if TYPE_CHECKING:
@@ -87,6 +87,8 @@ def background_starts(semantic: "SemanticModel", call: ast.Call) -> Iterator[Sta
     """What `call` starts in the background, where no caller will see what it raises."""
     names = semantic.names
     func = call.func
+    if isinstance(func, ast.Attribute) and func.attr not in _start_words(semantic):
+        return  # `x.attr(...)` qualifies to a name ending in `attr`: no API here ends so
     spawner = task_spawner(semantic, call)
     if spawner is not None:
         if call.args and isinstance(call.args[0], ast.Call) and not is_observed(semantic, call):
@@ -139,6 +141,25 @@ def background_starts(semantic: "SemanticModel", call: ast.Call) -> Iterator[Sta
 
 # `background.spawn(fn, ...)`, `background.submit(fn, ...)`, `queue("x").spawn(...)` of ffscan.runtime.
 _RUNTIME_STARTERS = frozenset({"spawn", "submit", "spawn_coro"})
+
+# The last word of every API `background_starts` knows: most calls of a module are none of
+# them, and telling so by the attribute alone spares resolving their names.
+_START_WORDS = frozenset(
+    {api.rpartition(".")[2] for api in (*TASK_SPAWNERS, *THREAD_CLASSES, *PROCESS_CLASSES)}
+    | {"create_task", "ensure_future", "start_new_thread", "start_new", "run_coroutine_threadsafe"}
+    | {"add_done_callback", "run_in_executor", "submit"}
+    | set(_LOOP_CALLBACK_APIS)
+    | _RUNTIME_STARTERS
+)
+
+
+def _start_words(semantic: "SemanticModel") -> frozenset:
+    cache = semantic.cache.setdefault("background", {})
+    words = cache.get("start_words")
+    if words is None:
+        configured = {api.rpartition(".")[2] for api in semantic.settings.spawn_apis}
+        words = cache["start_words"] = _START_WORDS | configured
+    return words
 
 
 def _runtime_queue(semantic: "SemanticModel", expr: ast.expr) -> Optional[str]:
