@@ -22,7 +22,7 @@ answers "no", and a step another module must take answers "deferred".
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional, Set, Tuple, Union
+from typing import TYPE_CHECKING, Callable, Optional, Set, Tuple, Union
 
 from ffscan.semantic.catalogue import io_kind
 from ffscan.semantic.stdlib import LIMITER_CLASS_NAMES, LIMITER_CLASSES, STDLIB_IO
@@ -208,6 +208,20 @@ class Effects:
             found.append(facts)
         return tuple(found)
 
+    def _first(self, ref: Ref, search: Callable[["FunctionFacts"], Outcome]) -> Outcome:
+        """The first reason `search` gives for a project function `ref` may run; PENDING when
+        one of them is not known yet, None when none gives one."""
+        functions = self._project_functions(ref)
+        if isinstance(functions, _Pending):
+            return PENDING
+        pending = False
+        for facts in functions:
+            found = search(facts)
+            if isinstance(found, str):
+                return found
+            pending = pending or found is PENDING
+        return PENDING if pending else None
+
     def _own_method(self, ref: Ref) -> Optional["FunctionFacts"]:
         """`self.m` where the class's own body defines `m`: Python finds it there before any
         base, whatever the bases the index cannot see. (A metaclass could still replace it;
@@ -225,16 +239,7 @@ class Effects:
         direct = self.io_call(ref)  # `gather(*map(session.get, urls))`: the call itself
         if direct is not None:
             return f"each calls {direct}" if isinstance(direct, str) else direct
-        functions = self._project_functions(ref)
-        if isinstance(functions, _Pending):
-            return PENDING
-        pending = False
-        for facts in functions:
-            found = self._io_path(facts, mode, 0, set())
-            if isinstance(found, str):
-                return found
-            pending = pending or found is PENDING
-        return PENDING if pending else None
+        return self._first(ref, lambda facts: self._io_path(facts, mode, 0, set()))
 
     def _io_path(self, facts: "FunctionFacts", mode: str, depth: int, seen: Set[str]) -> Outcome:
         if facts.name in seen:
@@ -292,16 +297,7 @@ class Effects:
         direct = self.io_call(ref)
         if direct is not None:
             return f"it is a call to {direct}" if isinstance(direct, str) else direct
-        functions = self._project_functions(ref)
-        if isinstance(functions, _Pending):
-            return PENDING
-        pending = False
-        for facts in functions:
-            found = self._raises(facts, 0, set())
-            if isinstance(found, str):
-                return found
-            pending = pending or found is PENDING
-        return PENDING if pending else None
+        return self._first(ref, lambda facts: self._raises(facts, 0, set()))
 
     def _raises(self, facts: "FunctionFacts", depth: int, seen: Set[str]) -> Outcome:
         if facts.name in seen:
@@ -332,16 +328,7 @@ class Effects:
     def writes(self, ref: Ref) -> Outcome:
         """Whether the project function calling `ref` runs writes a file or a database (a
         method such as `write` or `commit` on one), two calls deep."""
-        functions = self._project_functions(ref)
-        if isinstance(functions, _Pending):
-            return PENDING
-        pending = False
-        for facts in functions:
-            found = self._writes(facts, 0, set())
-            if isinstance(found, str):
-                return found
-            pending = pending or found is PENDING
-        return PENDING if pending else None
+        return self._first(ref, lambda facts: self._writes(facts, 0, set()))
 
     def _writes(self, facts: "FunctionFacts", depth: int, seen: Set[str]) -> Outcome:
         if facts.name in seen:
