@@ -88,6 +88,7 @@ class ProjectIndex:
         self._background: Optional[Dict[str, Tuple[Entry, str, Tuple[str, ...]]]] = None
         self._entry_names: Optional[Set[str]] = None
         self._effects: Optional[Effects] = None
+        self._awaited_twice: Optional[Set[str]] = None
 
     def _add(self, summary: ModuleSummary, library: bool = False) -> None:
         self.modules[summary.module] = summary
@@ -610,11 +611,16 @@ class ProjectIndex:
         coroutine again (`await await f()`): then nothing uses the coroutine it returns."""
         if not self.final:
             return DEFERRED_ANSWER
-        for facts in list(self.functions.values()):
-            for callee in facts.awaits_twice:
-                if any(v.kind == "function" and v.name == function for v in self.evaluate(callee)):
-                    return None
-        return {}
+        if self._awaited_twice is None:
+            # One walk for the whole program: every function that some caller awaits twice.
+            self._awaited_twice = {
+                value.name
+                for facts in list(self.functions.values())
+                for callee in facts.awaits_twice
+                for value in self.evaluate(callee)
+                if value.kind == "function"
+            }
+        return None if function in self._awaited_twice else {}
 
     def _plain_param(self, callee: Ref, position: int) -> Optional[dict]:
         """Yes when calling `callee` with a value at `position` certainly only looks at the
