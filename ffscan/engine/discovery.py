@@ -43,6 +43,16 @@ def matches_glob(relative: str, pattern: str) -> bool:
 
 
 def display_path(path: Path, root: Path) -> str:
+    if os.sep == "/":
+        # The same answer as the pathlib spelling below, in string operations: a rerun from the
+        # cache asks this twice for every file of the project.
+        text = os.fspath(path)
+        absolute = text if text.startswith("/") else os.getcwd() if text == "." else os.path.join(os.getcwd(), text)
+        base = os.fspath(root)
+        if absolute == base:
+            return "."
+        prefix = base if base.endswith("/") else base + "/"
+        return absolute[len(prefix):] if absolute.startswith(prefix) else path.as_posix()
     try:
         return path.absolute().relative_to(root).as_posix()
     except ValueError:
@@ -178,9 +188,9 @@ def _package_root(directory: str) -> Tuple[str, Tuple[str, ...]]:
 
 def module_name(fs_path: str) -> str:
     """Dotted module name, found by walking up through packages (`__init__.py`)."""
-    path = Path(fs_path).absolute()
-    _, package = _package_root(str(path.parent))
-    stem = path.name.rsplit(".", 1)[0]
+    path = fs_path if os.path.isabs(fs_path) else os.path.join(os.getcwd(), fs_path)
+    _, package = _package_root(os.path.dirname(path))
+    stem = os.path.basename(path).rsplit(".", 1)[0]
     if stem == "__init__":
         return ".".join(package)
     return ".".join((*package, stem)) if stem.isidentifier() else ""
