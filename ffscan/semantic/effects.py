@@ -257,22 +257,40 @@ class Effects:
         return found
 
     def _io_below(self, facts: "FunctionFacts", mode: str, depth: int, seen: Set[str]) -> Outcome:
+        name = _short(facts.name)
+        return self._through(
+            facts.calls,
+            lambda callee: _calls(name, self.io_call(callee)),
+            lambda called: _chained(name, self._io_path(called, mode, depth + 1, seen)),
+            depth < MAX_CALL_DEPTH,
+        )
+
+    def _through(
+        self,
+        callees: Tuple[Ref, ...],
+        direct: Callable[[Ref], Outcome],
+        deeper: Callable[["FunctionFacts"], Outcome],
+        descend: bool,
+    ) -> Outcome:
+        """The first reason `direct` gives for one of `callees`, else (when `descend`) the
+        first `deeper` gives for a project function one of them runs; PENDING when one of
+        them is not known yet."""
         pending = False
-        for callee in facts.calls:
-            found = self.io_call(callee)
+        for callee in callees:
+            found = direct(callee)
             if isinstance(found, str):
-                return f"`{_short(facts.name)}` calls {found}"
+                return found
             pending = pending or found is PENDING
-        if depth < MAX_CALL_DEPTH:
-            for callee in facts.calls:
+        if descend:
+            for callee in callees:
                 inner = self._project_functions(callee)
                 if isinstance(inner, _Pending):
                     pending = True
                     continue
                 for called in inner:
-                    found = self._io_path(called, mode, depth + 1, seen)
+                    found = deeper(called)
                     if isinstance(found, str):
-                        return f"`{_short(facts.name)}` -> {found}"
+                        return found
                     pending = pending or found is PENDING
         return PENDING if pending else None
 
@@ -306,24 +324,12 @@ class Effects:
         name = _short(facts.name)
         if facts.raises_unguarded:
             return f"`{name}` raises"
-        pending = False
-        for callee in facts.exposed:
-            found = self.io_call(callee)
-            if isinstance(found, str):
-                return f"`{name}` calls {found} outside any `try`"
-            pending = pending or found is PENDING
-        if depth < MAX_CALL_DEPTH:
-            for callee in facts.exposed:
-                inner = self._project_functions(callee)
-                if isinstance(inner, _Pending):
-                    pending = True
-                    continue
-                for called in inner:
-                    found = self._raises(called, depth + 1, seen)
-                    if isinstance(found, str):
-                        return f"`{name}` -> {found}"
-                    pending = pending or found is PENDING
-        return PENDING if pending else None
+        return self._through(
+            facts.exposed,
+            lambda callee: _calls(name, self.io_call(callee), " outside any `try`"),
+            lambda called: _chained(name, self._raises(called, depth + 1, seen)),
+            depth < MAX_CALL_DEPTH,
+        )
 
     def writes(self, ref: Ref) -> Outcome:
         """Whether the project function calling `ref` runs writes a file or a database (a
@@ -334,26 +340,27 @@ class Effects:
         if facts.name in seen:
             return None
         seen.add(facts.name)
-        pending = False
-        for callee in facts.calls:
-            if callee[0] == "attr" and callee[2] in WRITE_METHODS:
-                kind = self.io_call(callee)
-                if kind is PENDING:
-                    pending = True
-                elif isinstance(kind, str) and kind.endswith(("(file)", "(database)")):
-                    return f"`{_short(facts.name)}` calls {kind}"
-        if depth < 2:
-            for callee in facts.calls:
-                inner = self._project_functions(callee)
-                if isinstance(inner, _Pending):
-                    pending = True
-                    continue
-                for called in inner:
-                    found = self._writes(called, depth + 1, seen)
-                    if isinstance(found, str):
-                        return found
-                    pending = pending or found is PENDING
-        return PENDING if pending else None
+        name = _short(facts.name)
+
+        def written(callee: Ref) -> Outcome:
+            if callee[0] != "attr" or callee[2] not in WRITE_METHODS:
+                return None
+            kind = self.io_call(callee)
+            if isinstance(kind, str) and not kind.endswith(("(file)", "(database)")):
+                return None  # a write to a socket or a queue is not what this asks
+            return _calls(name, kind)
+
+        return self._through(facts.calls, written, lambda called: self._writes(called, depth + 1, seen), depth < 2)
+
+
+def _calls(name: str, found: Outcome, where: str = "") -> Outcome:
+    """`name calls <found>` for a description, else the answer as it is."""
+    return f"`{name}` calls {found}{where}" if isinstance(found, str) else found
+
+
+def _chained(name: str, found: Outcome) -> Outcome:
+    """`name -> <found>` for a description found deeper, else the answer as it is."""
+    return f"`{name}` -> {found}" if isinstance(found, str) else found
 
 
 def _io_of_name(name: str, coroutine: Optional[bool] = None) -> Optional[str]:
