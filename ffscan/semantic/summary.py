@@ -325,13 +325,16 @@ def _passed_to(semantic: "SemanticModel", load: ast.Name, scope: Scope) -> Optio
 def _kept_params(semantic: "SemanticModel", function, params: set, receiver: str) -> Tuple[str, ...]:
     """The parameters a read of which may keep them (see `_keeps`); the receiver is left out
     (a method keeping its own instance is not what callers ask)."""
-    loads = semantic.loads_by_function.get(function, ())
-    kept = {load.id for load in loads if load.id in params and load.id != receiver and _keeps(semantic, load)}
     outer = semantic.cache.get("functions_with_nested")
     if outer is None:
         outer = semantic.cache["functions_with_nested"] = {id(p) for p in semantic.function_parents.values()}
     if id(function) in outer:
-        kept |= params - {receiver}  # read by a nested def or lambda: it may outlive the call
+        return tuple(sorted(params - {receiver}))  # read by a nested def or lambda: it may outlive the call
+    kept: set = set()
+    for load in semantic.loads_by_function.get(function, ()):
+        name = load.id
+        if name in params and name != receiver and name not in kept and _keeps(semantic, load):
+            kept.add(name)  # one read that keeps it is enough: its other reads are not asked
     return tuple(sorted(kept))
 
 
