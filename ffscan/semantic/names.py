@@ -40,6 +40,10 @@ class Binding:
         return f"Binding({self.kind}, {self.target})"
 
 
+# Statements that bind no name and hold no statements: the builder has nothing to do there.
+_BINDS_NOTHING = frozenset({ast.Pass, ast.Raise, ast.Break, ast.Continue, ast.Delete, ast.Assert})
+
+
 class Scope:
     __slots__ = (
         "node", "parent", "bindings", "global_names", "self_attrs", "receiver", "returns", "self_assignments",
@@ -470,6 +474,12 @@ class _ScopeBuilder:
             self.statement(stmt, scope)
 
     def statement(self, stmt: ast.stmt, scope: Scope) -> None:
+        kind = stmt.__class__
+        if kind is ast.Expr:  # the most common statement: binds nothing, may call setattr
+            self.record_setattr(stmt.value, scope)  # type: ignore[attr-defined]
+            return
+        if kind in _BINDS_NOTHING:
+            return
         if isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             for target in stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]:
                 if isinstance(target, ast.Name):
