@@ -380,23 +380,7 @@ def _is_limiter(value: Value) -> bool:
 
 
 def _described(kinds: set, callee: Ref) -> str:
-    return f"`{_spelled(callee)}` ({', '.join(sorted(kinds))})"
-
-
-def _spelled(ref: Ref) -> str:
-    """A callee reference as messages show it: `Client.session.get`, `make_client().fetch`."""
-    kind = ref[0]
-    if kind == "attr":
-        return f"{_spelled(ref[1])}.{ref[2]}"
-    if kind == "call":
-        return f"{_spelled(ref[1])}()"
-    if kind == "await":
-        return f"(await {_spelled(ref[1])})"
-    if kind == "any" and ref[1]:
-        return _spelled(ref[1][0])
-    if kind == "global" and ref[1].startswith("builtins."):
-        return ref[1][len("builtins."):]
-    return spelled_ref(ref)
+    return f"`{spelled_ref(callee)}` ({', '.join(sorted(kinds))})"
 
 
 def _short(qualified: str) -> str:

@@ -57,14 +57,21 @@ def item_ref(base: Ref, index: int) -> Ref:
 
 
 def spelled_ref(ref: Ref) -> str:
-    """A short readable form of a reference, for messages and `ffscan spawners`."""
+    """A short readable form of a reference, for messages: `Client.session.get`,
+    `make_client().fetch`, `open` for the builtin."""
     kind = ref[0]
-    if kind in ("def", "global"):
-        return ref[1].rsplit(".", 1)[-1] if kind == "def" else ref[1]
+    if kind == "def":
+        return ref[1].rsplit(".", 1)[-1]
+    if kind == "global":
+        return ref[1][len("builtins."):] if ref[1].startswith("builtins.") else ref[1]
     if kind == "attr":
         return f"{spelled_ref(ref[1])}.{ref[2]}"
     if kind == "call":
         return f"{spelled_ref(ref[1])}()"
+    if kind == "await":
+        return f"(await {spelled_ref(ref[1])})"
+    if kind == "any" and ref[1]:
+        return spelled_ref(ref[1][0])
     if kind == "instance":
         return spelled_ref(ref[1])
     if kind == "super":
