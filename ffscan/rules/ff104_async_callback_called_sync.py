@@ -13,7 +13,7 @@ from ffscan.semantic.coroutines import (
     coroutine_function,
     coroutine_function_query,
 )
-from ffscan.semantic.spelling import spelled
+from ffscan.semantic.spelling import last_name, spelled
 from ffscan.semantic.stdlib import COROUTINE_WORDS, EXECUTOR_CLASSES, is_loop_expression
 
 # Qualified API -> (position of the callback, its keyword name or "").
@@ -189,7 +189,7 @@ class AsyncCallbackCalledSync(Rule):
         Tornado's (`io_loop`, or any loop in a module that imports tornado)."""
         if not is_loop_expression(self.semantic, expr):
             return False
-        spelled = expr.attr if isinstance(expr, ast.Attribute) else expr.id if isinstance(expr, ast.Name) else ""
+        spelled = last_name(expr)
         if spelled.lstrip("_").lower() in ("io_loop", "ioloop"):
             return False
         return not self._imports_tornado()

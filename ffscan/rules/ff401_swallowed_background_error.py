@@ -9,7 +9,7 @@ from ffscan.model import Impact
 from ffscan.rules.base import Rule
 from ffscan.semantic.background import background_functions
 from ffscan.semantic.names import Binding, FunctionNode, iter_own_nodes
-from ffscan.semantic.spelling import spelled
+from ffscan.semantic.spelling import last_name, spelled
 from ffscan.semantic.stdlib import LOG_METHODS, is_logger
 
 _BROAD = frozenset({"builtins.Exception", "builtins.BaseException"})
@@ -156,7 +156,6 @@ class SwallowedBackgroundError(Rule):
     def visit_withitem(self, node: ast.withitem) -> None:
         call = node.context_expr
         if isinstance(call, ast.Call) and self.names.qualified(call.func) in _SUPPRESS:
-            with_node = self.semantic.parent(node)
             if any(self._is_broad(arg) for arg in call.args):
                 self.suppressors.append(call)
 
@@ -484,8 +483,7 @@ def _called_method(statement: ast.stmt) -> str:
     if isinstance(value, ast.Await):
         value = value.value
     if isinstance(value, ast.Call):
-        func = value.func
-        return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        return last_name(value.func)
     return ""
 
 
@@ -502,7 +500,7 @@ def _sleeps(loop: ast.While) -> bool:
     for node in iter_own_nodes(loop):
         if isinstance(node, ast.Call):
             func = node.func
-            name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            name = last_name(func)
             if name == "sleep":
                 return True
     return False

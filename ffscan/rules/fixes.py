@@ -16,7 +16,7 @@ from ffscan.model import Edit, Fix
 from ffscan.semantic.lifetime import work_lifetime
 from ffscan.semantic.model import SemanticModel
 from ffscan.semantic.names import CELERY_APPS, FUNCTION_TYPES, Binding
-from ffscan.semantic.spelling import spelled
+from ffscan.semantic.spelling import last_name, spelled
 from ffscan.semantic.values import UNKNOWN_REF, Ref
 
 # Keywords of `TrackedQueue.spawn`/`submit` themselves: a job argument spelled the same would
@@ -558,7 +558,7 @@ def _primitive_annotation(annotation: Optional[ast.expr]) -> bool:
         return annotation.value is None
     if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
         return _primitive_annotation(annotation.left) and _primitive_annotation(annotation.right)
-    if isinstance(annotation, ast.Subscript) and _last_name(annotation.value) in ("Optional", "Union"):
+    if isinstance(annotation, ast.Subscript) and last_name(annotation.value) in ("Optional", "Union"):
         inner = annotation.slice
         options = inner.elts if isinstance(inner, ast.Tuple) else [inner]
         return all(_primitive_annotation(option) for option in options)
@@ -567,15 +567,11 @@ def _primitive_annotation(annotation: Optional[ast.expr]) -> bool:
 
 def _primitive_elements(annotation: Optional[ast.expr]) -> bool:
     annotation = _annotation_expr(annotation)
-    if not (isinstance(annotation, ast.Subscript) and _last_name(annotation.value) in _COLLECTIONS):
+    if not (isinstance(annotation, ast.Subscript) and last_name(annotation.value) in _COLLECTIONS):
         return False
     inner = annotation.slice
     options = [e for e in inner.elts if not (isinstance(e, ast.Constant) and e.value is Ellipsis)] if isinstance(inner, ast.Tuple) else [inner]
     return bool(options) and all(_primitive_annotation(option) for option in options)
-
-
-def _last_name(expr: ast.expr) -> str:
-    return expr.attr if isinstance(expr, ast.Attribute) else expr.id if isinstance(expr, ast.Name) else ""
 
 
 def submitted_on_durable(semantic: SemanticModel, call: ast.Call, title: str) -> Optional[Fix]:

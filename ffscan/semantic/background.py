@@ -19,6 +19,7 @@ from ffscan.semantic.flow import Use, fate
 from ffscan.semantic.names import FunctionNode
 from ffscan.semantic.stdlib import PROCESS_CLASSES, TASK_SPAWNERS, THREAD_CLASSES, is_loop_expression, task_spawner
 from ffscan.semantic.threads import executor_kind
+from ffscan.semantic.spelling import last_name
 
 if TYPE_CHECKING:
     from ffscan.semantic.model import SemanticModel
@@ -326,7 +327,7 @@ def _load_observes(semantic: "SemanticModel", load: ast.expr) -> bool:
 
 def _is_unknown_consumer(call: ast.Call) -> bool:
     func = call.func
-    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    name = last_name(func)
     # Handing the collection on (a helper that waits, `list(tasks)`) may observe it; logging
     # it or counting it does not.
     return name not in ("len", "print", "repr", "str", "id", "discard", "remove", "add", "append")

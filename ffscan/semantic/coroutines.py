@@ -13,7 +13,7 @@ import ast
 from typing import TYPE_CHECKING, Dict, Optional
 
 from ffscan.semantic.names import FUNCTION_TYPES, Binding, FunctionNode
-from ffscan.semantic.spelling import spelled
+from ffscan.semantic.spelling import last_name, spelled
 from ffscan.semantic.stdlib import coroutine_callee
 
 if TYPE_CHECKING:
@@ -138,7 +138,7 @@ def expects_warning(semantic: "SemanticModel", node: ast.AST) -> bool:
             for item in ancestor.items:
                 expr = item.context_expr
                 func = expr.func if isinstance(expr, ast.Call) else expr
-                spelled_as = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+                spelled_as = last_name(func)
                 if spelled_as in _EXPECTERS:
                     return True
     return False

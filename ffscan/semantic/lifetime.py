@@ -19,7 +19,7 @@ import ast
 from typing import TYPE_CHECKING, Dict, List, NamedTuple, Optional, Tuple
 
 from ffscan.semantic.names import FUNCTION_TYPES, Binding, FunctionNode, Scope, iter_own_nodes
-from ffscan.semantic.spelling import spelled
+from ffscan.semantic.spelling import last_name, spelled
 
 if TYPE_CHECKING:
     from ffscan.semantic.names import NameResolver
@@ -250,13 +250,8 @@ def _is_new_future(scope: Scope, name: ast.Name) -> bool:
     """`waiter = loop.create_future()`: a future is done only when someone else sets it."""
     bindings = scope.bindings.get(name.id)
     return bool(bindings) and all(
-        isinstance(b.node, ast.Call) and _spelled_callee(b.node) in ("create_future", "Future") for b in bindings
+        isinstance(b.node, ast.Call) and last_name(b.node.func) in ("create_future", "Future") for b in bindings
     )
-
-
-def _spelled_callee(call: ast.Call) -> str:
-    func = call.func
-    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
 
 
 # Calls that make a new object rather than look one up.
@@ -273,7 +268,7 @@ def _made_here(names: "NameResolver", binding: Binding, scope: Scope) -> bool:
         return False
     if id(value) in _context_managers(names, scope):
         return True  # `async with session.post(url) as response`: this block's own
-    spelled_as = _spelled_callee(value)
+    spelled_as = last_name(value.func)
     return spelled_as[:1].isupper() or spelled_as in _MAKERS  # a class called, or a factory of new objects
 
 

@@ -12,6 +12,7 @@ import builtins
 from typing import Dict, Iterator, List, Optional, Sequence, Union
 
 from ffscan.semantic.stdlib import ASYNC_PRESERVING_DECORATORS, INERT_BASES
+from ffscan.semantic.spelling import last_name
 
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 ScopeNode = Union[ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda]
@@ -574,7 +575,7 @@ class _ScopeBuilder:
         if not isinstance(value, ast.Call) or not value.args or not isinstance(value.args[0], ast.Name):
             return
         func = value.func
-        spelled = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+        spelled = last_name(func)
         if spelled in ("setattr", "object", "setitem"):
             scope.assigned_attrs.setdefault(value.args[0].id, set()).add("*")
 

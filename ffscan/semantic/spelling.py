@@ -19,3 +19,10 @@ def spelled(expr: ast.AST, limit: int = 40, too_long: Optional[str] = None, fall
     if len(text) <= limit:
         return text
     return too_long if too_long is not None else text[: limit - 3] + "..."
+
+
+def last_name(expr: ast.AST) -> str:
+    """The name an expression ends in: `x` for `x`, `attr` for `a.b.attr`, else ""."""
+    if isinstance(expr, ast.Attribute):
+        return expr.attr
+    return expr.id if isinstance(expr, ast.Name) else ""

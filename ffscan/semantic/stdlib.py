@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from typing import TYPE_CHECKING, Dict, Optional, Tuple
 
-from ffscan.semantic.spelling import spelled
+from ffscan.semantic.spelling import last_name, spelled
 
 if TYPE_CHECKING:
     from ffscan.semantic.model import SemanticModel
@@ -184,7 +184,7 @@ def is_logger(semantic: "SemanticModel", expr: ast.expr) -> bool:
         return True
     if isinstance(expr, (ast.Name, ast.Attribute)) and names.instance_type(expr) in ("logging.Logger", "logging.getLogger"):
         return True
-    spelled = expr.attr if isinstance(expr, ast.Attribute) else expr.id if isinstance(expr, ast.Name) else ""
+    spelled = last_name(expr)
     bare = spelled.lstrip("_").lower()
     return bare in ("log", "logger", "logging") or bare.endswith(("_log", "logger")) or bare.startswith("log_")
 

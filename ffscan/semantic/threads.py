@@ -13,7 +13,7 @@ from ffscan.semantic.flow import (
     name_loads,
 )
 from ffscan.semantic.names import FUNCTION_TYPES, Binding, FunctionNode, iter_own_nodes
-from ffscan.semantic.spelling import spelled
+from ffscan.semantic.spelling import last_name, spelled
 from ffscan.semantic.stdlib import EXECUTOR_CLASSES, PROCESS_CLASSES, THREAD_CLASSES, is_loop_expression
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ def executor_kind(semantic: "SemanticModel", expr: ast.expr, strict: bool = Fals
         return kind.rsplit(".", 1)[-1] if kind in EXECUTOR_CLASSES else None
     if _bound_to_non_call(semantic, expr):
         return None
-    identifier = expr.id if isinstance(expr, ast.Name) else expr.attr if isinstance(expr, ast.Attribute) else ""
+    identifier = last_name(expr)
     bare = identifier.lstrip("_").lower()
     spellings = _STRICT_EXECUTOR_SPELLINGS if strict else _EXECUTOR_SPELLINGS
     if (bare in spellings or bare.endswith("_executor")) and not _uses_foreign_methods(semantic, expr):

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Dict, List, NamedTuple, Set, Tuple
 
 from ffscan.semantic.names import FUNCTION_TYPES, Scope
 from ffscan.semantic.values import UNKNOWN_REF, Ref
+from ffscan.semantic.spelling import last_name
 
 if TYPE_CHECKING:
     from ffscan.semantic.model import SemanticModel
@@ -37,7 +38,7 @@ class WorkFacts(NamedTuple):
 
 
 def is_spelled_limiter(expr: ast.AST) -> bool:
-    identifier = expr.id if isinstance(expr, ast.Name) else expr.attr if isinstance(expr, ast.Attribute) else ""
+    identifier = last_name(expr)
     return bool(identifier) and bool(LIMITER_SPELLING.search(identifier))
 
 
