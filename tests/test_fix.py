@@ -25,7 +25,7 @@ from ffscan.fix import write
 from ffscan.model import Applicability, Edit, Fix
 from ffscan.rules import all_rules
 from ffscan.rules.ff201_dangling_task import DanglingTask
-from helpers import ALL_CODES, FIXTURES, MISSING_COLON, ROOT, snapshot
+from helpers import ALL_CODES, FIXTURES, MISSING_COLON, snapshot
 
 FIXABLE = sorted(code for code, rule in all_rules().items() if rule.fix_applicability is not None)
 FIXABLE_DIRS = [FIXTURES / code for code in FIXABLE if (FIXTURES / code / "bad.py").exists()]

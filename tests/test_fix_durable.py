@@ -17,7 +17,7 @@ from ffscan.config import FixSettings, Settings
 from ffscan.engine.sources import decode_source
 from ffscan.engine.fixing import fix_text
 from ffscan.model import Applicability
-from helpers import ALL_CODES, FIXTURES, ROOT
+from helpers import ALL_CODES, FIXTURES
 
 CASES = FIXTURES / "fix_durable"
 QUEUES = {"celery": "delay", "dramatiq": "send"}

@@ -16,7 +16,7 @@ from ffscan.config import Settings
 from ffscan.engine.sources import decode_source
 from ffscan.engine.fixing import fix_text
 from ffscan.model import Fix
-from helpers import ALL_CODES, FIXTURES, ROOT, check_text
+from helpers import ALL_CODES, FIXTURES, check_text
 
 SETTINGS = Settings(root=FIXTURES)
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
