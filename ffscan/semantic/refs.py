@@ -78,6 +78,12 @@ class RefBuilder:
         if isinstance(expr, ast.Await):
             inner = self.ref_of(expr.value, scope, depth + 1)
             return UNKNOWN_REF if inner == UNKNOWN_REF else ("await", inner)
+        if isinstance(expr, ast.BoolOp) and isinstance(expr.op, ast.Or):
+            # `client or httpx.AsyncClient()` is one of its operands; `None` operands aside.
+            return _one_of(self.ref_of(v, scope, depth + 1) for v in expr.values if not _is_none(v))
+        if isinstance(expr, ast.IfExp):
+            branches = (expr.body, expr.orelse)
+            return _one_of(self.ref_of(v, scope, depth + 1) for v in branches if not _is_none(v))
         return UNKNOWN_REF
 
     def name_ref(self, name: str, scope: Scope, depth: int = 0) -> Ref:
@@ -201,6 +207,10 @@ class RefBuilder:
     def _typing_name(self, expr: ast.expr, scope: Scope) -> Optional[str]:
         ref = self.ref_of(expr, scope)
         return ref[1] if ref[0] == "global" else None
+
+
+def _is_none(expr: ast.expr) -> bool:
+    return isinstance(expr, ast.Constant) and expr.value is None
 
 
 def _one_of(candidates) -> Ref:
