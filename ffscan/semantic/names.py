@@ -380,7 +380,7 @@ class NameResolver:
 
     def is_coroutine_function(self, function: FunctionNode) -> bool:
         """True when calling `function` certainly returns a coroutine object."""
-        if not isinstance(function, ast.AsyncFunctionDef) or contains_yield(function):
+        if not isinstance(function, ast.AsyncFunctionDef) or contains_yield(function) or declares_async_iterator(function):
             return False
         for decorator in function.decorator_list:
             target = decorator.func if isinstance(decorator, ast.Call) else decorator
@@ -428,6 +428,31 @@ def _decorator_name(decorator: ast.expr) -> str:
     if isinstance(target, ast.Attribute):
         return target.attr
     return ""
+
+
+_ASYNC_ITERATORS = frozenset({"AsyncGenerator", "AsyncIterator", "AsyncIterable"})
+
+
+def declares_async_iterator(function: FunctionNode) -> bool:
+    """An `async def` stub annotated to return an async iterator: an abstract method whose
+    overrides are async generators, so calling it gives one, not a coroutine."""
+    returns = function.returns
+    if not isinstance(function, ast.AsyncFunctionDef) or returns is None:
+        return False
+    if isinstance(returns, ast.Subscript):
+        returns = returns.value
+    if isinstance(returns, ast.Constant) and isinstance(returns.value, str):
+        spelled = returns.value.split("[", 1)[0].rsplit(".", 1)[-1]
+    else:
+        spelled = last_name(returns)
+    return spelled in _ASYNC_ITERATORS and _is_stub_body(function.body)
+
+
+def _is_stub_body(body: Sequence[ast.stmt]) -> bool:
+    return all(
+        isinstance(s, (ast.Pass, ast.Raise)) or (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
+        for s in body
+    )
 
 
 def contains_yield(function: FunctionNode) -> bool:

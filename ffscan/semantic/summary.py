@@ -17,7 +17,7 @@ from ffscan.semantic.background import background_starts
 from ffscan.semantic.bodies import is_stub, may_raise, suspends
 from ffscan.semantic.flow import Use, fate, name_loads
 from ffscan.semantic.lifetime import work_lifetime
-from ffscan.semantic.names import FUNCTION_TYPES, Binding, Scope, contains_yield
+from ffscan.semantic.names import FUNCTION_TYPES, Binding, Scope, contains_yield, declares_async_iterator
 from ffscan.semantic.stdlib import runs_awaitable
 from ffscan.semantic.tasks import NON_KEEPING_METHODS, Hold, hold_of, is_looking_call
 from ffscan.semantic.values import UNKNOWN_REF, Ref
@@ -174,7 +174,7 @@ def _function_facts(
     refs = semantic.refs
     outer = scope.parent or names.module_scope
     is_async = isinstance(node, ast.AsyncFunctionDef)
-    generator = may_yield and "yield" in semantic.segment(node) and contains_yield(node)
+    generator = (may_yield and "yield" in semantic.segment(node) and contains_yield(node)) or declares_async_iterator(node)
     kind = ("async-generator" if generator else "coroutine") if is_async else ("generator" if generator else "function")
     decorators = tuple(refs.ref_of(d.func if isinstance(d, ast.Call) else d, outer) for d in node.decorator_list)
     method = ""
