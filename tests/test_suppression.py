@@ -107,6 +107,42 @@ def test_comment_that_names_another_code_or_none_does_not_suppress(comment):
     assert lines_found(indented(f"asyncio.create_task(job())  {comment}\n")) == ([1], 0)
 
 
+@pytest.mark.parametrize(
+    "comment",
+    [
+        "# noqa: RUF006",
+        "# noqa: RUF006 - we want this task to dangle",
+        "# ruff: ignore[asyncio-dangling-task]",
+        "# ruff: ignore[RUF006]",
+        "# type: ignore[unused-awaitable]",
+    ],
+)
+def test_a_peer_tools_code_for_the_same_finding_suppresses(comment):
+    assert lines_found(indented(f"asyncio.create_task(job())  {comment}\n")) == ([], 1)
+
+
+@pytest.mark.parametrize(
+    "comment",
+    [
+        "# type: ignore",  # bare: every type error on the line, not this finding
+        "# noqa: RUF005",
+        "# ruff: ignore[unused-variable]",
+        "# pyright: ignore[reportUnusedCoroutine]",  # the coroutine rule's peer, not the task rule's
+    ],
+)
+def test_a_peer_tools_other_codes_do_not_suppress(comment):
+    assert lines_found(indented(f"asyncio.create_task(job())  {comment}\n")) == ([1], 0)
+
+
+@pytest.mark.parametrize(
+    "comment", ["# type: ignore[unused-coroutine]", "# pyright: ignore[reportUnusedCoroutine]"]
+)
+def test_type_checkers_codes_for_an_unawaited_coroutine_suppress(comment):
+    head = "async def job():\n    pass\n\n\nasync def handler():\n"
+    assert lines_found(indented(f"job()  {comment}\n"), codes=("FF101",), head=head) == ([], 1)
+    assert lines_found(indented("job()  # type: ignore[attr-defined]\n"), codes=("FF101",), head=head) == ([1], 0)
+
+
 def test_comment_on_another_line_does_not_suppress():
     body = """\
         # noqa: FF201

@@ -3,6 +3,8 @@
     x()  # noqa: FF201            this line, these codes (a bare `# noqa` is not honoured:
     x()  # ffscan: ignore[FF201]  it would silence every linter at once)
     x()  # ffscan: ignore         this line, every code
+    x()  # noqa: RUF006           another tool's code for the same finding (a rule's `peer_codes`;
+                                  also `# ruff: ignore[...]`, `# type: ignore[...]`, `# pyright: ignore[...]`)
     t = spawn()  # ffscan: detached   left running on purpose (rules about dropped handles)
     # ffscan: skip-file           anywhere in the file: the file is not checked
 
@@ -25,10 +27,13 @@ from ffscan.model import Finding
 NOQA = re.compile(r"#\s*noqa\s*:\s*(?P<codes>[A-Z]+[0-9][A-Z0-9]*(?:[\s,]+[A-Z]+[0-9][A-Z0-9]*)*)", re.IGNORECASE)
 _IGNORE = re.compile(r"#\s*ffscan\s*:\s*ignore(?![-\w])(?:\[(?P<codes>[^\]]*)\])?", re.IGNORECASE)
 _DETACHED = re.compile(r"#\s*ffscan\s*:\s*detached(?![-\w])", re.IGNORECASE)
+# Other tools' line suppressions with a code list; a bare `# type: ignore` is too broad to count.
+_PEER_IGNORE = re.compile(r"#\s*(?:ruff|type|pyright)\s*:\s*ignore\[(?P<codes>[^\]]*)\]", re.IGNORECASE)
 _SKIP_FILE = re.compile(r"#\s*ffscan\s*:\s*skip-file(?![-\w])", re.IGNORECASE)
 
 ALL = "*"
 DETACHED = "detached"
+PEER = "peer:"  # prefix of a code named in another tool's `ignore[...]`
 
 
 def comments(text: str) -> Dict[int, str]:
@@ -85,6 +90,8 @@ def _directives(found_comments: Dict[int, str]) -> Dict[int, Set[str]]:
                 codes.add(ALL)
             else:
                 codes.update(code.strip().upper() for code in listed.split(",") if code.strip())
+        for match in _PEER_IGNORE.finditer(comment):
+            codes.update(PEER + code.strip().upper() for code in match.group("codes").split(",") if code.strip())
         if _DETACHED.search(comment):
             codes.add(DETACHED)
         if codes:
@@ -135,7 +142,8 @@ def apply(
     that holds it (for a compound statement that is its header, never the end of its body).
     `statement_spans` is the fallback where the tokenizer could not read that far.
     """
-    if not findings or ("noqa" not in text.lower() and "ffscan" not in text.lower()):
+    lowered = text.lower()
+    if not findings or ("noqa" not in lowered and "ffscan" not in lowered and "ignore[" not in lowered):
         return list(findings), 0
     found_comments, spans = _scan(text)
     by_line = _directives(found_comments)
@@ -150,14 +158,18 @@ def apply(
         line = finding.start.line
         index = bisect.bisect_right(firsts, line) - 1
         first, last = spans[index] if index >= 0 and spans[index][1] >= line else fallback
-        honours_detached = getattr(rules.get(finding.code), "honours_detached", False)
-        if _is_suppressed(finding, {line, first, last}, by_line, honours_detached):
+        rule = rules.get(finding.code)
+        honours_detached = getattr(rule, "honours_detached", False)
+        peers = frozenset(getattr(rule, "peer_codes", ()))
+        if _is_suppressed(finding, {line, first, last}, by_line, honours_detached, peers):
             continue
         kept.append(finding)
     return kept, len(findings) - len(kept)
 
 
-def _is_suppressed(finding: Finding, lines: Set[int], by_line: Dict[int, Set[str]], honours_detached: bool) -> bool:
+def _is_suppressed(
+    finding: Finding, lines: Set[int], by_line: Dict[int, Set[str]], honours_detached: bool, peers: Collection[str]
+) -> bool:
     for line in lines:
         codes: Optional[Set[str]] = by_line.get(line)
         if not codes:
@@ -165,5 +177,7 @@ def _is_suppressed(finding: Finding, lines: Set[int], by_line: Dict[int, Set[str
         if ALL in codes or finding.code in codes:
             return True
         if honours_detached and DETACHED in codes:
+            return True
+        if any(code in codes or PEER + code in codes for code in peers):
             return True
     return False

@@ -53,6 +53,9 @@ class Rule:
     # Comment `# ffscan: detached` marks work left running on purpose; rules about dropped
     # handles honour it, rules about work that can never run (FF1) or lost errors do not.
     honours_detached: ClassVar[bool] = False
+    # Another tool's code for the same finding (`RUF006`, mypy's `unused-coroutine`): a line
+    # its users already marked on purpose for that tool is silent here too. Upper case.
+    peer_codes: ClassVar[Tuple[str, ...]] = ()
     # Words at least one of which must appear in a file's text for the rule to find anything
     # there; files without any are not traversed for this rule (most files, in most trees).
     # None: always run.

@@ -95,6 +95,7 @@ class UnawaitedCoroutine(Rule):
     loss = "coroutine work never runs"
     triggers = COROUTINE_WORDS
     message = "Coroutine from `{callee}` is never awaited; its body never runs"
+    peer_codes = ("UNUSED-COROUTINE", "REPORTUNUSEDCOROUTINE")  # mypy; pyright
     fix_title = "Await the coroutine"
     fix_applicability = Applicability.UNSAFE
     impacts = (Impact.NO_TRACKING, Impact.NO_ALERTING)

@@ -105,6 +105,7 @@ class DanglingTask(Rule):
         "surface as 'Task exception was never retrieved' in the logs, long after the request that caused them."
     )
     honours_detached = True
+    peer_codes = ("RUF006", "ASYNCIO-DANGLING-TASK", "UNUSED-AWAITABLE")  # ruff; mypy
     triggers = ("create_task", "ensure_future")
 
     def visit_Expr(self, node: ast.Expr) -> None:
