@@ -81,8 +81,8 @@ class AbandonedPendingTasks(Rule):
     )
     default_on = False
     off_reason = (
-        "no finding on ten async projects and six applications; of 3 public hits for the shape read, 2 real "
-        "(67%): the third only leaves a task waiting on an event, harmlessly"
+        "1 finding on ten async projects and 14 applications, real; of 4 read with public hits of the shape, "
+        "3 real (75%): too few to earn a default, and one only leaves a task waiting on an event"
     )
 
     def visit_Call(self, node: ast.Call) -> None:

@@ -104,8 +104,9 @@ class UnjoinedThread(Rule):
     impacts = (Impact.NO_TRACKING, Impact.NO_ALERTING)
     default_on = False
     off_reason = (
-        "No finding on 16 projects (the ten of the corpus and six applications: Red-DiscordBot, "
-        "OctoBot, Telethon, dispatch, faust, hikari): precision unmeasured"
+        "No finding on 24 projects (the ten of the corpus and 14 applications: a crawler, research "
+        "agents, a wallet, a node, an NVR, bots, services; benchmarks/real-world/applications.md): "
+        "precision unmeasured"
     )
     risk = (
         "The work is cut off where nobody looks: a daemon thread is stopped mid-write at exit, a "

@@ -51,7 +51,8 @@ class UnobservedThread(Rule):
     failure depends on what the caller promised.
 
     ## Known limits
-    Off by default: 0 real of 2 read on 16 real projects. A function is taken as a handler from its
+    Off by default: 1 real of 5 read on 24 real projects. A project that installs its own
+    `threading.excepthook` (a crash reporter) is not looked for. A function is taken as a handler from its
     decorators or from being passed to a call, which also matches code that runs once
     (a startup callback, a CLI command).
     """
@@ -65,7 +66,8 @@ class UnobservedThread(Rule):
     impacts = (Impact.NO_TRACKING, Impact.NO_ALERTING)
     default_on = False
     off_reason = (
-        "0 real of 2 read on 16 projects: a function passed as a callback or decorated is often "
+        "1 real of 5 read on 24 projects: a project's own `threading.excepthook` is not seen, and a "
+        "function passed as a callback or decorated is often "
         "run once (a bot's restart or stop command), not per request"
     )
     risk = (

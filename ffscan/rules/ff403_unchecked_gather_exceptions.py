@@ -67,8 +67,8 @@ class UncheckedGatherExceptions(Rule):
     )
     default_on = False
     off_reason = (
-        "1 finding on ten async projects and six applications, not real (a best-effort wait for order fills); "
-        "the 2 before leaving `finally` clauses alone were shutdown waits: precision not established"
+        "0 real of 5 read on ten async projects and 14 applications: best-effort waits, and gathered work "
+        "that catches its own errors, which the rule does not ask about"
     )
 
     def __init__(self, semantic, sink) -> None:

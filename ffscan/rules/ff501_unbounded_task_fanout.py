@@ -121,8 +121,9 @@ class UnboundedTaskFanout(Rule):
     impacts = (Impact.NO_BACKPRESSURE,)
     default_on = False
     off_reason = (
-        "No finding on 16 projects (the ten of the corpus and six applications: Red-DiscordBot, "
-        "OctoBot, Telethon, dispatch, faust, hikari): precision unmeasured"
+        "No finding on 24 projects (the ten of the corpus and 14 applications: a crawler, research "
+        "agents, a wallet, a node, an NVR, bots, services; benchmarks/real-world/applications.md): "
+        "precision unmeasured"
     )
     risk = (
         "A large input starts unbounded concurrent requests to a downstream service: connection "

@@ -56,7 +56,7 @@ class UnboundedStreamFanout(Rule):
     configured, and a full queue raises `QueueFull`.
 
     ## Known limits
-    Off by default: no finding on the 16 real projects measured, so its precision is not known.
+    Off by default: no finding on the 24 real projects measured, so its precision is not known.
     A stream read in a `for` loop over a generator is judged by FF501 as a finite input.
     """
 
@@ -71,8 +71,9 @@ class UnboundedStreamFanout(Rule):
     impacts = (Impact.NO_BACKPRESSURE,)
     default_on = False
     off_reason = (
-        "No finding on 16 projects (the ten of the corpus and six applications: Red-DiscordBot, "
-        "OctoBot, Telethon, dispatch, faust, hikari): precision unmeasured"
+        "No finding on 24 projects (the ten of the corpus and 14 applications: a crawler, research "
+        "agents, a wallet, a node, an NVR, bots, services; benchmarks/real-world/applications.md): "
+        "precision unmeasured"
     )
     risk = (
         "When messages arrive faster than their work finishes, tasks pile up without limit until "
