@@ -529,6 +529,12 @@ class ProjectIndex:
             if query[1] in self._entries():
                 return {}
             return None if self.final else DEFERRED_ANSWER
+        if kind == "no-thread-hook":
+            # Thread failures in module query[1] reach only stderr unless a module of its
+            # package installs a hook (one program's GUI may install it, its other GUI not).
+            if any(summary.thread_hook and _covers(summary, query[1]) for summary in self.modules.values()):
+                return None
+            return {} if self.final else DEFERRED_ANSWER
         if kind == "all":
             return self._every([self.answer(part) for part in query[1:]])
         if kind in ("may-suspend", "may-raise"):
@@ -791,6 +797,12 @@ class ProjectIndex:
 
 
 DEFERRED_ANSWER: dict = {"deferred": True}
+
+
+def _covers(summary: ModuleSummary, module: str) -> bool:
+    """Whether a hook `summary`'s module installs covers `module`: one in its package."""
+    package = summary.module if summary.is_package else summary.module.rpartition(".")[0]
+    return not package or module == package or module.startswith(package + ".")
 
 def _fact_value(fact: str, name: str) -> Value:
     """What calling a function the standard library's table or the overlay describes gives."""

@@ -106,6 +106,7 @@ class ModuleSummary(NamedTuple):
     exports: Optional[Tuple[str, ...]] = None  # `__all__`, when a literal
     dynamic: bool = False  # a module-level `__getattr__`: any name may exist
     path: str = ""  # the file, as reports show it
+    thread_hook: bool = False  # assigns `threading.excepthook`: thread failures reach its handler
 
 
 class Deferred(NamedTuple):
@@ -164,7 +165,18 @@ def summarize_module(semantic: "SemanticModel", deep: bool = True, path: str = "
         exports=exports,
         dynamic="__getattr__" in module_scope.bindings,
         path=path,
+        thread_hook="excepthook" in semantic.text and _installs_thread_hook(semantic),
     )
+
+
+def _installs_thread_hook(semantic: "SemanticModel") -> bool:
+    """Whether the module sets `threading.excepthook` (a crash reporter for every thread)."""
+    for node in ast.walk(semantic.tree):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        for target in targets:
+            if isinstance(target, ast.Attribute) and semantic.names.qualified(target) == "threading.excepthook":
+                return True
+    return False
 
 
 def _function_facts(
