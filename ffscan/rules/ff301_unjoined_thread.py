@@ -104,7 +104,7 @@ class UnjoinedThread(Rule):
     impacts = (Impact.NO_TRACKING, Impact.NO_ALERTING)
     default_on = False
     off_reason = (
-        "No finding on 24 projects (the ten of the corpus and 14 applications: a crawler, research "
+        "No finding on 30 projects (the ten of the corpus and 20 applications: crawlers, research "
         "agents, a wallet, a node, an NVR, bots, services; benchmarks/real-world/applications.md): "
         "precision unmeasured"
     )

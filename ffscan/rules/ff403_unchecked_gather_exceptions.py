@@ -67,7 +67,7 @@ class UncheckedGatherExceptions(Rule):
     )
     default_on = False
     off_reason = (
-        "0 real of 5 read on ten async projects and 14 applications: best-effort waits, and gathered work "
+        "0 real of 5 read on ten async projects and 20 applications: best-effort waits, and gathered work "
         "that catches its own errors, which the rule does not ask about"
     )
 
