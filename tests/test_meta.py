@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import shutil
 import subprocess
 import sys
 
@@ -98,3 +99,14 @@ def test_the_ticket_report_keeps_no_wording_of_its_own_per_rule():
     sources = sorted((ROOT / "ffscan" / "report" / "ticket").glob("*.py"))
     assert [p.name for p in sources] == ["__init__.py", "edits.py", "frames.py", "grouping.py", "markdown.py", "options.py", "split.py"]
     assert [p.name for p in sources if re.search(r"\bFF\d{3}\b", p.read_text(encoding="utf-8"))] == []
+
+
+def test_the_runtime_fixes_vendor_gives_no_finding_under_every_rule(tmp_path):
+    # `ffscan fix --vendor` copies ffscan/runtime into the user's package: its own code must not
+    # become a finding there.
+    shutil.copytree(ROOT / "ffscan" / "runtime", tmp_path / "app" / "_tracked")
+    done = subprocess.run(
+        [sys.executable, "-m", "ffscan", "check", "app", "--select", "ALL", "--no-cache", "--format", "concise", "--no-color"],
+        capture_output=True, text=True, cwd=tmp_path,
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, "All checks passed!")

@@ -68,7 +68,7 @@ class Clock:
                 continue
             try:
                 timer.callback()
-            except Exception:  # one broken callback must not stop every later timer: log it, go on
+            except Exception:  # ffscan: ignore[FF401] one broken callback must not stop every later timer: log it, go on
                 logger.exception("timer callback %r failed", timer.callback)
 
 
