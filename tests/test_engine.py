@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import gc
 from collections import Counter
 
 import pytest
@@ -103,3 +105,40 @@ def test_a_lambda_returned_by_a_method_is_summarised_without_error():
     text = "class Bar:\n    def bind(self, name):\n        return lambda: self.text.event_generate(name)\n"
     result = check_text(text)
     assert (result.errors, result.summary.functions["example.Bar.bind"].returns) == ([], (("unknown",),))
+
+
+def _parses(path) -> bool:
+    try:
+        ast.parse(path.read_bytes())
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
+
+
+# The files ffscan analyses; one it cannot parse is rare, and its error path may keep a
+# traceback (and what its frames hold) until the next collection.
+CHECKED_FILES = sorted(p for p in FIXTURES.rglob("*.py") if _parses(p))
+
+
+@pytest.mark.parametrize("path", CHECKED_FILES, ids=lambda p: str(p.relative_to(FIXTURES)))
+def test_checking_a_file_leaves_no_reference_cycle_holding_its_tree(path):
+    # What a file's check builds (tree, scopes, summary, per-file index) is freed as soon as
+    # the check returns only if no reference cycle holds it; a cycle waits for the garbage
+    # collector, which then scans the whole heap of a worker again and again.
+    text = path.read_text(encoding="utf-8", errors="surrogateescape")
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        check_text(text, path=str(path), module=path.stem)
+        gc.collect()
+        held = sorted({type(o).__module__ + "." + type(o).__qualname__ for o in gc.garbage if _is_analysis_object(o)})
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert held == []
+
+
+def _is_analysis_object(obj: object) -> bool:
+    return isinstance(obj, ast.AST) or type(obj).__module__.startswith("ffscan.")

@@ -87,7 +87,6 @@ class ProjectIndex:
         self._dispatching: Dict[str, bool] = {}
         self._background: Optional[Dict[str, Tuple[Entry, str, Tuple[str, ...]]]] = None
         self._entry_names: Optional[Set[str]] = None
-        self._effects: Optional[Effects] = None
         self._awaited_twice: Optional[Set[str]] = None
 
     def _add(self, summary: ModuleSummary, library: bool = False) -> None:
@@ -555,9 +554,9 @@ class ProjectIndex:
             ]
             return None if own else {}
         if kind in ("io-work", "may-fail", "writes"):
-            if self._effects is None:
-                self._effects = Effects(self)
-            found = self._effects.answer(query)
+            # Made per question (it holds no state): kept, it and the index would hold each
+            # other, and a per-file index would live on until the garbage collector ran.
+            found = Effects(self).answer(query)
             if found is PENDING:
                 return DEFERRED_ANSWER if not self.final else None
             return {"effect": found} if isinstance(found, str) else None

@@ -63,7 +63,10 @@ class Scope:
         # For functions: the values of their `return` statements.
         self.returns: List[ast.expr] = []
         # For classes: every `self.x = v` / `self.x: T = v` / `self.x += v` in a method, as
-        # (attribute, value or None, annotation or None, the method's scope).
+        # (attribute, value or None, annotation or None, the method's def). The def, not its
+        # scope: a class scope holding its methods' scopes, which hold it as their parent,
+        # would be a reference cycle, and a cycle keeps the module's whole tree alive until
+        # the garbage collector finds it.
         self.self_assignments: List[tuple] = []
         # `obj.attr = ...` (and `setattr(obj, ...)`, `patch.object(obj, ...)`: "*") in this
         # scope's own statements, by the name `obj`.
@@ -101,12 +104,20 @@ class NameResolver:
         self._qualified_defs: Dict[ast.AST, str] = {}
         self.module_scope = Scope(tree, None)
         self.scopes[tree] = self.module_scope
-        self._builder = _ScopeBuilder(self)
-        self._builder.build(tree, self.module_scope)
+        package = module_name if is_package else module_name.rpartition(".")[0]
+        self.package_parts: List[str] = package.split(".") if package else []
+        # The builder is dropped once done: kept, it and the resolver would hold each other.
+        _ScopeBuilder(self).build(tree, self.module_scope)
 
     def absolute_module(self, statement: ast.ImportFrom) -> str:
         """The module a `from ... import` names, relative imports made absolute."""
-        return self._builder.absolute_module(statement)
+        if not statement.level:
+            return statement.module or ""
+        keep = len(self.package_parts) - (statement.level - 1)
+        base = self.package_parts[: max(keep, 0)]
+        if statement.module:
+            base = [*base, statement.module]
+        return ".".join(base)
 
     # ---- scopes -------------------------------------------------------------------------
 
@@ -482,9 +493,6 @@ class _ScopeBuilder:
 
     def __init__(self, resolver: NameResolver) -> None:
         self.resolver = resolver
-        name = resolver.module_name
-        package = name if resolver.is_package else name.rpartition(".")[0]
-        self.package_parts = package.split(".") if package else []
 
     def build(self, node: ast.AST, scope: Scope) -> None:
         body = getattr(node, "body", [])
@@ -539,7 +547,7 @@ class _ScopeBuilder:
                     top = alias.name.split(".")[0]
                     scope.bind(top, Binding(Binding.IMPORT, top))
         elif isinstance(stmt, ast.ImportFrom):
-            module = self.absolute_module(stmt)
+            module = self.resolver.absolute_module(stmt)
             for alias in stmt.names:
                 if alias.name == "*":
                     continue
@@ -635,15 +643,6 @@ class _ScopeBuilder:
             and method_scope.parent is not None
         ):
             owner = method_scope.parent
-            owner.self_assignments.append((target.attr, value, annotation, method_scope))
+            owner.self_assignments.append((target.attr, value, annotation, method_scope.node))
             if value is not None:
                 owner.self_attrs.setdefault(target.attr, []).append(value)
-
-    def absolute_module(self, stmt: ast.ImportFrom) -> str:
-        if not stmt.level:
-            return stmt.module or ""
-        keep = len(self.package_parts) - (stmt.level - 1)
-        base = self.package_parts[: max(keep, 0)]
-        if stmt.module:
-            base = [*base, stmt.module]
-        return ".".join(base)

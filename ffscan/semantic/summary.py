@@ -405,14 +405,14 @@ def _class_facts(semantic: "SemanticModel", node: ast.ClassDef, scope: Scope) ->
         # `client: Client` in the class body (dataclasses, attrs, pydantic, plain annotations)
         if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
             _add(attributes, statement.target.id, refs.annotation_ref(statement.annotation, scope))
-    for attribute, value, annotation, method_scope in scope.self_assignments:
+    for attribute, value, annotation, method in scope.self_assignments:
         if annotation is not None:
-            _add(attributes, attribute, refs.annotation_ref(annotation, method_scope.parent or outer))
+            _add(attributes, attribute, refs.annotation_ref(annotation, scope))
         elif value is None:
             _add(attributes, attribute, UNKNOWN_REF)
         elif not (isinstance(value, ast.Constant) and value.value is None):
             # `self.x = None` first, the real value later: None says nothing of the type
-            _add(attributes, attribute, refs.ref_of(value, method_scope))
+            _add(attributes, attribute, refs.ref_of(value, names.scopes[method]))
     keywords = {k.arg for k in node.keywords}
     return ClassFacts(
         name=names.qualified_def(node),

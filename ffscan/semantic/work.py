@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import TYPE_CHECKING, Dict, List, NamedTuple, Set, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, List, NamedTuple, Set, Tuple
 
 from ffscan.semantic.names import FUNCTION_TYPES, Scope
 from ffscan.semantic.values import UNKNOWN_REF, Ref
@@ -50,7 +50,6 @@ def work_facts(
     refs = semantic.refs
     guarded: Set[int] = set()
     limiters: List[Ref] = []
-    raises = False
 
     def acquired(expr: ast.expr) -> None:
         if is_spelled_limiter(expr):
@@ -62,34 +61,7 @@ def work_facts(
         if ref != UNKNOWN_REF and ref not in limiters:
             limiters.append(ref)
 
-    def walk(statements: List[ast.stmt], inside_try: bool) -> None:
-        nonlocal raises
-        for statement in statements:
-            if isinstance(statement, FUNCTION_TYPES + (ast.ClassDef,)):
-                continue
-            if inside_try:
-                guarded.add(id(statement))
-            if isinstance(statement, ast.Raise) and not inside_try and not _not_implemented(statement):
-                raises = True
-            if isinstance(statement, (ast.With, ast.AsyncWith)):
-                for item in statement.items:
-                    acquired(item.context_expr)
-            if isinstance(statement, _TRY_TYPES):
-                handled = bool(statement.handlers)  # type: ignore[attr-defined]
-                walk(statement.body, inside_try or handled)  # type: ignore[attr-defined]
-                for handler in statement.handlers:  # type: ignore[attr-defined]
-                    walk(handler.body, inside_try)
-                walk(statement.orelse, inside_try)  # type: ignore[attr-defined]
-                walk(statement.finalbody, inside_try)  # type: ignore[attr-defined]
-                continue
-            for field in ("body", "orelse"):
-                inner = getattr(statement, field, None)
-                if isinstance(inner, list):
-                    walk(inner, inside_try)
-            for case in getattr(statement, "cases", ()):  # `match`
-                walk(case.body, inside_try)
-
-    walk(getattr(function, "body", []), False)
+    raises = _walk_statements(getattr(function, "body", []), False, guarded, acquired)
     exposed: List[Ref] = []
     for call in calls:
         func = call.func
@@ -103,6 +75,41 @@ def work_facts(
         if callee != UNKNOWN_REF and callee not in exposed:
             exposed.append(callee)
     return WorkFacts(tuple(limiters), tuple(exposed), raises)
+
+
+def _walk_statements(
+    statements: List[ast.stmt], inside_try: bool, guarded: Set[int], acquired: Callable[[ast.expr], None]
+) -> bool:
+    """Record in `guarded` the statements some `try` with handlers covers, and pass each
+    `with` item to `acquired`, in source order; whether a `raise` stands outside every such
+    `try`. A module-level function, not a closure: a closure that calls itself holds itself
+    in a cell, a cycle that keeps everything it sees alive until the garbage collector runs."""
+    raises = False
+    for statement in statements:
+        if isinstance(statement, FUNCTION_TYPES + (ast.ClassDef,)):
+            continue
+        if inside_try:
+            guarded.add(id(statement))
+        if isinstance(statement, ast.Raise) and not inside_try and not _not_implemented(statement):
+            raises = True
+        if isinstance(statement, (ast.With, ast.AsyncWith)):
+            for item in statement.items:
+                acquired(item.context_expr)
+        if isinstance(statement, _TRY_TYPES):
+            handled = bool(statement.handlers)  # type: ignore[attr-defined]
+            raises |= _walk_statements(statement.body, inside_try or handled, guarded, acquired)  # type: ignore[attr-defined]
+            for handler in statement.handlers:  # type: ignore[attr-defined]
+                raises |= _walk_statements(handler.body, inside_try, guarded, acquired)
+            raises |= _walk_statements(statement.orelse, inside_try, guarded, acquired)  # type: ignore[attr-defined]
+            raises |= _walk_statements(statement.finalbody, inside_try, guarded, acquired)  # type: ignore[attr-defined]
+            continue
+        for field in ("body", "orelse"):
+            inner = getattr(statement, field, None)
+            if isinstance(inner, list):
+                raises |= _walk_statements(inner, inside_try, guarded, acquired)
+        for case in getattr(statement, "cases", ()):  # `match`
+            raises |= _walk_statements(case.body, inside_try, guarded, acquired)
+    return raises
 
 
 def _not_implemented(statement: ast.Raise) -> bool:
