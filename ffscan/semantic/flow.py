@@ -169,9 +169,21 @@ def is_declared_global(scope: ast.AST, name: str) -> bool:
     if declared is None:
         declared = set()
         body = getattr(scope, "body", [])
-        for statement in body if isinstance(body, list) else ():
-            for node in ast.walk(statement):
-                if isinstance(node, (ast.Global, ast.Nonlocal)):
-                    declared.update(node.names)
+        # Only statements declare, and only statements (and their handlers and cases) hold
+        # statements: expressions, most of the nodes, are never looked at.
+        pending = list(body) if isinstance(body, list) else []
+        while pending:
+            node = pending.pop()
+            if isinstance(node, (ast.Global, ast.Nonlocal)):
+                declared.update(node.names)
+                continue
+            for field in _STATEMENT_LISTS:
+                inner = getattr(node, field, None)
+                if inner:
+                    pending.extend(inner)
         scope.__dict__["_ffscan_declared"] = declared
     return name in declared
+
+
+# The fields that hold statements, of a statement, an `except` handler or a `case`.
+_STATEMENT_LISTS = ("body", "orelse", "finalbody", "handlers", "cases")
