@@ -145,6 +145,11 @@ def apply(
     lowered = text.lower()
     if not findings or ("noqa" not in lowered and "ffscan" not in lowered and "ignore[" not in lowered):
         return list(findings), 0
+    if "ffscan" not in lowered and not _names_a_code(text.upper(), findings):
+        # Only `# ffscan: ...` comments can suppress every code or mark work detached; other
+        # comments (other tools' codes, in most projects) suppress only a code they name, and
+        # a code named nowhere in the text is named in no comment: nothing to tokenize.
+        return list(findings), 0
     found_comments, spans = _scan(text)
     by_line = _directives(found_comments)
     if not by_line:
@@ -165,6 +170,20 @@ def apply(
             continue
         kept.append(finding)
     return kept, len(findings) - len(kept)
+
+
+def _names_a_code(uppered: str, findings: Sequence[Finding]) -> bool:
+    """Whether the text (upper-cased, as the comments' codes are) holds a finding's code or a
+    peer code of its rule."""
+    from ffscan.rules import all_rules
+
+    rules = all_rules()
+    for finding in findings:
+        if finding.code in uppered:
+            return True
+        if any(peer in uppered for peer in getattr(rules.get(finding.code), "peer_codes", ())):
+            return True
+    return False
 
 
 def _is_suppressed(
