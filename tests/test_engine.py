@@ -8,7 +8,12 @@ from collections import Counter
 
 import pytest
 
+from ffscan.config import Settings
+from ffscan.engine.runner import check_source
+from ffscan.engine.sources import decode_source
 from ffscan.rules import all_rules
+from ffscan.rules import ff101_unawaited_coroutine as ff101
+from ffscan.rules import ff102_coroutine_used_as_value as ff102
 from ffscan.rules.base import Rule
 from helpers import FIXTURES, check_text
 
@@ -142,3 +147,54 @@ def test_checking_a_file_leaves_no_reference_cycle_holding_its_tree(path):
 
 def _is_analysis_object(obj: object) -> bool:
     return isinstance(obj, ast.AST) or type(obj).__module__.startswith("ffscan.")
+
+
+CANDIDATES = '''import asyncio
+
+from other import Remote
+
+
+def describe(value):
+    return str(value)
+
+
+class Client:
+    async def close(self):
+        await asyncio.sleep(0)
+
+    def flush(self):
+        pass
+
+    async def stop(self, remote: Remote):
+        self.close()
+        self.flush()
+        describe(self.close())
+        remote.shutdown()
+'''
+
+
+def test_a_candidate_keeps_its_fixes_when_confirmed_or_deferred_and_makes_none_when_ruled_out(monkeypatch):
+    # Five candidates: the module confirms `self.close()` (18) and the coroutine handed to
+    # `describe` (FF102, 20), rules out `self.flush()` (19) and dropping `describe(...)` (20),
+    # and leaves `remote.shutdown()` (21) to the whole program.
+    made = []
+    for module in (ff101, ff102):
+        real = module._await_fixes
+
+        def spy(semantic, call, *rest, real=real, code="FF101" if module is ff101 else "FF102"):
+            made.append((code, call.lineno))
+            return real(semantic, call, *rest)
+
+        monkeypatch.setattr(module, "_await_fixes", spy)
+    source = decode_source(CANDIDATES.encode("utf-8"), "client.py")
+    result = check_source(source, Settings(), frozenset({"FF101", "FF102"}), "client")
+
+    def shown(finding):
+        return (finding.code, finding.start.line, [(fix.title, [(e.start.line, e.start.column, e.content) for e in fix.edits]) for fix in finding.fixes])
+
+    assert [shown(f) for f in result.findings] == [
+        ("FF101", 18, [("Await the coroutine", [(18, 9, "await ")])]),
+        ("FF102", 20, [("Await the coroutine and use its result", [(20, 18, "await ")])]),
+    ]
+    assert [shown(d.finding) for d in result.deferred] == [("FF101", 21, [("Await the coroutine", [(21, 9, "await ")])])]
+    assert sorted(made) == [("FF101", 18), ("FF101", 21), ("FF102", 20)]

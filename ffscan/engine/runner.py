@@ -6,7 +6,7 @@ import ast
 import hashlib
 import traceback
 from dataclasses import dataclass, field
-from typing import Callable, Dict, FrozenSet, List, Optional, Sequence, Tuple, Type
+from typing import Any, Callable, Dict, FrozenSet, List, NamedTuple, Optional, Sequence, Tuple, Type
 
 from ffscan.config import Settings, suggest_code
 from ffscan.engine import suppress
@@ -20,9 +20,9 @@ from ffscan.engine.sources import (
 )
 from ffscan.model import Finding, Fix, Location, Notice, RunError, RunWarning
 from ffscan.rules import all_rules, rule_names
-from ffscan.rules.base import Rule, make_file_finding
+from ffscan.rules.base import Fixes, Rule, make_file_finding, partial_message
 from ffscan.semantic.environment import libraries_for
-from ffscan.semantic.index import ProjectIndex
+from ffscan.semantic.index import DEFERRED_ANSWER, ProjectIndex
 from ffscan.semantic.model import SemanticModel
 from ffscan.semantic.summary import Deferred, ModuleSummary, summarize_module
 
@@ -50,9 +50,9 @@ class FileContext:
         # For each finding (same index): the first and last line of its statement, where a
         # suppression comment may also stand.
         self.statement_spans: List[Tuple[int, int]] = []
-        # Findings that need another module to decide (see ffscan.semantic.index), with their spans.
-        self.deferred: List[Tuple[Finding, tuple, str]] = []  # (finding, query, message template)
-        self.deferred_spans: List[Tuple[int, int]] = []
+        # Findings that stand only if the semantic model says yes (see ffscan.semantic.index),
+        # kept as what makes them: most are ruled out by this module's own answer.
+        self.candidates: List[_Candidate] = []
 
     def add_finding(
         self,
@@ -61,9 +61,29 @@ class FileContext:
         end_node: ast.AST,
         message: str,
         fixes: Sequence[Fix] = (),
-        query: Optional[tuple] = None,
-        template: str = "",
     ) -> None:
+        finding, span = self.located(type(rule), node, end_node, message, fixes)
+        self.findings.append(finding)
+        self.statement_spans.append(span)
+
+    def add_candidate(
+        self, rule: Rule, node: ast.AST, end_node: ast.AST, query: tuple, fixes: Fixes, fields: Dict[str, Any]
+    ) -> None:
+        # The rule's class, not the rule: the rule holds this context (a reference cycle).
+        self.candidates.append(_Candidate(type(rule), node, end_node, query, fixes, fields))
+
+    def candidate_finding(self, candidate: "_Candidate") -> Tuple[Finding, str, Tuple[int, int]]:
+        """The finding a candidate stands for, its message template and its statement span."""
+        template = partial_message(candidate.rule.message, candidate.fields)
+        fixes = candidate.fixes() if callable(candidate.fixes) else candidate.fixes
+        finding, span = self.located(candidate.rule, candidate.node, candidate.end_node, template, fixes)
+        return finding, template, span
+
+    def located(
+        self, rule: Type[Rule], node: ast.AST, end_node: ast.AST, message: str, fixes: Sequence[Fix]
+    ) -> Tuple[Finding, Tuple[int, int]]:
+        """The finding at `node`, and the first and last line of its statement, where a
+        suppression comment may also stand."""
         start = self.location(node.lineno, node.col_offset)  # type: ignore[attr-defined]
         end_line = getattr(end_node, "end_lineno", None) or start.line
         end_col = getattr(end_node, "end_col_offset", None)
@@ -84,13 +104,7 @@ class FileContext:
             source_lines=tuple(self.source.line(n) for n in range(start.line, end.line + 1)),
             enclosing=self.enclosing_name(node),
         )
-        span = _header_span(statement, start.line)
-        if query is None:
-            self.findings.append(finding)
-            self.statement_spans.append(span)
-        else:
-            self.deferred.append((finding, query, template))
-            self.deferred_spans.append(span)
+        return finding, _header_span(statement, start.line)
 
     def location(self, line: int, byte_column: int) -> Location:
         return self.semantic.location(line, byte_column)
@@ -107,6 +121,17 @@ class FileContext:
                 names.append(inner.name)
             scope = scope.parent
         return ".".join(reversed(names))
+
+
+class _Candidate(NamedTuple):
+    """A finding to make if the semantic model answers `query` with yes."""
+
+    rule: Type[Rule]
+    node: ast.AST
+    end_node: ast.AST
+    query: tuple
+    fixes: Fixes
+    fields: Dict[str, Any]
 
 
 def is_package(path: str) -> bool:
@@ -191,14 +216,23 @@ def check_source(source: SourceFile, settings: Settings, codes: FrozenSet[str], 
         problem = Unanalysable("FF004", "ffscan's analysis recursed past Python's limit")
         return _unanalysable(source.path, problem, source, codes)
     index: Optional[ProjectIndex] = None
-    if ctx.deferred:
+    if ctx.candidates:
         # What this module alone can decide is decided here; the rest waits for the others.
-        pending = [finding for finding, _, _ in ctx.deferred]
-        kept_pending, _ = suppress.apply(pending, ctx.deferred_spans, source.text)
-        still = {id(finding) for finding in kept_pending}
-        deferred = [Deferred(f, query, template) for f, query, template in ctx.deferred if id(f) in still]
+        # The question first: a candidate it rules out never has its finding made.
         index = ProjectIndex([result.summary], final=False, libraries=libraries_for(settings))
-        confirmed, result.deferred = index.settle(deferred)
+        answered = [(c, fields) for c in ctx.candidates for fields in (index.answer(c.query),) if fields is not None]
+        made = [ctx.candidate_finding(c) for c, _ in answered]
+        kept_pending, _ = suppress.apply([f for f, _, _ in made], [span for _, _, span in made], source.text)
+        still = {id(finding) for finding in kept_pending}
+        confirmed: List[Finding] = []
+        for (candidate, fields), (finding, template, _) in zip(answered, made):
+            if id(finding) not in still:
+                continue
+            item = Deferred(finding, candidate.query, template)
+            if fields is DEFERRED_ANSWER:
+                result.deferred.append(item)
+            else:
+                confirmed.append(index.confirmed(item, fields))
         ctx.findings.extend(confirmed)
         ctx.statement_spans.extend((0, 0) for _ in confirmed)  # suppression was applied already
     if any(fix.requires is not None for f in (*ctx.findings, *(d.finding for d in result.deferred)) for fix in f.fixes):

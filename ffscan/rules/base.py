@@ -5,10 +5,13 @@ from __future__ import annotations
 import ast
 import inspect
 import string
-from typing import Any, ClassVar, Optional, Protocol, Sequence, Tuple
+from typing import Any, Callable, ClassVar, Dict, Optional, Protocol, Sequence, Tuple, Union
 
 from ffscan.model import Applicability, Finding, Fix, Impact, Location, Severity
 from ffscan.semantic.model import SemanticModel
+
+# A rule's fixes, or a function of no arguments that makes them when they are wanted.
+Fixes = Union[Sequence[Fix], Callable[[], Sequence[Fix]]]
 
 
 class FindingSink(Protocol):
@@ -21,8 +24,16 @@ class FindingSink(Protocol):
         end_node: ast.AST,
         message: str,
         fixes: Sequence[Fix] = (),
-        query: Optional[tuple] = None,
-        template: str = "",
+    ) -> None: ...
+
+    def add_candidate(
+        self,
+        rule: "Rule",
+        node: ast.AST,
+        end_node: ast.AST,
+        query: tuple,
+        fixes: Fixes,
+        fields: Dict[str, Any],
     ) -> None: ...
 
 
@@ -89,7 +100,7 @@ class Rule:
         self,
         node: ast.AST,
         query: tuple,
-        fixes: Sequence[Fix] = (),
+        fixes: Fixes = (),
         end_node: Optional[ast.AST] = None,
         **fields: Any,
     ) -> None:
@@ -98,10 +109,17 @@ class Rule:
         alone can tell, after every file is checked when another module must.
 
         Message fields the rule does not give come from the answer (such as the path by
-        which a function runs in the background).
+        which a function runs in the background). `fixes` may be a function of no arguments
+        that makes them: most candidates are ruled out by their own module, and then neither
+        their finding nor their fixes are made. Such a function must not hold the rule (the
+        rule holds the sink that would hold the function: a reference cycle).
         """
-        template = string.Formatter().vformat(self.message, (), _Partial(fields))
-        self.sink.add_finding(self, node, end_node or node, template, fixes=fixes, query=query, template=template)
+        self.sink.add_candidate(self, node, end_node or node, query, fixes, fields)
+
+
+def partial_message(message: str, fields: Dict[str, Any]) -> str:
+    """`message` with the fields given filled in and `{name}` kept for the others."""
+    return string.Formatter().vformat(message, (), _Partial(fields))
 
 
 class _Partial(dict):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import ast
-from typing import Iterator
+from functools import partial
+from typing import Iterator, List
 
-from ffscan.model import Applicability, Impact
+from ffscan.model import Applicability, Fix, Impact
 from ffscan.rules import fixes as fixes_
 from ffscan.rules.base import Rule
 from ffscan.semantic.coroutines import (
@@ -14,6 +15,7 @@ from ffscan.semantic.coroutines import (
     expects_warning,
     spelled,
 )
+from ffscan.semantic.model import SemanticModel
 from ffscan.semantic.stdlib import COROUTINE_WORDS
 
 
@@ -109,15 +111,20 @@ class UnawaitedCoroutine(Rule):
         if not calls or expects_warning(self.semantic, node):
             return  # a test checking the "never awaited" warning itself
         for call in calls:
-            # Only a whole statement can take `await` in place; other shapes keep their help.
-            fixes = [fixes_.await_fix(self.semantic, call, "Await the coroutine")] if call is node.value else []
+            whole = call is node.value
             callee = coroutine_call(self.semantic, call)
             if callee is not None:
-                self.report(call, fixes=fixes, callee=callee)
+                self.report(call, fixes=_await_fixes(self.semantic, call, whole), callee=callee)
                 continue
             query = coroutine_query(self.semantic, call)
             if query is not None:
+                fixes = partial(_await_fixes, self.semantic, call, whole)  # made only if the index may confirm
                 self.report_if(call, query, fixes=fixes, callee=spelled(call.func))
+
+
+def _await_fixes(semantic: SemanticModel, call: ast.Call, whole: bool) -> List[Fix]:
+    # Only a whole statement can take `await` in place; other shapes keep their help.
+    return [fixes_.await_fix(semantic, call, "Await the coroutine")] if whole else []
 
 
 def _dropped_calls(value: ast.expr) -> Iterator[ast.Call]:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import ast
+from functools import partial
 from typing import Dict, List, Optional, Tuple
 
-from ffscan.model import Applicability, Impact
+from ffscan.model import Applicability, Fix, Impact
 from ffscan.rules import fixes
 from ffscan.rules.base import Rule
 from ffscan.semantic.coroutines import coroutine_call, coroutine_query, expects_warning
 from ffscan.semantic.flow import defining_scope, is_declared_global, name_loads
+from ffscan.semantic.model import SemanticModel
 from ffscan.semantic.spelling import spelled
 from ffscan.semantic.stdlib import COROUTINE_WORDS, LOG_METHODS, is_logger, is_loop_expression
 from ffscan.semantic.tasks import reads_locals_dynamically
@@ -136,8 +138,7 @@ class CoroutineUsedAsValue(Rule):
         if found is None:
             return
         callee, query = found
-        fix = fixes.await_fix(self.semantic, node, "Await the coroutine and use its result")
-        self._report(node, [fix], callee, where, query, plain)
+        self._report(node, node, "Await the coroutine and use its result", callee, where, query, plain)
 
     def visit_Assign(self, node: ast.Assign) -> None:
         # `ok = check()` then `if ok:`: the name is tested, the coroutine never runs
@@ -179,8 +180,7 @@ class CoroutineUsedAsValue(Rule):
                 uses.append((load, use))
             if uses:
                 load, (where, plain) = uses[0]
-                fix = fixes.await_fix(self.semantic, call, "Await the coroutine where it is bound")
-                self._report(load, [fix], callee, f"{where} through `{name}`", query, plain)
+                self._report(load, call, "Await the coroutine where it is bound", callee, f"{where} through `{name}`", query, plain)
 
     def _coroutine(self, call: ast.Call) -> Optional[Tuple[str, Optional[tuple]]]:
         """The callee's name and, when the index must confirm it, the question."""
@@ -190,13 +190,17 @@ class CoroutineUsedAsValue(Rule):
         query = coroutine_query(self.semantic, call)
         return (spelled(call.func), query) if query is not None else None
 
-    def _report(self, node, fixes_, callee: str, where: str, query: Optional[tuple], plain: Optional[tuple]) -> None:
+    def _report(
+        self, node, call: ast.Call, title: str, callee: str, where: str, query: Optional[tuple], plain: Optional[tuple]
+    ) -> None:
+        """Report `node`, with the fix that awaits `call`."""
         questions = [q for q in (query, plain) if q is not None]
         if not questions:
-            self.report(node, fixes=fixes_, callee=callee, where=where)
+            self.report(node, fixes=[fixes.await_fix(self.semantic, call, title)], callee=callee, where=where)
         else:
             combined = questions[0] if len(questions) == 1 else ("all", *questions)
-            self.report_if(node, combined, fixes=fixes_, callee=callee, where=where)
+            made = partial(_await_fixes, self.semantic, call, title)  # made only if the index may confirm
+            self.report_if(node, combined, fixes=made, callee=callee, where=where)
 
     def _is_inert(self, load: ast.expr) -> bool:
         """A read that neither runs the coroutine nor mistakes it for its result:
@@ -289,3 +293,7 @@ class CoroutineUsedAsValue(Rule):
 
 def _is_text(expr: ast.expr) -> bool:
     return isinstance(expr, ast.Constant) and isinstance(expr.value, str)
+
+
+def _await_fixes(semantic: SemanticModel, call: ast.Call, title: str) -> List[Fix]:
+    return [fixes.await_fix(semantic, call, title)]

@@ -788,11 +788,15 @@ class ProjectIndex:
             if fields is DEFERRED_ANSWER:
                 undecided.append(item)
             elif fields is not None:
-                finding = item.finding
-                if item.template:
-                    finding = replace(finding, message=item.template.format_map(_Fields(fields)))
-                confirmed.append(finding)
+                confirmed.append(self.confirmed(item, fields))
         return confirmed, undecided
+
+    @staticmethod
+    def confirmed(item: Deferred, fields: dict) -> Finding:
+        """The finding `item` stands for, its message filled from the answer's `fields`."""
+        if not item.template:
+            return item.finding
+        return replace(item.finding, message=item.template.format_map(_Fields(fields)))
 
 
 DEFERRED_ANSWER: dict = {"deferred": True}
