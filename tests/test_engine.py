@@ -8,6 +8,7 @@ from collections import Counter
 
 import pytest
 
+from ffscan import engine
 from ffscan.config import Settings
 from ffscan.engine.runner import check_source
 from ffscan.engine.sources import decode_source
@@ -198,3 +199,33 @@ def test_a_candidate_keeps_its_fixes_when_confirmed_or_deferred_and_makes_none_w
     ]
     assert [shown(d.finding) for d in result.deferred] == [("FF101", 21, [("Await the coroutine", [(21, 9, "await ")])])]
     assert sorted(made) == [("FF101", 18), ("FF101", 21), ("FF102", 20)]
+
+
+def test_pool_batches_put_the_largest_files_first_within_a_size_and_count_bound(tmp_path):
+    # Given smallest first, as a sorted tree may give them.
+    sizes = {f"small{i:02d}": 1_000 for i in range(20)}
+    sizes.update({"big1": 100_000, "big2": 100_000, "huge": 300_000, "big3": 100_000})
+    files = []
+    for key, size in sizes.items():
+        path = tmp_path / f"{key}.py"
+        path.write_text("#" * (size - 1) + "\n", encoding="utf-8")
+        files.append((key, str(path)))
+    files.append(("gone", str(tmp_path / "gone.py")))  # unreadable: size 0, checked last
+    smalls = [f"small{i:02d}" for i in range(20)]
+    assert engine.pool_batches(files) == [
+        ["huge"],  # over BATCH_BYTES: alone
+        ["big1", "big2"],  # a third would pass BATCH_BYTES
+        ["big3", *smalls[:15]],  # BATCH_SIZE files
+        [*smalls[15:], "gone"],
+    ]
+
+
+def test_results_from_the_pool_come_in_the_order_of_the_work(tmp_path):
+    items = []
+    for index in range(engine.POOL_THRESHOLD + 4):
+        path = tmp_path / f"m{index:02d}.py"
+        # Later files are larger: the pool checks them first.
+        path.write_text("import asyncio\n" + "x = 1\n" * index * 40, encoding="utf-8")
+        items.append(engine.WorkItem(str(path), path.name, frozenset({"FF201"}), path.stem))
+    pooled = [(item.module, result.path) for item, result in engine._results(items, Settings(root=tmp_path), None, None, 2)]
+    assert pooled == [(item.module, item.display) for item in items]

@@ -55,6 +55,7 @@ def collect_less() -> None:
 # Below this many files a pool costs more to start than it saves.
 POOL_THRESHOLD = 48
 BATCH_SIZE = 16
+BATCH_BYTES = 256 * 1024  # a batch of the pool is at most this much source (bar one larger file)
 
 
 def shown_path(fs_path: str) -> str:
@@ -303,16 +304,58 @@ def _results(
     if progress and done:
         progress(done, len(items))
     workers = jobs or min(os.cpu_count() or 1, 8)
-    batches = [misses[i : i + BATCH_SIZE] for i in range(0, len(misses), BATCH_SIZE)]
-    checked = _checked_batches(batches, settings, workers, len(misses))
-    for batch, file_results in zip(batches, checked):
-        for (item, stat), file_result in zip(batch, file_results):
+    if workers == 1 or len(misses) < POOL_THRESHOLD:
+        batches = [misses[i : i + BATCH_SIZE] for i in range(0, len(misses), BATCH_SIZE)]
+        for batch, file_results in zip(batches, _checked_batches(batches, settings, workers, len(misses))):
+            for (item, stat), file_result in zip(batch, file_results):
+                if cache is not None:
+                    cache.store(item.fs_path, stat, _identity(item), file_result)
+                yield item, file_result
+            done += len(batch)
+            if progress:
+                progress(done, len(items))
+        return
+    # In the pool, the largest files go first and the last tasks are small ones, so that the
+    # workers finish together instead of one checking a large file while the other waits;
+    # the results are still given in the order of `items`.
+    order = pool_batches([(index, item.fs_path) for index, (item, _) in enumerate(misses)])
+    batches = [[misses[index] for index in batch] for batch in order]
+    results: Dict[int, FileResult] = {}
+    for indexes, batch, file_results in zip(order, batches, _checked_batches(batches, settings, workers, len(misses))):
+        for index, (item, stat), file_result in zip(indexes, batch, file_results):
             if cache is not None:
                 cache.store(item.fs_path, stat, _identity(item), file_result)
-            yield item, file_result
+            results[index] = file_result
         done += len(batch)
         if progress:
             progress(done, len(items))
+    for index, (item, _) in enumerate(misses):
+        yield item, results[index]
+
+
+def pool_batches(files: Sequence[Tuple[int, str]]) -> List[List[int]]:
+    """The keys of `files` ((key, path) pairs) in batches for the pool: largest file first,
+    each batch at most BATCH_SIZE files and BATCH_BYTES bytes (a larger file alone)."""
+    sized = sorted(((_size(path), key) for key, path in files), key=lambda pair: -pair[0])
+    batches: List[List[int]] = []
+    current: List[int] = []
+    total = 0
+    for size, key in sized:
+        if current and (len(current) == BATCH_SIZE or total + size > BATCH_BYTES):
+            batches.append(current)
+            current, total = [], 0
+        current.append(key)
+        total += size
+    if current:
+        batches.append(current)
+    return batches
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:  # unreadable or gone: the check reports it; its place in the queue does not matter
+        return 0
 
 
 def _checked_batches(batches, settings: Settings, workers: int, count: int) -> Iterator[List[FileResult]]:
