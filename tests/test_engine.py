@@ -10,6 +10,7 @@ import pytest
 
 from ffscan import engine
 from ffscan.config import Settings
+from ffscan.engine import runner
 from ffscan.engine.runner import check_source
 from ffscan.engine.sources import decode_source
 from ffscan.rules import all_rules
@@ -229,3 +230,30 @@ def test_results_from_the_pool_come_in_the_order_of_the_work(tmp_path):
         items.append(engine.WorkItem(str(path), path.name, frozenset({"FF201"}), path.stem))
     pooled = [(item.module, result.path) for item, result in engine._results(items, Settings(root=tmp_path), None, None, 2)]
     assert pooled == [(item.module, item.display) for item in items]
+
+
+@pytest.mark.parametrize("path", [p for p in CHECKED_FILES if p.parent.name.startswith(("FF1", "FF2", "project_"))], ids=lambda p: str(p.relative_to(FIXTURES)))
+def test_the_scope_of_every_node_is_the_def_lambda_or_class_around_it(path, monkeypatch):
+    # scope_of keeps what it found for the nodes it passed: asked in the pass's order (and
+    # asked again of every node after it), each answer is still the innermost def, lambda or
+    # class that holds the node.
+    models = []
+    real = runner.FileContext.__init__
+
+    def keep(self, *args, **kwargs):
+        real(self, *args, **kwargs)
+        models.append(self.semantic)
+
+    monkeypatch.setattr(runner.FileContext, "__init__", keep)
+    check_text(path.read_text(encoding="utf-8"), path=str(path), module=path.stem)
+    semantic = models[0]
+    wrong = []
+    for node in ast.walk(semantic.tree):
+        if node not in semantic.parents:
+            continue  # not linked: a field the pass skips (`ctx`, operators)
+        around = semantic.parents[node]
+        while not isinstance(around, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            around = semantic.parents[around]
+        if semantic.names.scope_of(node).node is not around:
+            wrong.append((type(node).__name__, getattr(node, "lineno", None)))
+    assert wrong == []

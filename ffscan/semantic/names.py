@@ -101,6 +101,7 @@ class NameResolver:
         self.parents: Dict[ast.AST, ast.AST] = parents if parents is not None else {}
         self.context: List[ast.AST] = context if context is not None else []
         self.scopes: Dict[ast.AST, Scope] = {}
+        self._scope_nodes: Dict[ast.AST, ast.AST] = {}  # node -> the def, lambda or class around it (scope_of)
         self._qualified_defs: Dict[ast.AST, str] = {}
         self.module_scope = Scope(tree, None)
         self.scopes[tree] = self.module_scope
@@ -123,11 +124,29 @@ class NameResolver:
 
     def scope_of(self, node: ast.AST) -> Scope:
         """The scope whose code contains `node` (a def's own scope excluded)."""
+        # Rules ask this of most nodes, often of neighbours: the def, lambda or class found is
+        # kept for `node` and every node passed on the way up (a linked node's parents never
+        # change, so the answer found through them is final).
+        known = self._scope_nodes
+        found = known.get(node)
+        if found is not None:
+            return self._scope_for(found)
+        passed: List[ast.AST] = []
         current = self.parents.get(node)
         while current is not None:
             if isinstance(current, SCOPE_TYPES):
-                return self._scope_for(current)
+                break
+            found = known.get(current)
+            if found is not None:
+                current = found
+                break
+            passed.append(current)
             current = self.parents.get(current)
+        if current is not None:
+            known[node] = current
+            for between in passed:
+                known[between] = current
+            return self._scope_for(current)
         if node in self.parents or node is self.tree:
             return self.module_scope
         for ancestor in reversed(self.context):
