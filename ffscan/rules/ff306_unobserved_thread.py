@@ -54,9 +54,9 @@ class UnobservedThread(Rule):
     Off by default: 1 real of 3 read on 30 real projects. A thread started in a package one of
     whose modules installs `threading.excepthook` (a crash reporter) is not reported: its
     failure reaches the hook (this removed two findings in electrum's QML app, whose Qt app,
-    another package, installs none). A function is taken as a
-    handler from its decorators or from being passed to a call, which also matches code that
-    runs once (a startup callback, a CLI command).
+    another package, installs none). A function is taken as a handler from its decorators or
+    from being passed to a call, which also matches code that runs once (a startup callback, a
+    CLI command).
     """
 
     code = "FF306"

@@ -807,6 +807,7 @@ def _covers(summary: ModuleSummary, module: str) -> bool:
     package = summary.module if summary.is_package else summary.module.rpartition(".")[0]
     return not package or module == package or module.startswith(package + ".")
 
+
 def _fact_value(fact: str, name: str) -> Value:
     """What calling a function the standard library's table or the overlay describes gives."""
     if fact == "coroutine":

@@ -172,7 +172,10 @@ def summarize_module(semantic: "SemanticModel", deep: bool = True, path: str = "
 def _installs_thread_hook(semantic: "SemanticModel") -> bool:
     """Whether the module sets `threading.excepthook` (a crash reporter for every thread)."""
     for node in ast.walk(semantic.tree):
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        else:
+            targets = [node.target] if isinstance(node, ast.AnnAssign) else []
         for target in targets:
             if isinstance(target, ast.Attribute) and semantic.names.qualified(target) == "threading.excepthook":
                 return True
