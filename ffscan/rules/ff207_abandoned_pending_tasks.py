@@ -81,7 +81,7 @@ class AbandonedPendingTasks(Rule):
     )
     default_on = False
     off_reason = (
-        "1 finding on ten async projects and 20 applications, real; of 4 read with public hits of the shape, "
+        "1 finding on ten async projects and 24 applications, real; of 4 read with public hits of the shape, "
         "3 real (75%): too few to earn a default, and one only leaves a task waiting on an event"
     )
 

@@ -104,7 +104,7 @@ class UnjoinedThread(Rule):
     impacts = (Impact.NO_TRACKING, Impact.NO_ALERTING)
     default_on = False
     off_reason = (
-        "No finding on 30 projects (the ten of the corpus and 20 applications: crawlers, research "
+        "No finding on 34 projects (the ten of the corpus and 24 applications: crawlers, research "
         "agents, a wallet, a node, an NVR, bots, services; benchmarks/real-world/applications.md): "
         "precision unmeasured"
     )

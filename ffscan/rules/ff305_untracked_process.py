@@ -60,7 +60,8 @@ class UntrackedProcess(Rule):
     impacts = (Impact.NO_TRACKING, Impact.NO_ALERTING)
     default_on = False
     off_reason = (
-        "No finding on ten real projects: precision not measured yet"
+        "3 real of 3 read on 34 projects, all one idiom copied in one project (a raw `_thread` feeding "
+        "a speech service's websocket): too few to earn a default"
     )
     risk = (
         "If the background process or thread crashes, nothing notices: its work silently does not "

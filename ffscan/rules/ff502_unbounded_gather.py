@@ -73,9 +73,9 @@ class UnboundedGather(Rule):
     `fanout-threshold` (default 8): a `range(N)` or a literal list of at most N items is fine.
 
     ## Known limits
-    Off by default: 2 real of 5 read on 30 real projects (not real: a consumer's partitions, a
+    Off by default: 2 real of 6 read on 34 real projects (not real: a consumer's partitions, a
     project's few work pools, a batch of cache updates through a session whose connector
-    caps connections), which a parameter does not tell apart from large input. Tasks created in the filling loop already run when they are gathered:
+    caps connections, the few web pages an assistant chose to read), which a parameter does not tell apart from large input. Tasks created in the filling loop already run when they are gathered:
     FF501 reports their spawn. Lists filled in `async for` or `while` loops, or built in
     another function, are not reported.
     """
@@ -90,7 +90,7 @@ class UnboundedGather(Rule):
     impacts = (Impact.NO_BACKPRESSURE,)
     default_on = False
     off_reason = (
-        "2 real of 5 read on 30 projects: a parameter does not tell a consumer's partitions or a "
+        "2 real of 6 read on 34 projects: a parameter does not tell a consumer's partitions or a "
         "project's few work pools from large input"
     )
     risk = (

@@ -56,7 +56,7 @@ class UnboundedStreamFanout(Rule):
     configured, and a full queue raises `QueueFull`.
 
     ## Known limits
-    Off by default: no finding on the 30 real projects measured, so its precision is not known.
+    Off by default: no finding on the 34 real projects measured, so its precision is not known.
     A stream read in a `for` loop over a generator is judged by FF501 as a finite input.
     """
 
@@ -71,7 +71,7 @@ class UnboundedStreamFanout(Rule):
     impacts = (Impact.NO_BACKPRESSURE,)
     default_on = False
     off_reason = (
-        "No finding on 30 projects (the ten of the corpus and 20 applications: crawlers, research "
+        "No finding on 34 projects (the ten of the corpus and 24 applications: crawlers, research "
         "agents, a wallet, a node, an NVR, bots, services; benchmarks/real-world/applications.md): "
         "precision unmeasured"
     )
