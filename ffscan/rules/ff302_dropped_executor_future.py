@@ -8,13 +8,7 @@ from ffscan.model import Applicability, Impact
 from ffscan.rules import fixes
 from ffscan.rules.base import Rule
 from ffscan.semantic.spelling import spelled
-from ffscan.semantic.threads import (
-    handles_own_errors,
-    is_dropped_future,
-    outcome_read_elsewhere,
-    submitted,
-    submitted_run,
-)
+from ffscan.semantic.threads import dropped_submission, submitted
 
 
 class DroppedExecutorFuture(Rule):
@@ -124,14 +118,10 @@ class DroppedExecutorFuture(Rule):
             self._check(node, found)
 
     def _check(self, node: ast.Call, found: tuple) -> None:
-        api, callable_expr = found
-        if handles_own_errors(self.semantic, callable_expr) or not is_dropped_future(self.semantic, node):
-            return
-        if outcome_read_elsewhere(self.semantic, callable_expr, node):
-            return  # the callable is a future-like object whose result the code reads
-        ref = self.semantic.refs.ref_of(submitted_run(callable_expr), self.names.scope_of(node))
-        if ref[0] == "unknown":
-            return  # FF307's: nothing says how it fails
-        durable = fixes.submitted_on_durable(self.semantic, node, "Enqueue the registered task on the durable queue")
-        tracked = fixes.track(self.semantic, node, "Wrap the future in `track(...)`")
-        self.report_if(node, ("may-fail", ref), fixes=fixes.first(durable, tracked), callee=spelled(callable_expr), api=api)
+        dropped = dropped_submission(self.semantic, node, found)
+        if dropped is None or dropped.work[0] == "unknown":
+            return  # read or handled; or FF307's: nothing says how it fails
+        self.report_if(
+            node, ("may-fail", dropped.work), fixes=fixes.keep_future(self.semantic, node),
+            callee=spelled(dropped.callable_expr), api=dropped.api,
+        )

@@ -9,13 +9,7 @@ from ffscan.model import Applicability, Impact
 from ffscan.rules import fixes
 from ffscan.rules.base import Rule
 from ffscan.semantic.spelling import spelled
-from ffscan.semantic.threads import (
-    handles_own_errors,
-    is_dropped_future,
-    outcome_read_elsewhere,
-    submitted,
-    submitted_run,
-)
+from ffscan.semantic.threads import dropped_submission, submitted
 
 
 class DroppedOpaqueExecutorFuture(Rule):
@@ -91,16 +85,12 @@ class DroppedOpaqueExecutorFuture(Rule):
             self._check(node, found)
 
     def _check(self, node: ast.Call, found: tuple) -> None:
-        api, callable_expr = found
-        if handles_own_errors(self.semantic, callable_expr) or not is_dropped_future(self.semantic, node):
-            return
-        if outcome_read_elsewhere(self.semantic, callable_expr, node):
-            return  # the callable is a future-like object whose result the code reads
-        durable = fixes.submitted_on_durable(self.semantic, node, "Enqueue the registered task on the durable queue")
-        fix = fixes.first(durable, fixes.track(self.semantic, node, "Wrap the future in `track(...)`"))
-        ref = self.semantic.refs.ref_of(submitted_run(callable_expr), self.names.scope_of(node))
-        fields = dict(callee=spelled(callable_expr), api=api)
-        if ref[0] == "unknown":
+        dropped = dropped_submission(self.semantic, node, found)
+        if dropped is None:
+            return  # read, or handled by the callable itself
+        fix = fixes.keep_future(self.semantic, node)
+        fields = dict(callee=spelled(dropped.callable_expr), api=dropped.api)
+        if dropped.work[0] == "unknown":
             self.report(node, fixes=fix, **fields)
         else:
-            self.report_if(node, ("not", ("may-fail", ref)), fixes=fix, **fields)
+            self.report_if(node, ("not", ("may-fail", dropped.work)), fixes=fix, **fields)

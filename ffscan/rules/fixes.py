@@ -590,6 +590,13 @@ def submitted_on_durable(semantic: SemanticModel, call: ast.Call, title: str) ->
     return durable_call(semantic, call, func, task, [*call.args[first:], *call.keywords], title, on_loop)
 
 
+def keep_future(semantic: SemanticModel, call: ast.Call) -> List[Fix]:
+    """The fixes for a dropped executor future, best first: the durable queue when the
+    callable is a registered task, else `track(...)` around the future."""
+    durable = submitted_on_durable(semantic, call, "Enqueue the registered task on the durable queue")
+    return first(durable, track(semantic, call, "Wrap the future in `track(...)`"))
+
+
 def started_thread_on_durable(semantic: SemanticModel, thread_call: ast.Call, title: str) -> Optional[Fix]:
     """`fn.delay(a)` for the statement `Thread(target=fn, args=(a,)).start()`."""
     start = dropped_start(semantic, thread_call)

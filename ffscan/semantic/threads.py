@@ -560,6 +560,25 @@ def is_dropped_future(semantic: "SemanticModel", call: ast.Call) -> bool:
     return False
 
 
+class DroppedSubmission(NamedTuple):
+    api: str  # as messages show it: `pool.submit`
+    callable_expr: ast.expr  # what was submitted
+    work: tuple  # the reference of what it runs (`f` of `lambda: f(x)`); unknown when nothing says
+
+
+def dropped_submission(semantic: "SemanticModel", call: ast.Call, found: tuple) -> Optional[DroppedSubmission]:
+    """The submission `call` (as `submitted` found it) when its future is thrown away and
+    nothing else reads the outcome: the callable neither handles its own errors nor is a
+    future-like object whose result the code reads."""
+    api, callable_expr = found
+    if handles_own_errors(semantic, callable_expr) or not is_dropped_future(semantic, call):
+        return None
+    if outcome_read_elsewhere(semantic, callable_expr, call):
+        return None
+    work = semantic.refs.ref_of(submitted_run(callable_expr), semantic.names.scope_of(call))
+    return DroppedSubmission(api, callable_expr, work)
+
+
 def submitted_run(callable_expr: ast.expr) -> ast.expr:
     """What a submitted callable runs: `lambda: f(x)` runs `f`."""
     if isinstance(callable_expr, ast.Lambda) and isinstance(callable_expr.body, ast.Call):
