@@ -238,3 +238,27 @@ def test_a_package_the_io_table_names_is_external_in_one_module_unless_it_is_the
     assert ask(user, "io-work", ("global", "bot.main.get"), "running") == {"effect": "`get` calls `requests.get` (network)"}
     own = index_of(("requests.sessions", "from requests import api\n\ndef get(url):\n    api.request(url)\n"), final=False)
     assert ask(own, "io-work", ("global", "requests.sessions.get"), "running") is DEFERRED_ANSWER
+
+
+def test_the_per_item_spawn_of_a_call_is_judged_once_for_both_fan_out_rules(monkeypatch):
+    from ffscan.semantic import fanout
+    from helpers import found
+
+    judged = []
+    real = fanout._per_item_spawn
+    monkeypatch.setattr(fanout, "_per_item_spawn", lambda semantic, node, loop: judged.append(node) or real(semantic, node, loop))
+    text = textwrap.dedent("""\
+        import asyncio
+        import httpx
+
+        async def fetch(client: httpx.AsyncClient, url):
+            await client.get(url)
+
+        async def crawl(client: httpx.AsyncClient, urls):
+            for url in urls:
+                asyncio.create_task(fetch(client, url))
+    """)
+    assert found(text, codes={"FF501", "FF503"}) == found(text, codes={"FF501"})
+    judged.clear()
+    found(text, codes={"FF501", "FF503"})
+    assert len(judged) == len(set(map(id, judged))) == 2  # `create_task(...)` and `fetch(...)`, once each

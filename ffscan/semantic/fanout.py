@@ -509,7 +509,15 @@ class PerItem(NamedTuple):
 def per_item_spawn(semantic: "SemanticModel", node: ast.Call, loop: Loop) -> Optional[PerItem]:
     """`node` as one spawn per item of `loop`'s input, when it is one and the loop does not
     bound it; None otherwise. A comprehension inside `gather`/`wait`/`as_completed` is the
-    combinator's to report."""
+    combinator's to report. FF501 and FF503 both ask it of every call in a loop: answered once."""
+    known = semantic.cache.setdefault("per_item_spawn", {})
+    key = (node, loop)
+    if key not in known:
+        known[key] = _per_item_spawn(semantic, node, loop)
+    return known[key]
+
+
+def _per_item_spawn(semantic: "SemanticModel", node: ast.Call, loop: Loop) -> Optional[PerItem]:
     spawn = spawn_of(semantic, node)
     if spawn is None or spawn.work is None:
         return None
