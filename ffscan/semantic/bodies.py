@@ -82,19 +82,6 @@ def _is_sleep(expr: ast.expr) -> bool:
     )
 
 
-def is_stub(function: ast.AST) -> bool:
-    """Whether the body is only a docstring, `pass`, `...` or `raise NotImplementedError`."""
-    for statement in _without_docstring(getattr(function, "body", [])):
-        if isinstance(statement, ast.Pass):
-            continue
-        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
-            continue
-        if isinstance(statement, ast.Raise):
-            continue
-        return False
-    return True
-
-
 def _is_broad(expr: Optional[ast.expr], qualified: Callable[[ast.expr], Optional[str]]) -> bool:
     if expr is None:
         return True

@@ -475,13 +475,14 @@ def declares_async_iterator(function: FunctionNode) -> bool:
         spelled = returns.value.split("[", 1)[0].rsplit(".", 1)[-1]
     else:
         spelled = last_name(returns)
-    return spelled in _ASYNC_ITERATORS and _is_stub_body(function.body)
+    return spelled in _ASYNC_ITERATORS and is_stub(function)
 
 
-def _is_stub_body(body: Sequence[ast.stmt]) -> bool:
+def is_stub(function: ast.AST) -> bool:
+    """Whether the body is only a docstring, `pass`, `...` or `raise NotImplementedError`."""
     return all(
         isinstance(s, (ast.Pass, ast.Raise)) or (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
-        for s in body
+        for s in getattr(function, "body", [])
     )
 
 

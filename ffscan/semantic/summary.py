@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Dict, List, NamedTuple, Optional, Tuple
 
 from ffscan.model import Finding
 from ffscan.semantic.background import background_starts
-from ffscan.semantic.bodies import is_stub, may_raise, suspends
+from ffscan.semantic.bodies import may_raise, suspends
 from ffscan.semantic.flow import Use, fate, name_loads
 from ffscan.semantic.lifetime import work_lifetime
-from ffscan.semantic.names import FUNCTION_TYPES, Binding, Scope, contains_yield, declares_async_iterator
+from ffscan.semantic.names import FUNCTION_TYPES, Binding, Scope, contains_yield, declares_async_iterator, is_stub
 from ffscan.semantic.stdlib import runs_awaitable
 from ffscan.semantic.tasks import NON_KEEPING_METHODS, Hold, hold_of, is_looking_call
 from ffscan.semantic.values import UNKNOWN_REF, Ref
