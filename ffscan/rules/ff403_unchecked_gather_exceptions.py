@@ -126,7 +126,7 @@ class UncheckedGatherExceptions(Rule):
         `create_task(work(x))`, of `*[work(x) for x in xs]` or of a name bound to that."""
         if starred and isinstance(value, ast.Name):
             found = self.names.binding(value.id, value)
-            if found is None or found.kind != Binding.VALUE or len(name_loads_of(self, value)) != 1:
+            if found is None or found.kind != Binding.VALUE or len(_reads_of(self, value)) != 1:
                 return None
             value = found.node
             if not isinstance(value, (ast.ListComp, ast.GeneratorExp, ast.SetComp)):
@@ -172,7 +172,7 @@ class UncheckedGatherExceptions(Rule):
         return isinstance(parent, ast.Call) and load in parent.args and self.names.qualified(parent.func) == "builtins.len"
 
 
-def name_loads_of(rule: Rule, name: ast.Name) -> tuple:
+def _reads_of(rule: Rule, name: ast.Name) -> tuple:
     """Every read of `name` in its function: a list read once, by the `gather`, holds only
     what it was built with."""
     function = rule.names.enclosing_function(name)
