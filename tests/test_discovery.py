@@ -10,7 +10,8 @@ import pytest
 
 from ffscan.cli import main
 from ffscan.config import Settings
-from ffscan.engine.discovery import discover, matches_glob, module_name
+from ffscan.config import DEFAULT_TEST_PATHS
+from ffscan.engine.discovery import discover, matches_any, matches_glob, module_name, namespace_name
 
 
 def tree(root: Path, *names: str) -> Path:
@@ -179,6 +180,43 @@ def test_paths_outside_the_root_are_shown_as_given(tmp_path):
 )
 def test_matches_glob(relative, pattern, expected):
     assert matches_glob(relative, pattern) is expected
+
+
+GLOB_CASES = [
+    "pkg/build/x.py", "pkg/builder.py", "tests/test_app.py", "src/gen/api.py", "src/gen/sub/api.py",
+    "src/general.py", "app/conftest.py", "app/testing/x.py", "app/x_test.py", "app/attest.py", "test.py",
+]
+
+
+@pytest.mark.parametrize(
+    "patterns",
+    [DEFAULT_TEST_PATHS, ("build", "src/gen/*.py"), ("src/gen", "*.py "), ("", "test_*.py/"), ()],
+)
+def test_matches_any_agrees_with_matching_each_pattern(patterns):
+    # One compiled test stands for the single-component patterns; it must say what
+    # matching them one by one says, on paths that match some and not others.
+    for relative in GLOB_CASES:
+        assert matches_any(relative, patterns) is any(matches_glob(relative, p) for p in patterns), relative
+    assert any(matches_any(relative, DEFAULT_TEST_PATHS) for relative in GLOB_CASES)
+
+
+def test_walking_the_current_folder_spells_paths_without_a_dot(tmp_path, monkeypatch):
+    tree(tmp_path, "a/x.py", "y.py")
+    monkeypatch.chdir(tmp_path)
+    files = discover(["."], Settings(root=tmp_path.resolve())).files
+    assert sorted(fs_path for fs_path, _ in files) == [os.path.join("a", "x.py"), "y.py"]
+    files = discover(["a/"], Settings(root=tmp_path.resolve())).files
+    assert [fs_path for fs_path, _ in files] == [os.path.join("a", "x.py")]
+
+
+def test_namespace_name_reads_the_source_root(tmp_path):
+    tree(tmp_path, "src/ns/pkg/__init__.py", "src/ns/pkg/mod.py", "tools/run.py", "bad-name/x.py")
+    assert namespace_name(str(tmp_path / "src/ns/pkg/mod.py"), tmp_path) == "ns.pkg.mod"
+    assert namespace_name(str(tmp_path / "src/ns/pkg/__init__.py"), tmp_path) == "ns.pkg"
+    assert namespace_name(str(tmp_path / "tools/run.py"), tmp_path) == "tools.run"
+    assert namespace_name(str(tmp_path / "bad-name/x.py"), tmp_path) is None
+    assert namespace_name(str(tmp_path / "src/ns/pkg/mod.py"), tmp_path, module="ns.pkg.mod") is None
+    assert namespace_name(str(tmp_path.parent / "elsewhere.py"), tmp_path) is None
 
 
 def test_module_name_walks_up_through_packages(tmp_path):

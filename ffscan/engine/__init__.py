@@ -27,6 +27,7 @@ from ffscan.engine.discovery import (
     discover,
     display_path,
     excluded_by_configuration,
+    matches_any,
     matches_glob,
     module_name,
     namespace_name,
@@ -61,11 +62,11 @@ BATCH_BYTES = 256 * 1024  # a batch of the pool is at most this much source (bar
 def shown_path(fs_path: str) -> str:
     """Paths in reports are relative to the working directory, as Ruff's are, so that CI
     annotations and SARIF line up with the checkout even when the config sits in a subfolder."""
-    return display_path(Path(fs_path), Path.cwd())
+    return display_path(fs_path, Path(os.getcwd()))
 
 
 def is_test_path(display: str, settings: Settings) -> bool:
-    return any(matches_glob(display, pattern) for pattern in settings.test_paths)
+    return matches_any(display, settings.test_paths)
 
 
 def codes_for(display: str, settings: Settings, selected: FrozenSet[str]) -> FrozenSet[str]:
@@ -179,7 +180,7 @@ def analyse(
     )
     analysis = Analysis(result, work, libraries=libraries_for(settings))
     for item in (*work, *context):
-        name = namespace_name(item.fs_path, settings.root) if item.module else None
+        name = namespace_name(item.fs_path, settings.root, item.module) if item.module else None
         if name is not None:
             analysis.namespaces[item.module] = name
     cache = Cache(settings.cache_dir, settings_key(settings)) if settings.cache_dir is not None else None

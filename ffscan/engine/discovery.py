@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -42,7 +43,27 @@ def matches_glob(relative: str, pattern: str) -> bool:
     return False
 
 
-def display_path(path: Path, root: Path) -> str:
+def matches_any(relative: str, patterns: Sequence[str]) -> bool:
+    """Whether `relative` matches one of `patterns` (as `matches_glob` reads each)."""
+    components, others = _split_patterns(tuple(patterns))
+    if components is not None and any(components(part) for part in relative.split("/")):
+        return True
+    return any(matches_glob(relative, pattern) for pattern in others)
+
+
+@lru_cache(maxsize=64)
+def _split_patterns(patterns: Tuple[str, ...]):
+    """One compiled test for the patterns that match a single component (every file asks
+    the test paths and per-file ignores this), and the patterns with a `/`."""
+    cleaned = [p.strip().rstrip("/") for p in patterns]
+    single = [p for p in cleaned if p and "/" not in p]
+    others = tuple(p for p in cleaned if "/" in p)
+    if not single:
+        return None, others
+    return re.compile("|".join(fnmatch.translate(p) for p in single)).match, others
+
+
+def display_path(path: "str | Path", root: Path) -> str:
     if os.sep == "/":
         # The same answer as the pathlib spelling below, in string operations: a rerun from the
         # cache asks this twice for every file of the project.
@@ -52,11 +73,11 @@ def display_path(path: Path, root: Path) -> str:
         if absolute == base:
             return "."
         prefix = base if base.endswith("/") else base + "/"
-        return absolute[len(prefix):] if absolute.startswith(prefix) else path.as_posix()
+        return absolute[len(prefix):] if absolute.startswith(prefix) else Path(path).as_posix()
     try:
-        return path.absolute().relative_to(root).as_posix()
+        return Path(path).absolute().relative_to(root).as_posix()
     except ValueError:
-        return path.as_posix()
+        return Path(path).as_posix()
 
 
 class _GitIgnore:
@@ -64,6 +85,7 @@ class _GitIgnore:
 
     def __init__(self) -> None:
         self.specs: Dict[Path, Optional[object]] = {}
+        self.absolute: Dict[str, Path] = {}  # a folder as the walk spells it -> its absolute path
 
     def _spec(self, directory: Path):
         if directory not in self.specs:
@@ -79,6 +101,16 @@ class _GitIgnore:
                     spec = None  # an unreadable .gitignore ignores nothing, like git
             self.specs[directory] = spec
         return self.specs[directory]
+
+    def ignored_in(self, directory: str, name: str, is_dir: bool) -> bool:
+        """`ignored` for the entry `name` of `directory` (as the walk spells it), asking
+        the file system about the folder once, not once for every file in it."""
+        absolute = self.absolute.get(directory)
+        if absolute is None:
+            absolute = self.absolute[directory] = Path(os.path.abspath(directory))
+        if _repo_root(absolute) is None:
+            return False
+        return self.ignored(absolute / name, is_dir)
 
     def ignored(self, path: Path, is_dir: bool) -> bool:
         repo = _repo_root(path.parent)
@@ -123,26 +155,25 @@ def discover(paths: Sequence[str], settings: Settings) -> Discovered:
     pathy = [p for p in excludes if "/" in p]
     gitignore = _GitIgnore() if settings.respect_gitignore else None
 
-    def excluded(path: Path, is_dir: bool, top: Path) -> bool:
-        name = path.name
+    def excluded(directory: str, name: str, is_dir: bool, top: str) -> bool:
         if (
             name in plain
             or any(fnmatch.fnmatchcase(name, pattern) for pattern in wild)
             # relative to the directory given: naming an excluded folder explicitly checks it
-            or (pathy and any(matches_glob(path.relative_to(top).as_posix(), pattern) for pattern in pathy))
+            or (pathy and _pathy_excluded(os.path.join(directory, name), top, pathy))
         ):
             found.excluded += 1
             return True
-        if gitignore is not None and gitignore.ignored(path.absolute(), is_dir):
+        if gitignore is not None and gitignore.ignored_in(directory, name, is_dir):
             found.gitignored += 1
             return True
         return False
 
-    def add(path: Path) -> None:
+    def add(path: str) -> None:
         key = os.path.normcase(os.path.abspath(path))
         if key not in seen:
             seen.add(key)
-            found.files.append((str(path), display_path(path, settings.root)))
+            found.files.append((path, display_path(path, settings.root)))
 
     for given in paths:
         path = Path(given)
@@ -151,10 +182,11 @@ def discover(paths: Sequence[str], settings: Settings) -> Discovered:
         elif settings.force_exclude and excluded_by_configuration(path, settings):
             found.excluded += 1
         elif path.is_dir():
-            for file in _walk(path, lambda p, is_dir, top=path: excluded(p, is_dir, top)):
+            top = str(path)
+            for file in _walk(top, lambda directory, name, is_dir, top=top: excluded(directory, name, is_dir, top)):
                 add(file)
         else:
-            add(path)  # an explicit file is checked, excluded or not, unless force-exclude
+            add(str(path))  # an explicit file is checked, excluded or not, unless force-exclude
     return found
 
 
@@ -165,15 +197,25 @@ def excluded_by_configuration(path: Path, settings: Settings) -> bool:
     return any(matches_glob(relative, pattern) for pattern in (*settings.exclude, *settings.extend_exclude))
 
 
-def _walk(top: Path, excluded) -> Iterable[Path]:
+def _pathy_excluded(path: str, top: str, patterns: Sequence[str]) -> bool:
+    relative = Path(path).relative_to(top).as_posix()
+    return any(matches_glob(relative, pattern) for pattern in patterns)
+
+
+def _walk(top: str, excluded) -> Iterable[str]:
+    """The Python files under `top`, sorted, as `os.path.join` spells them (what `Path`
+    would print); `excluded(directory, name, is_dir)` prunes folders and files."""
+    here = os.curdir + os.sep
     for directory, dirnames, filenames in os.walk(top, followlinks=False):
-        base = Path(directory)
-        dirnames[:] = sorted(d for d in dirnames if not excluded(base / d, True) and not (base / d).is_symlink())
+        if top == os.curdir:  # `Path(".") / "a"` is `a`, not `./a`
+            directory = "" if directory == os.curdir else directory[len(here):] if directory.startswith(here) else directory
+        dirnames[:] = sorted(
+            d for d in dirnames
+            if not excluded(directory or os.curdir, d, True) and not os.path.islink(os.path.join(directory, d))
+        )
         for name in sorted(filenames):
-            if name.endswith(PYTHON_SUFFIXES):
-                file = base / name
-                if not excluded(file, False):
-                    yield file
+            if name.endswith(PYTHON_SUFFIXES) and not excluded(directory or os.curdir, name, False):
+                yield os.path.join(directory, name)
 
 
 @lru_cache(maxsize=None)
@@ -196,21 +238,32 @@ def module_name(fs_path: str) -> str:
     return ".".join((*package, stem)) if stem.isidentifier() else ""
 
 
-def namespace_name(fs_path: str, root: Path) -> Optional[str]:
+def namespace_name(fs_path: str, root: Path, module: Optional[str] = None) -> Optional[str]:
     """The module name a file has in a namespace package (PEP 420: folders without
     `__init__.py`), read from the project's source root (`src/`, else the root), when that
-    differs from the name `module_name` finds; None otherwise."""
-    path = Path(os.path.abspath(fs_path))
-    for base in (Path(os.path.abspath(root)) / "src", Path(os.path.abspath(root))):
-        try:
-            relative = path.relative_to(base)
-        except ValueError:
+    differs from the name `module_name` finds (`module`, when the caller has it); None otherwise."""
+    path = os.path.abspath(fs_path)
+    top = os.path.abspath(root)
+    for base in (os.path.join(top, "src"), top):
+        relative = _relative_parts(path, base)
+        if relative is None:
             continue
-        parts = [*relative.parts[:-1], relative.name.rsplit(".", 1)[0]]
+        parts = [*relative[:-1], relative[-1].rsplit(".", 1)[0]]
         if parts[-1] == "__init__":
             parts.pop()
         if not parts or not all(part.isidentifier() for part in parts):
             return None
         dotted = ".".join(parts)
-        return dotted if dotted != module_name(fs_path) else None
+        return dotted if dotted != (module if module is not None else module_name(fs_path)) else None
     return None
+
+
+def _relative_parts(path: str, base: str) -> Optional[List[str]]:
+    """The parts of absolute `path` below absolute `base`, or None when it is not below."""
+    if os.sep == "/":  # the common case in string operations: asked once for every file
+        prefix = base if base.endswith("/") else base + "/"
+        return path[len(prefix):].split("/") if path.startswith(prefix) else None
+    try:
+        return list(Path(path).relative_to(base).parts) or None
+    except ValueError:
+        return None
