@@ -148,3 +148,23 @@ def test_another_copy_of_ffscan_gets_a_cache_of_its_own(monkeypatch):
     first = cache.settings_key(settings)
     monkeypatch.setattr(cache, "_CODE_IDENTITY", "another checkout")
     assert cache.settings_key(settings) != first
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_loading_a_shard_leaves_the_collector_as_it_found_it(tmp_path, enabled):
+    import gc
+    import pickle
+
+    from ffscan.engine.cache import _load
+
+    good, bad = tmp_path / "good.pickle", tmp_path / "bad.pickle"
+    good.write_bytes(pickle.dumps({"a": (1, 2)}))
+    bad.write_bytes(b"not a pickle")
+    was = gc.isenabled()
+    try:
+        gc.enable() if enabled else gc.disable()
+        assert _load(good) == {"a": (1, 2)} and gc.isenabled() is enabled
+        assert _load(bad) is None and gc.isenabled() is enabled
+        assert _load(tmp_path / "missing.pickle") is None and gc.isenabled() is enabled
+    finally:
+        gc.enable() if was else gc.disable()
