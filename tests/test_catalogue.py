@@ -133,14 +133,53 @@ def test_a_name_of_another_package_is_kept_only_when_that_package_can_be_loaded(
 def test_dumps_and_loads_round_trip_and_give_the_same_bytes(tmp_path):
     trimmed = trim(summarize_package(tiny_site(tmp_path), "tiny"), frozenset())
     data = dumps(trimmed, {"package": "tiny", "version": "1.0"})
-    assert loads(data) == trimmed
+    assert list(loads(data)) == trimmed
     assert dumps(loads(data), {"version": "1.0", "package": "tiny"}) == data
     assert read_meta(data) == {"package": "tiny", "version": "1.0"}
 
 
+def test_a_package_reads_only_the_modules_asked_for(tmp_path):
+    trimmed = trim(summarize_package(tiny_site(tmp_path), "tiny"), frozenset())
+    package = loads(dumps(trimmed, {}))
+    assert package.names == tuple(s.module for s in trimmed) and len(package) == len(trimmed) > 1
+    first = trimmed[0]
+    assert package.get(first.module) == first and package.get("tiny.nothing") is None
+    assert list(package._read) == [first.module]  # the others are still text
+    assert package[-1] == trimmed[-1] and package[:] == trimmed
+
+
+def test_the_index_reads_only_the_modules_names_lead_to_and_answers_as_with_all_read(tmp_path):
+    full = summarize_package(tiny_site(tmp_path), "tiny")  # untrimmed: a module nothing leads to
+    expected = answers(full)
+    assert expected["send"] == {} and expected["close"] is None  # the questions tell things apart
+    package = loads(dumps(full, {}))
+    index = ProjectIndex([], libraries=lambda top: package if top == "tiny" else ())
+    assert {name: index.answer(query) for name, query in QUESTIONS.items()} == expected
+    assert "tiny._unused" in index._unread and "tiny._unused" not in package._read  # nothing led there
+    assert {"tiny", "tiny._impl", "tiny.helpers"} <= set(index.modules)
+
+
+def test_a_definition_named_in_an_unread_module_is_read_for(tmp_path):
+    package = loads(dumps(summarize_package(tiny_site(tmp_path), "tiny"), {}))
+    index = ProjectIndex([], libraries=lambda top: package if top == "tiny" else ())
+    assert index.evaluate(("global", "tiny._unused.LIMIT"))  # loads the package, reads one module
+    assert "tiny._impl" in index._unread
+    assert [v.kind for v in index.evaluate(("def", "tiny._impl.Client"))] == ["class"]
+
+
+def test_a_damaged_module_part_is_done_without(tmp_path):
+    trimmed = trim(summarize_package(tiny_site(tmp_path), "tiny"), frozenset())
+    document = json.loads(gzip.decompress(dumps(trimmed, {})))
+    document["modules"][0][1] = "{not json"
+    package = loads(gzip.compress(json.dumps(document).encode()))
+    with pytest.warns(UserWarning, match=f"the summary of {trimmed[0].module} cannot be read"):
+        assert package.get(trimmed[0].module) is None
+    assert list(package) == trimmed[1:]
+
+
 def test_a_document_of_another_format_loads_as_nothing():
     data = gzip.compress(json.dumps({"format": catalogue.FORMAT + 1, "modules": [{"junk": 1}]}).encode())
-    assert loads(data) == []
+    assert list(loads(data)) == []
 
 
 @pytest.mark.parametrize(

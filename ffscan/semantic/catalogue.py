@@ -26,7 +26,7 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 from ffscan.semantic.stdlib import ASYNC_PRESERVING_DECORATORS, EXTERNAL_CLASSES, EXTERNAL_FUNCTIONS, STDLIB_IO
 from ffscan.semantic.summary import ClassFacts, FunctionFacts, ModuleSummary
@@ -34,7 +34,7 @@ from ffscan.semantic.values import UNKNOWN_REF
 
 CATALOGUE_DIR = Path(__file__).resolve().parent / "catalogue"
 OVERLAY_PATH = CATALOGUE_DIR / "overlay.toml"
-FORMAT = 3
+FORMAT = 4
 
 # What the overlay may say of a function or method (see overlay.toml).
 FUNCTION_FACTS = ("coroutine", "spawns-task", "tracked-spawn", "async-callable", "keeps-async")
@@ -80,23 +80,85 @@ def summarize_source(text: str, module: str, is_package: bool) -> Optional[Modul
 # time).
 
 
+#
+# Each module's part is a JSON text of its own inside the document, so that reading a package
+# parses only the modules a project's names lead to (prefect touches 6 of sqlalchemy's 247).
+
+
 def dumps(summaries: Iterable[ModuleSummary], meta: Mapping[str, Any]) -> bytes:
     """A gzip'd JSON document of summaries; the same summaries give the same bytes."""
     table: Dict[Any, int] = {}
-    modules = [_module_to_json(s, table) for s in summaries]
+    modules = [
+        [s.module, json.dumps(_module_to_json(s, table), separators=(",", ":"), sort_keys=True)] for s in summaries
+    ]
     document = {"format": FORMAT, "meta": dict(meta), "refs": list(table), "modules": modules}
     text = json.dumps(document, separators=(",", ":"), sort_keys=True)
     return gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0)
 
 
-def loads(data: bytes) -> List[ModuleSummary]:
-    """Summaries from `dumps`; [] for a document of another format. Raises ValueError (or
-    KeyError, IndexError, EOFError) for damaged data."""
+def loads(data: bytes) -> "PackageSummaries":
+    """Summaries from `dumps` (each read when first asked for); empty for a document of
+    another format. Raises ValueError (or KeyError, IndexError, EOFError, TypeError) for
+    damaged data, here or when a module is read."""
     document = json.loads(gzip.decompress(data).decode("utf-8"))
     if not isinstance(document, dict) or document.get("format") != FORMAT:
-        return []  # written by another ffscan: unusable, not an error
-    refs = [_ref(entry) for entry in document["refs"]]
-    return [_module_from_json(m, refs) for m in document["modules"]]
+        return PackageSummaries([], [])  # written by another ffscan: unusable, not an error
+    modules = document["modules"]
+    if not all(isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str) for entry in modules):
+        raise ValueError("damaged catalogue: a module entry is not [name, text]")
+    return PackageSummaries(modules, document["refs"])
+
+
+class PackageSummaries(Sequence[ModuleSummary]):
+    """One package's summaries as a sequence; `get(module)` reads only that module's part
+    (and the references it uses), once."""
+
+    def __init__(self, modules: List[List[str]], refs: List[Any]) -> None:
+        self.names: Tuple[str, ...] = tuple(name for name, _ in modules)
+        self._texts: Dict[str, str] = dict((name, text) for name, text in modules)
+        self._read: Dict[str, ModuleSummary] = {}
+        self._raw_refs = refs
+        self._refs: List[Any] = [_UNREAD] * len(refs)
+
+    def get(self, module: str) -> Optional[ModuleSummary]:
+        found = self._read.get(module)
+        if found is None:
+            text = self._texts.get(module)
+            if text is None:
+                return None
+            try:
+                found = _module_from_json(json.loads(text), self._ref)
+            except (ValueError, KeyError, IndexError, TypeError) as error:  # damaged: do without it
+                import warnings
+
+                warnings.warn(f"ffscan: the summary of {module} cannot be read ({error}); going on without it")
+                self._texts.pop(module)
+                return None
+            self._read[module] = found
+        return found
+
+    def _ref(self, number: int) -> Any:
+        found = self._refs[number]
+        if found is _UNREAD:
+            found = self._refs[number] = _ref(self._raw_refs[number])
+        return found
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [self.get(name) for name in self.names[index]]
+        return self.get(self.names[index])
+
+    def __iter__(self) -> Iterator[ModuleSummary]:
+        for name in self.names:
+            found = self.get(name)
+            if found is not None:
+                yield found
+
+
+_UNREAD = object()
 
 
 def read_meta(data: bytes) -> Dict[str, Any]:
@@ -148,9 +210,9 @@ def _module_to_json(summary: ModuleSummary, table: Dict[Any, int]) -> Dict[str, 
     }
 
 
-def _module_from_json(data: Dict[str, Any], refs: List[Any]) -> ModuleSummary:
+def _module_from_json(data: Dict[str, Any], ref: Callable[[int], Any]) -> ModuleSummary:
     def pick(numbers: List[int]) -> tuple:
-        return tuple([refs[n] for n in numbers])
+        return tuple([ref(n) for n in numbers])
 
     functions = {}
     for name, entry in data["functions"].items():
@@ -159,7 +221,7 @@ def _module_from_json(data: Dict[str, Any], refs: List[Any]) -> ModuleSummary:
             continue
         kind, decorators, method, returns, falls, annotation = entry
         functions[name] = FunctionFacts(
-            name, 0, kind, pick(decorators), (), method, pick(returns), falls, refs[annotation], (), (), ()
+            name, 0, kind, pick(decorators), (), method, pick(returns), falls, ref(annotation), (), (), ()
         )
     classes = {}
     for name, (bases, methods, attributes, class_vars, uncertain) in data["classes"].items():
@@ -202,12 +264,13 @@ def shipped_packages() -> frozenset:
 
 
 @lru_cache(maxsize=None)
-def shipped(package: str) -> tuple:
-    """The shipped summaries of `package` (a top-level name), or () when it has none."""
+def shipped(package: str) -> Sequence[ModuleSummary]:
+    """The shipped summaries of `package` (a top-level name), or () when it has none; a
+    module's part is read when first asked for (see PackageSummaries)."""
     if package not in shipped_packages():
         return ()
     try:
-        return tuple(loads((CATALOGUE_DIR / f"{package}.json.gz").read_bytes()))
+        return loads((CATALOGUE_DIR / f"{package}.json.gz").read_bytes())
     except (OSError, ValueError, KeyError, EOFError) as error:  # a damaged install: do without it
         import warnings
 

@@ -100,7 +100,7 @@ class _Environment:
     def summaries(self, top: str) -> Sequence[ModuleSummary]:
         found = self._loaded.get(top)
         if found is None:
-            found = self._loaded[top] = tuple(self._summaries(top))
+            found = self._loaded[top] = self._summaries(top)
         return found
 
     def _summaries(self, top: str) -> Sequence[ModuleSummary]:

@@ -23,7 +23,15 @@ from dataclasses import replace
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from ffscan.model import Finding
-from ffscan.semantic.catalogue import class_facts, class_trait, function_fact, io_packages, preserves_async, shipped
+from ffscan.semantic.catalogue import (
+    PackageSummaries,
+    class_facts,
+    class_trait,
+    function_fact,
+    io_packages,
+    preserves_async,
+    shipped,
+)
 from ffscan.semantic.effects import PENDING, Effects
 from ffscan.semantic.stdlib import ASYNC_PRESERVING_DECORATORS, INERT_BASES
 from ffscan.semantic.summary import (
@@ -74,6 +82,9 @@ class ProjectIndex:
         self._project_tops: Set[str] = set()  # top-level packages of the project's own modules
         self._asked: Set[str] = set()
         self._library_modules: Set[str] = set()  # modules of third-party packages, not the project's
+        # Modules of a package loaded from the catalogue that no name has led to yet: each
+        # is read when first asked for (see `module`).
+        self._unread: Dict[str, PackageSummaries] = {}
         self._function_module: Dict[str, str] = {}
         # A module of a namespace package (PEP 420) is imported under a longer name than the
         # one its folder of packages gives it: both reach it.
@@ -105,6 +116,29 @@ class ProjectIndex:
         self.classes.update(summary.classes)
         self._tops.add(summary.module.split(".", 1)[0])
 
+    def module(self, name: str) -> Optional[ModuleSummary]:
+        """The summary of the module `name`, reading it from its package when first asked."""
+        found = self.modules.get(name)
+        if found is None and name in self._unread:
+            found = self._unread.pop(name).get(name)
+            if found is not None:
+                self._add(found, library=True)
+        return found
+
+    def _read_all(self) -> None:
+        """Read every module of the packages loaded so far (for a question about all classes)."""
+        for name in list(self._unread):
+            self.module(name)
+
+    def _read_module_of(self, qualified: str) -> bool:
+        """Read the unread module that defines `qualified` (a function or class); True when
+        one was read."""
+        parts = qualified.split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            if ".".join(parts[:cut]) in self._unread:
+                return self.module(".".join(parts[:cut])) is not None
+        return False
+
     def module_of(self, function: str) -> str:
         """The module that defines `function`."""
         return self._function_module.get(function, "")
@@ -124,8 +158,13 @@ class ProjectIndex:
             return False
         self._asked.add(top)
         loaded = self.libraries(top)
-        for summary in loaded:
-            self._add(summary, library=True)
+        if isinstance(loaded, PackageSummaries):
+            for name in loaded.names:
+                self._unread.setdefault(name, loaded)
+                self._tops.add(name.split(".", 1)[0])
+        else:
+            for summary in loaded:
+                self._add(summary, library=True)
         if loaded:
             self._memo.clear()  # answers given while the package was missing may change
             self._calls.clear()
@@ -158,6 +197,8 @@ class ProjectIndex:
                 return [function_value(name)]
             if name in self.classes:
                 return [class_value(name)]
+            if self._unread and self._read_module_of(name):
+                return self._evaluate(ref, depth)
             return [UNKNOWN]
         if kind == "global":
             return self._dotted(ref[1], depth)
@@ -204,12 +245,12 @@ class ProjectIndex:
         return [UNKNOWN]
 
     def _dotted(self, dotted: str, depth: int) -> List[Value]:
-        if dotted in self.modules:
+        if self.module(dotted) is not None:
             return [module_value(dotted)]
         parts = dotted.split(".")
         for cut in range(len(parts) - 1, 0, -1):
             prefix = ".".join(parts[:cut])
-            if prefix in self.modules:
+            if self.module(prefix) is not None:
                 values: Values = (module_value(prefix),)
                 for part in parts[cut:]:
                     values = _settle_candidates([v for base in values for v in self._attribute(base, part, depth)])
@@ -248,7 +289,8 @@ class ProjectIndex:
         return [UNKNOWN]
 
     def _module_attribute(self, module: str, name: str, depth: int) -> List[Value]:
-        summary = self.modules[module]
+        summary = self.module(module)
+        assert summary is not None  # a module value is made only for a module summarised
         dotted = f"{module}.{name}"
         if function_fact(dotted) is not None or class_facts(dotted) is not None:
             return [Value("external", dotted)]  # the overlay says what the source cannot show
@@ -256,10 +298,10 @@ class ProjectIndex:
         if refs:
             return [v for ref in refs for v in self.evaluate(ref, depth + 1)]
         submodule = f"{module}.{name}"
-        if submodule in self.modules:
+        if self.module(submodule) is not None:
             return [module_value(submodule)]
         for star in summary.star_imports:
-            source = self.modules.get(star)
+            source = self.module(star)
             if source is None:
                 return [self._missing(f"{star}.{name}")]
             if (source.exports is None and not name.startswith("_")) or (source.exports and name in source.exports):
@@ -600,6 +642,7 @@ class ProjectIndex:
         if facts.method not in ("instance", "class"):
             return False
         owner, _, name = facts.name.rpartition(".")
+        self._read_all()  # a subclass may be in any module
         for cls in list(self.classes.values()):
             override = cls.methods.get(name)
             if override is None or override == facts.name or cls.name == owner:
@@ -689,7 +732,7 @@ class ProjectIndex:
         if ref[0] != "global" or depth > MAX_DEPTH:
             return False
         module, _, name = ref[1].rpartition(".")
-        summary = self.modules.get(module)
+        summary = self.module(module)
         if summary is None:
             return False if self.final or module.split(".", 1)[0] in _STDLIB else None
         bindings = summary.symbols.get(name, ())
@@ -754,7 +797,7 @@ class ProjectIndex:
         if reached is None:
             return None if self.final else DEFERRED_ANSWER
         entry, starter, path = reached
-        module = self.modules.get(self._function_module.get(starter, ""))
+        module = self.module(self._function_module.get(starter, ""))
         where = f"{module.path}:{entry.line}" if module is not None and module.path else f"line {entry.line}"
         chain = " -> ".join(f"`{name.rsplit('.', 1)[-1]}`" for name in path)
         return {"how": f"runs in the background via `{entry.text}` at {where} -> {chain}"}
