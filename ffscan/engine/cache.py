@@ -21,7 +21,6 @@ whole file; an entry that cannot be read is ignored and rebuilt.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import os
 import pickle
@@ -34,6 +33,7 @@ from typing import Dict, Iterable, Optional, Tuple
 
 from ffscan import __version__
 from ffscan.config import CACHE_DIR_NAME, Settings
+from ffscan.engine import collector
 from ffscan.engine.runner import FileResult
 from ffscan.model import RunResult
 
@@ -207,18 +207,13 @@ def _digest(fs_path: str) -> Optional[str]:
 def _load(path: Path):
     # Unpickling a shard makes a few hundred thousand objects and frees none: collections
     # run meanwhile only rescan them (a fifth of the load's time on prefect).
-    paused = gc.isenabled()
-    gc.disable()
     try:
-        with open(path, "rb") as handle:
+        with collector.paused(), open(path, "rb") as handle:
             return pickle.load(handle)
     except FileNotFoundError:
         return None
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError, TypeError, ValueError):
         return None  # corrupt or from another version: rebuilt on this run
-    finally:
-        if paused:
-            gc.enable()
 
 
 def _dump(path: Path, value) -> None:
