@@ -168,3 +168,20 @@ def test_loading_a_shard_leaves_the_collector_as_it_found_it(tmp_path, enabled):
         assert _load(tmp_path / "missing.pickle") is None and gc.isenabled() is enabled
     finally:
         gc.enable() if was else gc.disable()
+
+
+def test_a_file_changed_while_it_was_checked_is_not_stored_under_its_new_content(tmp_path):
+    from ffscan.engine.cache import Cache, Stat
+    from ffscan.engine.runner import FileResult
+    from ffscan.engine.sources import content_digest
+
+    path = tmp_path / "app.py"
+    path.write_bytes(b"x = 1\n")
+    before = Stat.of(str(path))
+    checked = FileResult("app.py", content=content_digest(b"x = 1\n"))  # what the check read
+    path.write_bytes(b"x = 22\n")  # an editor saves while the check runs
+    cache = Cache(tmp_path / "cache", "key")
+    cache.store(str(path), before, ("app.py", "app", ()), checked)
+    assert cache.lookup(str(path), Stat.of(str(path)), ("app.py", "app", ())) is None
+    path.write_bytes(b"x = 1\n")  # back to what was checked: the result stands
+    assert cache.lookup(str(path), Stat.of(str(path)), ("app.py", "app", ())) is checked

@@ -35,6 +35,7 @@ from ffscan import __version__
 from ffscan.config import CACHE_DIR_NAME, Settings
 from ffscan.engine import collector
 from ffscan.engine.runner import FileResult
+from ffscan.engine.sources import content_digest
 from ffscan.model import RunResult
 
 _FORMAT = 2
@@ -147,7 +148,9 @@ class Cache:
     def store(self, fs_path: str, stat: Optional[Stat], identity: tuple, result: FileResult) -> None:
         if stat is None or result.errors:
             return  # a crash of ffscan itself is never remembered
-        digest = _digest(fs_path)
+        # The check's own digest is of the bytes it read: a file changed since then is not
+        # stored under its new content.
+        digest = result.content or _digest(fs_path)
         if digest is None:
             return
         self._shard(fs_path)[fs_path] = (stat.size, stat.mtime, digest, identity, result)
@@ -199,7 +202,7 @@ def clean(directory: Path) -> bool:
 def _digest(fs_path: str) -> Optional[str]:
     try:
         with open(fs_path, "rb") as handle:
-            return hashlib.blake2b(handle.read(), digest_size=16).hexdigest()
+            return content_digest(handle.read())
     except OSError:  # unreadable now: not cached
         return None
 

@@ -14,9 +14,10 @@ from ffscan.engine.sources import (
     NeedsNewerPython,
     SourceFile,
     Unanalysable,
+    content_digest,
     decode_source,
     parse_source,
-    read_source,
+    read_bytes,
 )
 from ffscan.model import Finding, Fix, Location, Notice, RunError, RunWarning
 from ffscan.rules import all_rules, rule_names
@@ -36,6 +37,7 @@ class FileResult:
     summary: Optional[ModuleSummary] = None  # for the whole-program index
     deferred: List[Deferred] = field(default_factory=list)  # settled by the index
     digest: str = ""  # of the text checked: a fix applies only to that text
+    content: str = ""  # digest of the bytes checked (sources.content_digest), for the cache
     notices: List[Notice] = field(default_factory=list)
     warnings: List[RunWarning] = field(default_factory=list)  # suppression comments naming no rule
 
@@ -152,11 +154,13 @@ def _header_span(statement: ast.AST, fallback: int) -> Tuple[int, int]:
 def check_file(fs_path: str, display_path: str, settings: Settings, codes: FrozenSet[str], module_name: str) -> FileResult:
     """Read, decode, parse and check one file. Never raises for a bad file."""
     try:
-        source = read_source(fs_path, display_path, settings.max_file_size)
+        data = read_bytes(fs_path, settings.max_file_size)
     except Unanalysable as problem:
         return _unanalysable(display_path, problem, None, codes)
     try:
-        return check_source(source, settings, codes, module_name)
+        result = check_source(decode_source(data, display_path), settings, codes, module_name)
+        result.content = content_digest(data)
+        return result
     except Exception as error:  # a bug outside the rules (resolver, suppression) stays per file
         detail = traceback.extract_tb(error.__traceback__)[-1]
         message = (
@@ -186,7 +190,7 @@ def check_data(data: bytes, display_path: str, settings: Settings, codes: Frozen
 def check_source(source: SourceFile, settings: Settings, codes: FrozenSet[str], module_name: str) -> FileResult:
     if suppress.skips_file(source.text):
         return FileResult(source.path)
-    if len(source.text) > settings.max_file_size:  # text that did not come through read_source
+    if len(source.text) > settings.max_file_size:  # text that did not come through read_bytes
         detail = f"{len(source.text):,} characters is over the {settings.max_file_size:,}-byte limit (`max-file-size`)"
         return _unanalysable(source.path, Unanalysable("FF003", detail), source, codes)
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import hashlib
 import io
 import os
 import re
@@ -49,8 +50,13 @@ TOO_DEEP = "FF004"
 UNREADABLE = "FF005"
 
 
-def read_source(fs_path: str, display_path: str, max_size: int) -> SourceFile:
-    """Read, size-check and decode `fs_path`; raise Unanalysable with the reason."""
+def content_digest(data: bytes) -> str:
+    """What the cache knows a file's content by."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def read_bytes(fs_path: str, max_size: int) -> bytes:
+    """Read and size-check `fs_path`; raise Unanalysable with the reason."""
     try:
         info = os.stat(fs_path)
         if stat.S_ISDIR(info.st_mode):
@@ -70,7 +76,7 @@ def read_source(fs_path: str, display_path: str, max_size: int) -> SourceFile:
         raise Unanalysable(UNREADABLE, describe_os_error(error)) from None
     if len(data) > max_size:  # grew since stat
         raise Unanalysable(TOO_LARGE, f"over the {max_size:,}-byte limit (`max-file-size`)")
-    return decode_source(data, display_path)
+    return data
 
 
 def describe_os_error(error: OSError) -> str:
