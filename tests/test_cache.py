@@ -185,3 +185,28 @@ def test_a_file_changed_while_it_was_checked_is_not_stored_under_its_new_content
     assert cache.lookup(str(path), Stat.of(str(path)), ("app.py", "app", ())) is None
     path.write_bytes(b"x = 1\n")  # back to what was checked: the result stands
     assert cache.lookup(str(path), Stat.of(str(path)), ("app.py", "app", ())) is checked
+
+
+def test_a_result_the_pool_sent_pickled_is_written_as_it_came(tmp_path, monkeypatch):
+    import pickle
+
+    from ffscan.engine import cache as cache_module
+    from ffscan.engine.cache import Cache, Stat
+    from ffscan.engine.runner import FileResult
+
+    sent, made = tmp_path / "sent.py", tmp_path / "made.py"
+    for path in (sent, made):
+        path.write_bytes(b"x = 1\n")
+    from_pool = FileResult("sent.py", suppressed=3)
+    in_process = FileResult("made.py", suppressed=4)
+    pickled_calls = []
+    real = cache_module._pickled
+    monkeypatch.setattr(cache_module, "_pickled", lambda result: pickled_calls.append(result) or real(result))
+    cache = Cache(tmp_path / "cache", "key")
+    cache.store(str(sent), Stat.of(str(sent)), ("sent.py", "sent", ()), from_pool, pickle.dumps(from_pool))
+    cache.store(str(made), Stat.of(str(made)), ("made.py", "made", ()), in_process)
+    cache.save()
+    assert pickled_calls == [in_process]  # only the result that came unpickled is pickled here
+    again = Cache(tmp_path / "cache", "key")
+    assert again.lookup(str(sent), Stat.of(str(sent)), ("sent.py", "sent", ())) == from_pool
+    assert again.lookup(str(made), Stat.of(str(made)), ("made.py", "made", ())) == in_process

@@ -4,6 +4,7 @@ what needs the whole program."""
 from __future__ import annotations
 
 import os
+import pickle
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ from typing import (
 
 from ffscan.config import Settings
 from ffscan.engine.cache import Cache, Stat, manifest_of, settings_key
+from ffscan.engine import collector
 from ffscan.engine.collector import collect_less
 from ffscan.engine.discovery import (
     discover,
@@ -79,6 +81,12 @@ class WorkItem(NamedTuple):
 
 def _check_batch(batch: Sequence[WorkItem], settings: Settings) -> List[FileResult]:
     return [check_file(item.fs_path, item.display, settings, item.codes, item.module) for item in batch]
+
+
+def _check_batch_pickled(batch: Sequence[WorkItem], settings: Settings) -> List[bytes]:
+    """`_check_batch` in a worker of the pool: each result pickled on its own, so that the
+    cache writes what the worker sent instead of pickling every result again."""
+    return [pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL) for result in _check_batch(batch, settings)]
 
 
 @dataclass
@@ -296,9 +304,9 @@ def _results(
     if workers == 1 or len(misses) < POOL_THRESHOLD:
         batches = [misses[i : i + BATCH_SIZE] for i in range(0, len(misses), BATCH_SIZE)]
         for batch, file_results in zip(batches, _checked_batches(batches, settings, workers, len(misses))):
-            for (item, stat), file_result in zip(batch, file_results):
+            for (item, stat), (file_result, pickled) in zip(batch, file_results):
                 if cache is not None:
-                    cache.store(item.fs_path, stat, _identity(item), file_result)
+                    cache.store(item.fs_path, stat, _identity(item), file_result, pickled)
                 yield item, file_result
             done += len(batch)
             if progress:
@@ -311,9 +319,9 @@ def _results(
     batches = [[misses[index] for index in batch] for batch in order]
     results: Dict[int, FileResult] = {}
     for indexes, batch, file_results in zip(order, batches, _checked_batches(batches, settings, workers, len(misses))):
-        for index, (item, stat), file_result in zip(indexes, batch, file_results):
+        for index, (item, stat), (file_result, pickled) in zip(indexes, batch, file_results):
             if cache is not None:
-                cache.store(item.fs_path, stat, _identity(item), file_result)
+                cache.store(item.fs_path, stat, _identity(item), file_result, pickled)
             results[index] = file_result
         done += len(batch)
         if progress:
@@ -347,14 +355,20 @@ def _size(path: str) -> int:
         return 0
 
 
-def _checked_batches(batches, settings: Settings, workers: int, count: int) -> Iterator[List[FileResult]]:
+def _checked_batches(
+    batches, settings: Settings, workers: int, count: int
+) -> Iterator[List[Tuple[FileResult, Optional[bytes]]]]:
+    """Each batch's results, with their pickled form when a worker of the pool sent them."""
     plain = [[item for item, _ in batch] for batch in batches]
     if workers > 1 and count >= POOL_THRESHOLD:
         with ProcessPoolExecutor(max_workers=workers, initializer=collect_less) as pool:
-            yield from pool.map(_check_batch, plain, [settings] * len(plain))
+            for sent in pool.map(_check_batch_pickled, plain, [settings] * len(plain)):
+                with collector.paused():
+                    results = [(pickle.loads(pickled), pickled) for pickled in sent]
+                yield results
     else:
         for batch in plain:
-            yield _check_batch(batch, settings)
+            yield [(result, None) for result in _check_batch(batch, settings)]
 
 
 def _identity(item: WorkItem) -> tuple:

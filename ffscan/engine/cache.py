@@ -38,7 +38,7 @@ from ffscan.engine.runner import FileResult
 from ffscan.engine.sources import content_digest
 from ffscan.model import RunResult
 
-_FORMAT = 2
+_FORMAT = 3
 _README = (
     "This directory holds ffscan's cache (see `ffscan clean`). It is safe to delete.\n"
 )
@@ -100,7 +100,8 @@ class Cache:
     def __init__(self, directory: Path, key: str) -> None:
         self.directory = directory
         self.key = key
-        # fs path -> (size, mtime, bytes digest, (display, module, codes), FileResult), by shard
+        # fs path -> (size, mtime, bytes digest, (display, module, codes), FileResult, the
+        # result pickled or None), by shard; on disk the pickled result alone
         self.shards: Dict[int, Dict[str, tuple]] = {}
         self.runs: Dict[tuple, tuple] = {}  # run key -> (manifest, RunResult)
         self._dirty_shards: set = set()
@@ -140,12 +141,15 @@ class Cache:
             return entry[4]
         digest = _digest(fs_path)
         if digest is not None and digest == entry[2]:
-            files[fs_path] = (stat.size, stat.mtime, digest, identity, entry[4])  # touched only
+            files[fs_path] = (stat.size, stat.mtime, digest, identity, entry[4], entry[5])  # touched only
             self._touch(fs_path)
             return entry[4]
         return None
 
-    def store(self, fs_path: str, stat: Optional[Stat], identity: tuple, result: FileResult) -> None:
+    def store(
+        self, fs_path: str, stat: Optional[Stat], identity: tuple, result: FileResult, pickled: Optional[bytes] = None
+    ) -> None:
+        """Keep `result` for the file; `pickled`, when the pool sent it so, is written as it is."""
         if stat is None or result.errors:
             return  # a crash of ffscan itself is never remembered
         # The check's own digest is of the bytes it read: a file changed since then is not
@@ -153,14 +157,14 @@ class Cache:
         digest = result.content or _digest(fs_path)
         if digest is None:
             return
-        self._shard(fs_path)[fs_path] = (stat.size, stat.mtime, digest, identity, result)
+        self._shard(fs_path)[fs_path] = (stat.size, stat.mtime, digest, identity, result, pickled)
         self._touch(fs_path)
 
     def _shard(self, fs_path: str) -> Dict[str, tuple]:
         number = _shard_of(fs_path)
         files = self.shards.get(number)
         if files is None:
-            files = self.shards[number] = _load(self._folder / f"files-{number}.pickle") or {}
+            files = self.shards[number] = _load_shard(self._folder / f"files-{number}.pickle")
         return files
 
     def _touch(self, fs_path: str) -> None:
@@ -175,7 +179,11 @@ class Cache:
             self._folder.mkdir(parents=True, exist_ok=True)
             _mark(self.directory)
             for number in sorted(self._dirty_shards):
-                live = {path: entry for path, entry in self.shards[number].items() if os.path.exists(path)}
+                live = {
+                    path: (*entry[:4], entry[5] if entry[5] is not None else _pickled(entry[4]))
+                    for path, entry in self.shards[number].items()
+                    if os.path.exists(path)
+                }
                 _dump(self._folder / f"files-{number}.pickle", live)
             _dump(self._folder / "runs.pickle", self.runs)
             self._dirty_shards.clear()
@@ -217,6 +225,26 @@ def _load(path: Path):
         return None
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError, TypeError, ValueError):
         return None  # corrupt or from another version: rebuilt on this run
+
+
+def _load_shard(path: Path) -> Dict[str, tuple]:
+    """A shard's entries with their results read back (their pickled form kept, to be
+    written again as it is); {} for a shard that cannot be read."""
+    stored = _load(path)
+    if not isinstance(stored, dict):
+        return {}
+    try:
+        with collector.paused():
+            return {
+                fs_path: (size, mtime, digest, identity, pickle.loads(pickled), pickled)
+                for fs_path, (size, mtime, digest, identity, pickled) in stored.items()
+            }
+    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError, TypeError, ValueError):
+        return {}  # corrupt or from another version: rebuilt on this run
+
+
+def _pickled(result: FileResult) -> bytes:
+    return pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _dump(path: Path, value) -> None:
