@@ -64,6 +64,15 @@ def test_a_changed_file_is_the_only_one_parsed_again(demo, parses, capsys):
     assert parses == ["shop/reports.py"]
 
 
+def test_a_file_named_another_way_is_the_same_entry(demo, parses, capsys):
+    first = concise(capsys, "shop/orders.py")
+    parses.clear()
+    # An editor names the file by its absolute path where a hook named it relatively: the
+    # project's files are not checked again, and each file's entry is kept once.
+    assert concise(capsys, str(demo / "shop" / "orders.py")) == first
+    assert parses == []
+
+
 def test_a_file_touched_but_unchanged_is_not_parsed(demo, parses, capsys):
     first = concise(capsys, ".")
     parses.clear()

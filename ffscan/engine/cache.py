@@ -38,7 +38,7 @@ from ffscan.engine.runner import FileResult
 from ffscan.engine.sources import content_digest
 from ffscan.model import RunResult
 
-_FORMAT = 3
+_FORMAT = 4
 _README = (
     "This directory holds ffscan's cache (see `ffscan clean`). It is safe to delete.\n"
 )
@@ -133,16 +133,17 @@ class Cache:
         """The cached result for this file when its content and identity are unchanged."""
         if stat is None:
             return None
-        files = self._shard(fs_path)
-        entry = files.get(fs_path)
+        key = _key_of(fs_path)
+        files = self._shard(key)
+        entry = files.get(key)
         if entry is None or entry[3] != identity:
             return None
         if (entry[0], entry[1]) == stat.key():
             return entry[4]
         digest = _digest(fs_path)
         if digest is not None and digest == entry[2]:
-            files[fs_path] = (stat.size, stat.mtime, digest, identity, entry[4], entry[5])  # touched only
-            self._touch(fs_path)
+            files[key] = (stat.size, stat.mtime, digest, identity, entry[4], entry[5])  # touched only
+            self._touch(key)
             return entry[4]
         return None
 
@@ -157,18 +158,19 @@ class Cache:
         digest = result.content or _digest(fs_path)
         if digest is None:
             return
-        self._shard(fs_path)[fs_path] = (stat.size, stat.mtime, digest, identity, result, pickled)
-        self._touch(fs_path)
+        key = _key_of(fs_path)
+        self._shard(key)[key] = (stat.size, stat.mtime, digest, identity, result, pickled)
+        self._touch(key)
 
-    def _shard(self, fs_path: str) -> Dict[str, tuple]:
-        number = _shard_of(fs_path)
+    def _shard(self, key: str) -> Dict[str, tuple]:
+        number = _shard_of(key)
         files = self.shards.get(number)
         if files is None:
             files = self.shards[number] = _load_shard(self._folder / f"files-{number}.pickle")
         return files
 
-    def _touch(self, fs_path: str) -> None:
-        self._dirty_shards.add(_shard_of(fs_path))
+    def _touch(self, key: str) -> None:
+        self._dirty_shards.add(_shard_of(key))
         self._dirty = True
 
     def save(self) -> None:
@@ -193,6 +195,13 @@ class Cache:
 
 
 _SHARDS = 16
+
+
+def _key_of(fs_path: str) -> str:
+    """A file's entry is under its absolute path: `app.py` and `/repo/app.py` are one file
+    (a pre-commit hook and an editor name it differently), so neither is checked again for
+    the other, nor kept twice."""
+    return os.path.normcase(os.path.abspath(fs_path))
 
 
 def _shard_of(fs_path: str) -> int:
