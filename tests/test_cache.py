@@ -219,3 +219,41 @@ def test_a_result_the_pool_sent_pickled_is_written_as_it_came(tmp_path, monkeypa
     again = Cache(tmp_path / "cache", "key")
     assert again.lookup(str(sent), Stat.of(str(sent)), ("sent.py", "sent", ())) == from_pool
     assert again.lookup(str(made), Stat.of(str(made)), ("made.py", "made", ())) == in_process
+
+
+def cached_settings(root):
+    from dataclasses import replace
+
+    from ffscan.config import CACHE_DIR_NAME, load_settings
+
+    return replace(load_settings(root / "pyproject.toml", root), cache_dir=root / CACHE_DIR_NAME)
+
+
+def test_what_the_cache_loaded_is_out_of_the_collectors_sight_until_the_run_ends(demo):
+    import gc
+
+    from ffscan.engine import analyse
+
+    settings = cached_settings(demo)
+    analyse(["."], settings, reuse_run=False)  # fills the cache
+    during = []
+    analyse(["."], settings, progress=lambda done, total: during.append(gc.get_freeze_count()), reuse_run=False)
+    assert during[0] > 0  # frozen once the cached results were in
+    assert gc.get_freeze_count() == 0  # and thawed when the run ended
+
+
+def test_objects_someone_else_froze_stay_frozen(demo):
+    import gc
+
+    from ffscan.engine import analyse
+
+    settings = cached_settings(demo)
+    analyse(["."], settings, reuse_run=False)
+    gc.freeze()  # a host that freezes before forking, as servers do
+    try:
+        frozen = gc.get_freeze_count()
+        during = []
+        analyse(["."], settings, progress=lambda done, total: during.append(gc.get_freeze_count()), reuse_run=False)
+        assert during[0] == frozen and gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()

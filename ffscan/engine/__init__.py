@@ -161,6 +161,19 @@ def analyse(
     they are unchanged), so that checking one file finds what a run over the whole project
     finds in it. With `reuse_run`, an unchanged tree is answered from the last run's result.
     """
+    try:
+        return _analyse(paths, settings, progress, jobs, reuse_run)
+    finally:
+        collector.thaw()
+
+
+def _analyse(
+    paths: Sequence[str],
+    settings: Settings,
+    progress: Optional[Callable[[int, int], None]],
+    jobs: Optional[int],
+    reuse_run: bool,
+) -> Analysis:
     collect_less()
     selected = select_codes(settings.rule_selections)
     discovered = discover(paths, settings)
@@ -212,6 +225,13 @@ STDIN = "-"
 
 
 def analyse_stdin(data: bytes, filename: Optional[str], settings: Settings) -> Analysis:
+    try:
+        return _analyse_stdin(data, filename, settings)
+    finally:
+        collector.thaw()
+
+
+def _analyse_stdin(data: bytes, filename: Optional[str], settings: Settings) -> Analysis:
     """Check code read from stdin, as if it were the file `filename` (its path in reports,
     its per-file ignores and test-path rules, its module name); `-` without a name. Under
     `force-exclude`, a name the configuration excludes is not checked (as in Ruff)."""
@@ -298,6 +318,8 @@ def _results(
             yield item, cached
         else:
             misses.append((item, stat))
+    if done:
+        collector.freeze()  # the results just loaded live until the run ends
     if progress and done:
         progress(done, len(items))
     workers = jobs or min(os.cpu_count() or 1, 8)
