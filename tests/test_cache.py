@@ -257,3 +257,23 @@ def test_objects_someone_else_froze_stay_frozen(demo):
         assert during[0] == frozen and gc.get_freeze_count() == frozen
     finally:
         gc.unfreeze()
+
+
+def test_the_parent_does_not_collect_while_the_pool_checks_and_freezes_what_it_received(tmp_path, monkeypatch):
+    import gc
+
+    from ffscan.engine import POOL_THRESHOLD, analyse, collector
+
+    (tmp_path / "pyproject.toml").write_text("[tool.ffscan]\n", encoding="utf-8")
+    for number in range(POOL_THRESHOLD):
+        (tmp_path / f"m{number}.py").write_text("async def go():\n    pass\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    froze = []
+    real = collector.freeze
+    monkeypatch.setattr(collector, "freeze", lambda: froze.append(gc.isenabled()) or real())
+    during = []
+    result = analyse(["."], cached_settings(tmp_path), progress=lambda done, total: during.append(gc.isenabled()), jobs=2).result
+    assert result.files_checked == POOL_THRESHOLD and not result.errors
+    assert during and not any(during)  # no collection while results came in
+    assert froze == [False]  # frozen once, before the collector was back
+    assert gc.isenabled() and gc.get_freeze_count() == 0

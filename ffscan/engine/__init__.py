@@ -340,14 +340,18 @@ def _results(
     order = pool_batches([(index, item.fs_path) for index, (item, _) in enumerate(misses)])
     batches = [[misses[index] for index in batch] for batch in order]
     results: Dict[int, FileResult] = {}
-    for indexes, batch, file_results in zip(order, batches, _checked_batches(batches, settings, workers, len(misses))):
-        for index, (item, stat), (file_result, pickled) in zip(indexes, batch, file_results):
-            if cache is not None:
-                cache.store(item.fs_path, stat, _identity(item), file_result, pickled)
-            results[index] = file_result
-        done += len(batch)
-        if progress:
-            progress(done, len(items))
+    # The parent only receives while the workers check, and what it receives lives until the
+    # run ends: no collection runs meanwhile, and it is frozen at the end.
+    with collector.paused():
+        for indexes, batch, file_results in zip(order, batches, _checked_batches(batches, settings, workers, len(misses))):
+            for index, (item, stat), (file_result, pickled) in zip(indexes, batch, file_results):
+                if cache is not None:
+                    cache.store(item.fs_path, stat, _identity(item), file_result, pickled)
+                results[index] = file_result
+            done += len(batch)
+            if progress:
+                progress(done, len(items))
+        collector.freeze()
     for index, (item, _) in enumerate(misses):
         yield item, results[index]
 
@@ -385,9 +389,7 @@ def _checked_batches(
     if workers > 1 and count >= POOL_THRESHOLD:
         with ProcessPoolExecutor(max_workers=workers, initializer=collect_less) as pool:
             for sent in pool.map(_check_batch_pickled, plain, [settings] * len(plain)):
-                with collector.paused():
-                    results = [(pickle.loads(pickled), pickled) for pickled in sent]
-                yield results
+                yield [(pickle.loads(pickled), pickled) for pickled in sent]
     else:
         for batch in plain:
             yield [(result, None) for result in _check_batch(batch, settings)]

@@ -45,7 +45,7 @@ def freeze() -> None:
     loaded lives until the run ends, and every collection would scan it again (a third of a
     one-file rerun on prefect). Nothing is done when something else froze objects first."""
     global _frozen
-    if not _frozen and gc.get_freeze_count() == 0:
+    if _frozen or gc.get_freeze_count() == 0:
         gc.freeze()
         _frozen = True
 
