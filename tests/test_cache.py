@@ -277,3 +277,20 @@ def test_the_parent_does_not_collect_while_the_pool_checks_and_freezes_what_it_r
     assert during and not any(during)  # no collection while results came in
     assert froze == [False]  # frozen once, before the collector was back
     assert gc.isenabled() and gc.get_freeze_count() == 0
+def test_no_collection_runs_while_the_cache_is_read(demo, monkeypatch):
+    import gc
+
+    from ffscan.engine import analyse, cache as cache_module
+
+    settings = cached_settings(demo)
+    analyse(["."], settings, reuse_run=False)
+    seen = []
+    real = cache_module.Cache.lookup
+
+    def lookup(self, *args):
+        seen.append(gc.isenabled())
+        return real(self, *args)
+
+    monkeypatch.setattr(cache_module.Cache, "lookup", lookup)
+    analyse(["."], settings, reuse_run=False)
+    assert seen and not any(seen)

@@ -309,17 +309,21 @@ def _results(
     """Each file's result: from the cache when the file is unchanged, else checked (in a
     process pool when there are many)."""
     misses: List[Tuple[WorkItem, Optional[Stat]]] = []
-    done = 0
-    for item in items:
-        stat = Stat.of(item.fs_path) if cache is not None else None
-        cached = cache.lookup(item.fs_path, stat, _identity(item)) if cache is not None else None
-        if cached is not None:
-            done += 1
-            yield item, cached
-        else:
-            misses.append((item, stat))
-    if done:
-        collector.freeze()  # the results just loaded live until the run ends
+    hits: List[Tuple[WorkItem, FileResult]] = []
+    # What the cache loads lives until the run ends: no collection while it is read (one
+    # after each shard would scan it), and frozen once it is all in.
+    with collector.paused():
+        for item in items:
+            stat = Stat.of(item.fs_path) if cache is not None else None
+            cached = cache.lookup(item.fs_path, stat, _identity(item)) if cache is not None else None
+            if cached is not None:
+                hits.append((item, cached))
+            else:
+                misses.append((item, stat))
+        if hits:
+            collector.freeze()
+    yield from hits
+    done = len(hits)
     if progress and done:
         progress(done, len(items))
     workers = jobs or min(os.cpu_count() or 1, 8)
