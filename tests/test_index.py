@@ -111,3 +111,15 @@ def _linked(text: str, module: str) -> SemanticModel:
     semantic = SemanticModel(ast.parse(text), text, Settings(), module)
     link_parents(semantic)
     return semantic
+
+
+def test_a_name_is_read_once_per_scope_and_depth_and_each_reads_its_own_bindings():
+    text = "import asyncio\nx = asyncio.sleep\n\ndef f():\n    x = helper\n    return x\n\ndef helper():\n    pass\n"
+    semantic = SemanticModel(ast.parse(text), text, Settings(), "m")
+    refs, names = semantic.refs, semantic.names
+    function = names.scopes[semantic.tree.body[2]]
+    module = names.module_scope
+    for _ in range(2):  # the second time from the memo: the same answers
+        assert refs.name_ref("x", module) == ("attr", ("global", "asyncio"), "sleep")
+        assert refs.name_ref("x", function) == ("def", "m.helper")
+        assert refs.name_ref("x", module, 12) == ("unknown",)  # past the depth a read stops at

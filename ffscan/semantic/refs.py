@@ -9,7 +9,7 @@ function's body before or after the engine's pass.
 from __future__ import annotations
 
 import ast
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from ffscan.semantic.names import FUNCTION_TYPES, Binding, NameResolver, Scope
 from ffscan.semantic.values import (
@@ -50,7 +50,9 @@ class RefBuilder:
 
     def __init__(self, names: NameResolver) -> None:
         self.names = names
-        self._memo: Dict[int, Ref] = {}
+        # name, scope and depth -> the name's reference: a name is read in many expressions,
+        # and what it refers to depends only on where it is read
+        self._names: Dict[Tuple[str, Scope, int], Ref] = {}
 
     # ---- expressions --------------------------------------------------------------------
 
@@ -87,10 +89,16 @@ class RefBuilder:
         return UNKNOWN_REF
 
     def name_ref(self, name: str, scope: Scope, depth: int = 0) -> Ref:
-        bindings = self.names.lookup(name, scope)
-        if bindings is None:
-            return global_ref(f"builtins.{name}") if _is_builtin(name) else UNKNOWN_REF
-        return _one_of(self.binding_ref(binding, name, scope, depth) for binding in _distinct(bindings))
+        key = (name, scope, depth)
+        found = self._names.get(key)
+        if found is None:
+            bindings = self.names.lookup(name, scope)
+            if bindings is None:
+                found = global_ref(f"builtins.{name}") if _is_builtin(name) else UNKNOWN_REF
+            else:
+                found = _one_of(self.binding_ref(binding, name, scope, depth) for binding in _distinct(bindings))
+            self._names[key] = found
+        return found
 
     def binding_ref(self, binding: Binding, name: str, scope: Scope, depth: int) -> Ref:
         kind = binding.kind
