@@ -359,7 +359,7 @@ def run_check_command(args: argparse.Namespace) -> int:
         check_diagnostics,
         without_summary,
     )
-    from ffscan.report.text import Progress
+    from ffscan.report.progress import Progress
 
     settings = resolve_settings(args)
     fmt = args.format or ("ticket" if args.split is not None else "text")

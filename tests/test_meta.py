@@ -94,6 +94,18 @@ def test_importing_ffscan_pulls_in_no_heavy_dependency():
     assert done.stdout.strip() == "[]"
 
 
+def test_a_check_reported_in_a_machine_format_loads_no_terminal_library_and_no_pool():
+    # CI and pre-commit run `ffscan check --format concise|json|sarif` on a few files: rich and
+    # the process pool are imported only when a run shows a bar, prints text or needs workers.
+    code = (
+        "import sys; from ffscan.cli import main;"
+        f"main(['check', {str(FIXTURES / 'demo')!r}, '--format', 'concise', '--no-cache', '--exit-zero']);"
+        "print(sorted(m for m in ('rich', 'concurrent.futures.process') if m in sys.modules), file=sys.stderr)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stderr.strip().splitlines()[-1] == "[]" and "FF201" in done.stdout
+
+
 def test_the_ticket_report_keeps_no_wording_of_its_own_per_rule():
     # Its per-rule table drifted once (a rule went missing); the wording now lives on the rules.
     sources = sorted((ROOT / "ffscan" / "report" / "ticket").glob("*.py"))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import pickle
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import (
@@ -391,6 +390,8 @@ def _checked_batches(
     """Each batch's results, with their pickled form when a worker of the pool sent them."""
     plain = [[item for item, _ in batch] for batch in batches]
     if workers > 1 and count >= POOL_THRESHOLD:
+        from concurrent.futures import ProcessPoolExecutor  # only a run this large needs the pool
+
         with ProcessPoolExecutor(max_workers=workers, initializer=collect_less) as pool:
             for sent in pool.map(_check_batch_pickled, plain, [settings] * len(plain)):
                 yield [(pickle.loads(pickled), pickled) for pickled in sent]
