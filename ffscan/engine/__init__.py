@@ -21,8 +21,8 @@ from typing import (
 )
 
 from ffscan.config import Settings
-from ffscan.engine.cache import Cache, Stat, manifest_of, settings_key
 from ffscan.engine import collector
+from ffscan.engine.cache import Cache, Stat, manifest_of, settings_key
 from ffscan.engine.collector import collect_less
 from ffscan.engine.discovery import (
     discover,

@@ -100,8 +100,8 @@ class Cache:
     def __init__(self, directory: Path, key: str) -> None:
         self.directory = directory
         self.key = key
-        # fs path -> (size, mtime, bytes digest, (display, module, codes), FileResult, the
-        # result pickled or None), by shard; on disk the pickled result alone
+        # absolute path (`_key_of`) -> (size, mtime, bytes digest, (display, module, codes),
+        # FileResult, the result pickled or None), by shard; on disk the pickled result alone
         self.shards: Dict[int, Dict[str, tuple]] = {}
         self.runs: Dict[tuple, tuple] = {}  # run key -> (manifest, RunResult)
         self._dirty_shards: set = set()

@@ -26,8 +26,8 @@ def collect_less() -> None:
 
 @contextmanager
 def paused() -> Iterator[None]:
-    """No collection inside the block (one file's check, one cache shard's load); the
-    collector is left as it was found, also when the block raises."""
+    """No collection inside the block (the cache being read, the pool's results coming in);
+    the collector is left as it was found, also when the block raises."""
     enabled = gc.isenabled()
     gc.disable()
     try:
