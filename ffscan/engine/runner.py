@@ -327,6 +327,7 @@ _CHILD_FIELDS: Dict[type, Tuple[str, ...]] = {}
 _FUNCTION_LIKE = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 # The nodes that may make a function's work wait on others (see semantic/lifetime.py).
 _WAITS = frozenset({ast.While, ast.AsyncFor, ast.AsyncWith, ast.Await})
+_CALL, _WAIT, _FUNCTION = 1, 2, 3  # what the pass records of a node, besides its parent
 
 
 def _child_fields(node_type: type) -> Tuple[str, ...]:
@@ -346,6 +347,7 @@ class _Pass:
         self.enter: Dict[type, List[Tuple[Rule, Callable]]] = {}
         self.leave: Dict[type, List[Tuple[Rule, Callable]]] = {}
         self.failed: set = set()
+        self.plans: Dict[type, tuple] = {}  # node type -> what visiting it does (see _plan)
         self.functions: List[Optional[ast.AST]] = [None]  # the def or lambda whose code is being visited
         semantic = ctx.semantic
         self.stack, self.parents = semantic.stack, semantic.parents
@@ -366,23 +368,32 @@ class _Pass:
     def run(self, tree: ast.Module) -> None:
         self.visit(tree)
 
+    def _plan(self, node_type: type) -> tuple:
+        """What visiting a node of `node_type` does, looked up once per type: its child
+        fields, the rules' enter and leave handlers, and what the pass records of it."""
+        fields = _CHILD_FIELDS.get(node_type)
+        if fields is None:
+            fields = _child_fields(node_type)
+        role = _CALL if node_type is ast.Call else _WAIT if node_type in _WAITS else _FUNCTION if node_type in _FUNCTION_LIKE else 0
+        plan = self.plans[node_type] = (fields, self.enter.get(node_type), self.leave.get(node_type), role)
+        return plan
+
     def visit(self, node: ast.AST) -> None:
         node_type = node.__class__
+        plan = self.plans.get(node_type) or self._plan(node_type)
         if node_type is ast.Name:  # a leaf, and the most common node: recorded, not descended
             if node.ctx.__class__ is ast.Load:  # type: ignore[attr-defined]
                 self.loads.setdefault(self.functions[-1], []).append(node)  # type: ignore[arg-type]
-            handlers = self.enter.get(node_type)
+            handlers = plan[1]
             if handlers:
                 self.stack.append(node)
                 self.dispatch(handlers, node)
                 self.stack.pop()
             return
+        fields, enter, leave, role = plan
         stack = self.stack
         parents = self.parents
         stack.append(node)
-        fields = _CHILD_FIELDS.get(node_type)
-        if fields is None:
-            fields = _child_fields(node_type)
         # Children know their parent before the node's handlers run, so a rule looking at a
         # node can ask where its direct children sit.
         children = []
@@ -396,15 +407,14 @@ class _Pass:
             elif value is not None and isinstance(value, ast.AST):
                 parents[value] = node
                 children.append(value)
-        if node_type is ast.Call:
+        if role == _CALL:
             self.calls.setdefault(self.functions[-1], []).append(node)
-        elif node_type in _WAITS:
+        elif role == _WAIT:
             self.waits.setdefault(self.functions[-1], []).append(node)
-        handlers = self.enter.get(node_type)
-        if handlers:
-            self.dispatch(handlers, node)
+        if enter:
+            self.dispatch(enter, node)
         visit = self.visit
-        if node_type in _FUNCTION_LIKE:
+        if role == _FUNCTION:
             semantic = self.ctx.semantic
             semantic.function_parents[node] = self.functions[-1]
             self.functions.append(node)
@@ -415,9 +425,8 @@ class _Pass:
         else:
             for child in children:
                 visit(child)
-        handlers = self.leave.get(node_type)
-        if handlers:
-            self.dispatch(handlers, node)
+        if leave:
+            self.dispatch(leave, node)
         stack.pop()
 
     def dispatch(self, handlers, node: ast.AST) -> None:
