@@ -159,22 +159,41 @@ def test_another_copy_of_ffscan_gets_a_cache_of_its_own(monkeypatch):
     assert cache.settings_key(settings) != first
 
 
+COLLECTOR_SEEN = []
+
+
+def _record_collector():
+    import gc
+
+    COLLECTOR_SEEN.append(gc.isenabled())
+    return "result"
+
+
+class _Recorder:
+    """Unpickles by calling `_record_collector`: what the collector was while a shard was read."""
+
+    def __reduce__(self):
+        return (_record_collector, ())
+
+
 @pytest.mark.parametrize("enabled", [True, False])
-def test_loading_a_shard_leaves_the_collector_as_it_found_it(tmp_path, enabled):
+def test_a_shard_is_read_with_the_collector_paused_and_left_as_it_was_found(tmp_path, enabled):
     import gc
     import pickle
 
-    from ffscan.engine.cache import _load
+    from ffscan.engine.cache import _load_shard
 
     good, bad = tmp_path / "good.pickle", tmp_path / "bad.pickle"
-    good.write_bytes(pickle.dumps({"a": (1, 2)}))
+    good.write_bytes(pickle.dumps({"/a.py": (1, 2, "d", (), pickle.dumps(_Recorder()))}))
     bad.write_bytes(b"not a pickle")
     was = gc.isenabled()
+    COLLECTOR_SEEN.clear()
     try:
         gc.enable() if enabled else gc.disable()
-        assert _load(good) == {"a": (1, 2)} and gc.isenabled() is enabled
-        assert _load(bad) is None and gc.isenabled() is enabled
-        assert _load(tmp_path / "missing.pickle") is None and gc.isenabled() is enabled
+        assert _load_shard(good)["/a.py"][4] == "result" and gc.isenabled() is enabled
+        assert COLLECTOR_SEEN == [False]
+        assert _load_shard(bad) == {} and gc.isenabled() is enabled
+        assert _load_shard(tmp_path / "missing.pickle") == {} and gc.isenabled() is enabled
     finally:
         gc.enable() if was else gc.disable()
 

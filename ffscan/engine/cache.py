@@ -225,10 +225,8 @@ def _digest(fs_path: str) -> Optional[str]:
 
 
 def _load(path: Path):
-    # Unpickling a shard makes a few hundred thousand objects and frees none: collections
-    # run meanwhile only rescan them (a fifth of the load's time on prefect).
     try:
-        with collector.paused(), open(path, "rb") as handle:
+        with open(path, "rb") as handle:
             return pickle.load(handle)
     except FileNotFoundError:
         return None
@@ -239,17 +237,19 @@ def _load(path: Path):
 def _load_shard(path: Path) -> Dict[str, tuple]:
     """A shard's entries with their results read back (their pickled form kept, to be
     written again as it is); {} for a shard that cannot be read."""
-    stored = _load(path)
-    if not isinstance(stored, dict):
-        return {}
-    try:
-        with collector.paused():
+    # Reading a shard makes a few hundred thousand objects and frees none: collections run
+    # meanwhile only rescan them (a fifth of the load's time on prefect).
+    with collector.paused():
+        stored = _load(path)
+        if not isinstance(stored, dict):
+            return {}
+        try:
             return {
                 fs_path: (size, mtime, digest, identity, pickle.loads(pickled), pickled)
                 for fs_path, (size, mtime, digest, identity, pickled) in stored.items()
             }
-    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError, TypeError, ValueError):
-        return {}  # corrupt or from another version: rebuilt on this run
+        except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError, TypeError, ValueError):
+            return {}  # corrupt or from another version: rebuilt on this run
 
 
 def _pickled(result: FileResult) -> bytes:
