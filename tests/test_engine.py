@@ -71,6 +71,25 @@ def test_a_coroutine_iterated_inside_a_list_is_not_tested_for_truth_but_one_in_a
     assert [(f.start.line, f.code) for f in check_text(text).findings] == [(7, "FF102")]
 
 
+def test_ff102_asks_what_a_bound_call_makes_only_when_the_name_is_read_as_a_value(monkeypatch):
+    asked = []
+    real = ff102.CoroutineUsedAsValue._coroutine
+    monkeypatch.setattr(ff102.CoroutineUsedAsValue, "_coroutine", lambda self, call: asked.append(call.lineno) or real(self, call))
+    text = (
+        "async def c():\n"
+        "    pass\n"
+        "\n"
+        "async def f():\n"
+        "    awaited = c()\n"
+        "    await awaited\n"
+        "    tested = c()\n"
+        "    if tested:\n"
+        "        pass\n"
+    )
+    assert [(f.start.line, f.code) for f in check_text(text, codes={"FF102"}).findings] == [(8, "FF102")]
+    assert asked == [7]  # `awaited` is only awaited: what `c()` makes is never asked
+
+
 ENCLOSING = """\
 import asyncio
 

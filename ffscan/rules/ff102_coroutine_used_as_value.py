@@ -124,8 +124,8 @@ class CoroutineUsedAsValue(Rule):
 
     def __init__(self, semantic, sink) -> None:
         super().__init__(semantic, sink)
-        # function -> [(call, callee, name, query the index must confirm or None)]
-        self._bound: Dict[ast.AST, List[Tuple[ast.Call, str, str, Optional[tuple]]]] = {}
+        # function -> [(assignment, call, name)], judged when the function ends
+        self._bound: Dict[ast.AST, List[Tuple[ast.Assign, ast.Call, str]]] = {}
 
     def visit_Call(self, node: ast.Call) -> None:
         if not isinstance(self.semantic.parent(node), _CANDIDATE_PARENTS):
@@ -145,11 +145,8 @@ class CoroutineUsedAsValue(Rule):
         if len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name) or not isinstance(node.value, ast.Call):
             return
         function = self.names.enclosing_function(node)
-        if function is None or expects_warning(self.semantic, node):
-            return
-        found = self._coroutine(node.value)
-        if found is not None:
-            self._bound.setdefault(function, []).append((node.value, found[0], node.targets[0].id, found[1]))
+        if function is not None:
+            self._bound.setdefault(function, []).append((node, node.value, node.targets[0].id))
 
     def leave_FunctionDef(self, node: ast.FunctionDef) -> None:
         self._check_bound(node)
@@ -163,7 +160,7 @@ class CoroutineUsedAsValue(Rule):
             return
         loads = name_loads(self.semantic, function)
         scope = self.names.scopes.get(function)
-        for call, callee, name, query in pending:
+        for assignment, call, name in pending:
             if is_declared_global(function, name) or scope is None or len(scope.bindings.get(name, ())) != 1:
                 continue  # bound more than once: which value a read sees is not certain
             uses = []
@@ -178,8 +175,13 @@ class CoroutineUsedAsValue(Rule):
                         break  # awaited, handed on, stored: it may run
                     continue
                 uses.append((load, use))
-            if uses:
+            if not uses or expects_warning(self.semantic, assignment):
+                continue
+            # Only now, for the few names read as values, is it worth asking what the call makes.
+            found = self._coroutine(call)
+            if found is not None:
                 load, (where, plain) = uses[0]
+                callee, query = found
                 self._report(load, call, "Await the coroutine where it is bound", callee, f"{where} through `{name}`", query, plain)
 
     def _coroutine(self, call: ast.Call) -> Optional[Tuple[str, Optional[tuple]]]:
