@@ -221,6 +221,54 @@ def test_a_candidate_keeps_its_fixes_when_confirmed_or_deferred_and_makes_none_w
     assert sorted(made) == [("FF101", 18), ("FF101", 21), ("FF102", 20)]
 
 
+class _EveryLeaf(Rule):
+    code = "FF999"
+    name = "every-leaf"
+
+    def __init__(self, semantic, sink):
+        super().__init__(semantic, sink)
+        self.seen = []
+
+    def visit_Name(self, node):
+        self.seen.append(("name", node.id, self.semantic.parent(node).__class__.__name__))
+
+    def visit_Constant(self, node):
+        self.seen.append(("constant", node.value, self.semantic.parent(node).__class__.__name__))
+
+
+def _pass(text: str, rules) -> runner._Pass:
+    source = decode_source(text.encode("utf-8"), "leaves.py")
+    tree = ast.parse(source.text)
+    visitor = runner._Pass(runner.FileContext(source, tree, Settings(), "leaves"), rules, [])
+    visitor.run(tree)
+    return visitor
+
+
+LEAVES = "x = f(g(a), 1)\nprint('s', x)\n"
+
+
+def test_a_rule_that_visits_names_and_constants_is_given_every_one():
+    # The pass records leaves no rule asked for without visiting them; one that asks sees
+    # each, in order, with its parent known.
+    rule = _pass(LEAVES, [_EveryLeaf]).enter[ast.Name][0][0]
+    assert rule.seen == [
+        ("name", "x", "Assign"), ("name", "f", "Call"), ("name", "g", "Call"), ("name", "a", "Call"),
+        ("constant", 1, "Call"), ("name", "print", "Call"), ("constant", "s", "Call"), ("name", "x", "Call"),
+    ]
+
+
+@pytest.mark.parametrize("rules", [[], [_EveryLeaf]], ids=["leaves recorded by their parent", "leaves visited"])
+def test_every_name_read_is_recorded_in_the_order_of_the_code_and_every_node_knows_its_parent(rules):
+    visitor = _pass(LEAVES, rules)
+    semantic = visitor.ctx.semantic
+    assert [n.id for n in semantic.loads_by_function[None]] == ["f", "g", "a", "print", "x"]
+    linked = [n for n in ast.walk(semantic.tree) if n is not semantic.tree and not isinstance(n, _SINGLETONS)]
+    assert all(semantic.parents.get(n) is not None for n in linked)
+
+
+_SINGLETONS = (ast.expr_context, ast.operator, ast.boolop, ast.cmpop, ast.unaryop)  # never visited
+
+
 def test_pool_batches_put_the_largest_files_first_within_a_size_and_count_bound(tmp_path):
     # Given smallest first, as a sorted tree may give them.
     sizes = {f"small{i:02d}": 1_000 for i in range(20)}

@@ -328,6 +328,7 @@ _FUNCTION_LIKE = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 # The nodes that may make a function's work wait on others (see semantic/lifetime.py).
 _WAITS = frozenset({ast.While, ast.AsyncFor, ast.AsyncWith, ast.Await})
 _CALL, _WAIT, _FUNCTION = 1, 2, 3  # what the pass records of a node, besides its parent
+_NAME, _LOAD, _CONSTANT = ast.Name, ast.Load, ast.Constant
 
 
 def _child_fields(node_type: type) -> Tuple[str, ...]:
@@ -364,6 +365,9 @@ class _Pass:
                 node_type = getattr(ast, type_name, None)
                 if node_type is not None:
                     self.leave.setdefault(node_type, []).append((rule, getattr(rule, method)))
+        # No rule visits these: they are recorded by their parent's visit (see visit).
+        self.bare_names = ast.Name not in self.enter and ast.Name not in self.leave
+        self.bare_constants = ast.Constant not in self.enter and ast.Constant not in self.leave
 
     def run(self, tree: ast.Module) -> None:
         self.visit(tree)
@@ -413,18 +417,26 @@ class _Pass:
             self.waits.setdefault(self.functions[-1], []).append(node)
         if enter:
             self.dispatch(enter, node)
-        visit = self.visit
         if role == _FUNCTION:
-            semantic = self.ctx.semantic
-            semantic.function_parents[node] = self.functions[-1]
+            self.ctx.semantic.function_parents[node] = self.functions[-1]
             self.functions.append(node)
-            for child in children:
+        # Names and constants no rule asked for are leaves: recorded here, in the order a
+        # visit would record them, without a visit each (a third of all nodes).
+        visit = self.visit
+        bare_names, bare_constants = self.bare_names, self.bare_constants
+        loads = None
+        for child in children:
+            kind = child.__class__
+            if kind is _NAME and bare_names:
+                if child.ctx.__class__ is _LOAD:  # type: ignore[attr-defined]
+                    if loads is None:
+                        loads = self.loads.setdefault(self.functions[-1], [])
+                    loads.append(child)
+            elif kind is not _CONSTANT or not bare_constants:
                 visit(child)
+        if role == _FUNCTION:
             self.functions.pop()
-            semantic.visited_functions.add(node)
-        else:
-            for child in children:
-                visit(child)
+            self.ctx.semantic.visited_functions.add(node)
         if leave:
             self.dispatch(leave, node)
         stack.pop()
