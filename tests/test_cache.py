@@ -11,6 +11,7 @@ import sys
 import pytest
 
 from ffscan.cli import main
+from ffscan import engine
 from ffscan.engine import runner
 from helpers import FIXTURES
 
@@ -62,6 +63,41 @@ def test_a_changed_file_is_the_only_one_parsed_again(demo, parses, capsys):
     reports.write_text(reports.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
     assert concise(capsys, ".") == first
     assert parses == ["shop/reports.py"]
+
+
+def test_a_large_run_checks_again_only_the_files_the_project_says_yes_to(demo, parses, capsys, monkeypatch):
+    small = concise(capsys, ".", "--no-cache")
+    parses.clear()
+    # As large a run as the pool's: undecided candidates are kept as questions, and only
+    # orders.py (whose `db.audit(...)` db.py decides) is checked again to make its finding.
+    monkeypatch.setattr("ffscan.engine.POOL_THRESHOLD", 1)
+    assert concise(capsys, ".") == small
+    assert sorted(parses) == sorted(["shop/__init__.py", "shop/db.py", "shop/orders.py", "shop/recommendations.py", "shop/reports.py", "shop/orders.py"])
+    parses.clear()
+    # Its full result replaced the cached one: a later run does not check it again.
+    reports = demo / "shop" / "reports.py"
+    reports.write_text(reports.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    assert concise(capsys, ".") == small
+    assert parses == ["shop/reports.py"]
+
+
+def test_a_file_changed_before_it_is_checked_again_is_said_so(demo, capsys, monkeypatch):
+    monkeypatch.setattr("ffscan.engine.POOL_THRESHOLD", 1)
+    real = engine.check_file
+    checked = []
+
+    def saved_meanwhile(fs_path, *args, **kwargs):
+        if fs_path in checked:  # the check again: the file was saved since the first
+            with open(fs_path, "a", encoding="utf-8") as file:
+                file.write("\n# saved meanwhile\n")
+        checked.append(fs_path)
+        return real(fs_path, *args, **kwargs)
+
+    monkeypatch.setattr(engine, "check_file", saved_meanwhile)
+    assert main(["check", "--format", "concise", "-j", "1", "--no-cache", "."]) == 1
+    out, err = capsys.readouterr()
+    assert any(line.startswith("shop/orders.py:49:") and "FF101" in line for line in out.splitlines())
+    assert "shop/orders.py" in err and "changed while it was checked" in err
 
 
 def test_a_file_named_another_way_is_the_same_entry(demo, parses, capsys):

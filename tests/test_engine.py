@@ -269,6 +269,19 @@ def test_every_name_read_is_recorded_in_the_order_of_the_code_and_every_node_kno
 _SINGLETONS = (ast.expr_context, ast.operator, ast.boolop, ast.cmpop, ast.unaryop)  # never visited
 
 
+def test_a_candidate_only_the_whole_program_decides_is_kept_as_its_question_when_asked(monkeypatch):
+    made = []
+    real = ff101._await_fixes
+    monkeypatch.setattr(ff101, "_await_fixes", lambda semantic, call, *rest: made.append(call.lineno) or real(semantic, call, *rest))
+    source = decode_source(CANDIDATES.encode("utf-8"), "client.py")
+    result = check_source(source, Settings(), frozenset({"FF101", "FF102"}), "client", questions_only=True)
+    # What the module decides is as without the flag; `remote.shutdown()` (21) is a question.
+    assert [(f.code, f.start.line) for f in result.findings] == [("FF101", 18), ("FF102", 20)]
+    assert result.deferred == []
+    assert result.questions == (("coroutine", ("call", ("attr", ("instance", ("global", "other.Remote")), "shutdown"))),)
+    assert sorted(made) == [18]  # no fix made for the question's finding
+
+
 def test_pool_batches_put_the_largest_files_first_within_a_size_and_count_bound(tmp_path):
     # Given smallest first, as a sorted tree may give them.
     sizes = {f"small{i:02d}": 1_000 for i in range(20)}

@@ -34,9 +34,10 @@ from ffscan.engine.discovery import (
     namespace_name,
 )
 from ffscan.engine.runner import FileResult, check_data, check_file
-from ffscan.model import Finding, RunResult
+from ffscan.model import Finding, RunResult, RunWarning
 from ffscan.rules import matches, select_codes
 from ffscan.semantic.environment import libraries_for
+from ffscan.semantic.index import DEFERRED_ANSWER
 from ffscan.semantic.summary import Deferred, ModuleSummary
 
 if TYPE_CHECKING:
@@ -78,14 +79,14 @@ class WorkItem(NamedTuple):
     module: str
 
 
-def _check_batch(batch: Sequence[WorkItem], settings: Settings) -> List[FileResult]:
-    return [check_file(item.fs_path, item.display, settings, item.codes, item.module) for item in batch]
+def _check_batch(batch: Sequence[WorkItem], settings: Settings, questions_only: bool = False) -> List[FileResult]:
+    return [check_file(item.fs_path, item.display, settings, item.codes, item.module, questions_only) for item in batch]
 
 
 def _check_batch_pickled(batch: Sequence[WorkItem], settings: Settings) -> List[bytes]:
     """`_check_batch` in a worker of the pool: each result pickled on its own, so that the
     cache writes what the worker sent instead of pickling every result again."""
-    return [pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL) for result in _check_batch(batch, settings)]
+    return [pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL) for result in _check_batch(batch, settings, True)]
 
 
 @dataclass
@@ -201,13 +202,18 @@ def _analyse(
             return analysis
     targets = {item.fs_path for item in work}
     deferred: List[Deferred] = []
+    asking: List[Tuple[WorkItem, FileResult]] = []
     failed = False
     for item, file_result in _results([*work, *context], settings, cache, progress, jobs):
         failed = failed or bool(file_result.errors)
         if item.fs_path in targets:
             _collect(analysis, file_result, deferred)
+            if file_result.questions:
+                asking.append((item, file_result))
         elif file_result.summary is not None:
             analysis.summaries.append(file_result.summary)  # only to answer questions about it
+    deferred.extend(_answered_yes(analysis, asking, settings, cache))
+    failed = failed or bool(result.errors)
     result.cross_module = analysis.settle(deferred)
     result.findings.extend(result.cross_module)
     result.findings = analysis.settle_fixes(result.findings)
@@ -389,7 +395,10 @@ def _checked_batches(
 ) -> Iterator[List[Tuple[FileResult, Optional[bytes]]]]:
     """Each batch's results, with their pickled form when a worker of the pool sent them."""
     plain = [[item for item, _ in batch] for batch in batches]
-    if workers > 1 and count >= POOL_THRESHOLD:
+    # A run this large keeps undecided candidates as questions (see check_file): the few
+    # files the whole program then says yes to are checked again, a small run's never are.
+    questions_only = count >= POOL_THRESHOLD
+    if workers > 1 and questions_only:
         from concurrent.futures import ProcessPoolExecutor  # only a run this large needs the pool
 
         with ProcessPoolExecutor(max_workers=workers, initializer=collect_less) as pool:
@@ -397,7 +406,38 @@ def _checked_batches(
                 yield [(pickle.loads(pickled), pickled) for pickled in sent]
     else:
         for batch in plain:
-            yield [(result, None) for result in _check_batch(batch, settings)]
+            yield [(result, None) for result in _check_batch(batch, settings, questions_only)]
+
+
+def _answered_yes(
+    analysis: Analysis, asking: Sequence[Tuple[WorkItem, FileResult]], settings: Settings, cache: Optional[Cache]
+) -> List[Deferred]:
+    """The deferred findings of the files that kept only their questions and to one of which
+    the whole program says yes: each such file is checked again, in full, to make them (and
+    its full result replaces the cached one, so the next run need not check it again)."""
+    if not asking:
+        return []
+    index = analysis.index()
+    found: List[Deferred] = []
+    for item, first in asking:
+        if not any(_is_yes(index.answer(question)) for question in first.questions):
+            continue
+        stat = Stat.of(item.fs_path) if cache is not None else None
+        again = check_file(item.fs_path, item.display, settings, item.codes, item.module)
+        if again.errors:
+            analysis.result.errors.extend(again.errors)
+            continue
+        if again.content != first.content:
+            message = "changed while it was checked: its findings that other modules decide are of the new text; check again"
+            analysis.result.warnings.append(RunWarning(item.display, 1, message))
+        elif cache is not None:
+            cache.store(item.fs_path, stat, _identity(item), again)
+        found.extend(again.deferred)
+    return found
+
+
+def _is_yes(answer: Optional[dict]) -> bool:
+    return answer is not None and answer is not DEFERRED_ANSWER
 
 
 def _identity(item: WorkItem) -> tuple:

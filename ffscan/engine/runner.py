@@ -38,6 +38,9 @@ class FileResult:
     deferred: List[Deferred] = field(default_factory=list)  # settled by the index
     digest: str = ""  # of the text checked: a fix applies only to that text
     content: str = ""  # digest of the bytes checked (sources.content_digest), for the cache
+    # What the whole program must answer before this file's undecided candidates become
+    # findings, when they were kept as questions only (see check_file).
+    questions: Tuple[tuple, ...] = ()
     notices: List[Notice] = field(default_factory=list)
     warnings: List[RunWarning] = field(default_factory=list)  # suppression comments naming no rule
 
@@ -151,14 +154,26 @@ def _header_span(statement: ast.AST, fallback: int) -> Tuple[int, int]:
     return first, getattr(statement, "end_lineno", None) or fallback
 
 
-def check_file(fs_path: str, display_path: str, settings: Settings, codes: FrozenSet[str], module_name: str) -> FileResult:
-    """Read, decode, parse and check one file. Never raises for a bad file."""
+def check_file(
+    fs_path: str,
+    display_path: str,
+    settings: Settings,
+    codes: FrozenSet[str],
+    module_name: str,
+    questions_only: bool = False,
+) -> FileResult:
+    """Read, decode, parse and check one file. Never raises for a bad file.
+
+    With `questions_only`, a candidate this module cannot decide is kept as its question
+    (`FileResult.questions`), not as a finding waiting for the answer: the whole program says
+    no to nearly all of them, and the file is checked again, in full, only when it says yes.
+    """
     try:
         data = read_bytes(fs_path, settings.max_file_size)
     except Unanalysable as problem:
         return _unanalysable(display_path, problem, None, codes)
     try:
-        result = check_source(decode_source(data, display_path), settings, codes, module_name)
+        result = check_source(decode_source(data, display_path), settings, codes, module_name, questions_only)
         result.content = content_digest(data)
         return result
     except Exception as error:  # a bug outside the rules (resolver, suppression) stays per file
@@ -187,7 +202,9 @@ def check_data(data: bytes, display_path: str, settings: Settings, codes: Frozen
         return FileResult(display_path, errors=[RunError(path=display_path, message=message)])
 
 
-def check_source(source: SourceFile, settings: Settings, codes: FrozenSet[str], module_name: str) -> FileResult:
+def check_source(
+    source: SourceFile, settings: Settings, codes: FrozenSet[str], module_name: str, questions_only: bool = False
+) -> FileResult:
     if suppress.skips_file(source.text):
         return FileResult(source.path)
     if len(source.text) > settings.max_file_size:  # text that did not come through read_bytes
@@ -225,6 +242,10 @@ def check_source(source: SourceFile, settings: Settings, codes: FrozenSet[str], 
         # The question first: a candidate it rules out never has its finding made.
         index = ProjectIndex([result.summary], final=False, libraries=libraries_for(settings))
         answered = [(c, fields) for c in ctx.candidates for fields in (index.answer(c.query),) if fields is not None]
+        if questions_only:
+            asked = [c.query for c, fields in answered if fields is DEFERRED_ANSWER]
+            result.questions = tuple(dict.fromkeys(asked))
+            answered = [(c, fields) for c, fields in answered if fields is not DEFERRED_ANSWER]
         made = [ctx.candidate_finding(c) for c, _ in answered]
         kept_pending, _ = suppress.apply([f for f, _, _ in made], [span for _, _, span in made], source.text)
         still = {id(finding) for finding in kept_pending}
