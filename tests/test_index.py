@@ -79,6 +79,17 @@ def test_a_name_bound_twice_at_top_level_is_not_a_coroutine_function():
     assert coroutine(index, "m.f") is False and coroutine(both_async, "m.f") is True
 
 
+def test_all_is_no_as_soon_as_one_part_is_no_and_asks_no_part_after_it(monkeypatch):
+    index = ProjectIndex([summary_of("async def c(): pass\ndef s(): pass\n", "m")])
+    is_c, is_s = ("coroutine", ("call", ("global", "m.c"))), ("coroutine", ("call", ("global", "m.s")))
+    asked = []
+    real = ProjectIndex.answer
+    monkeypatch.setattr(ProjectIndex, "answer", lambda self, query: asked.append(query) or real(self, query))
+    assert index.answer(("all", is_c, is_c)) == {}
+    assert index.answer(("all", is_s, is_c)) is None
+    assert asked == [("all", is_c, is_c), is_c, is_c, ("all", is_s, is_c), is_s]
+
+
 def summary_of(text: str, module: str, is_package: bool = False):
     semantic = SemanticModel(ast.parse(text), text, Settings(), module, is_package)
     link_parents(semantic)

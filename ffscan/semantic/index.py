@@ -577,7 +577,13 @@ class ProjectIndex:
                 return None
             return {} if self.final else DEFERRED_ANSWER
         if kind == "all":
-            return self._every([self.answer(part) for part in query[1:]])
+            answers = []
+            for part in query[1:]:
+                found = self.answer(part)
+                if found is None:
+                    return None  # no as soon as one is no: the parts after it are not asked
+                answers.append(found)
+            return self._every(answers)
         if kind in ("may-suspend", "may-raise"):
             return self._coroutine_may(query[1], "suspends" if kind == "may-suspend" else "raises")
         if kind == "single-awaited":
