@@ -221,6 +221,15 @@ def test_a_candidate_keeps_its_fixes_when_confirmed_or_deferred_and_makes_none_w
     assert sorted(made) == [("FF101", 18), ("FF101", 21), ("FF102", 20)]
 
 
+def test_a_candidate_whose_question_is_often_yes_keeps_its_finding_when_questions_are_asked():
+    # Whether work from another module can suspend is yes as often as not: its finding is made
+    # in the worker, so that a yes does not cost the file a second check.
+    source = decode_source(b"import asyncio\nfrom other import work\n\nasync def main():\n    asyncio.create_task(work())\n", "m.py")
+    result = check_source(source, Settings(), frozenset({"FF201"}), "m", questions_only=True)
+    assert result.questions == ()
+    assert [(d.finding.code, d.finding.start.line, d.query[0]) for d in result.deferred] == [("FF201", 5, "may-suspend")]
+
+
 class _EveryLeaf(Rule):
     code = "FF999"
     name = "every-leaf"

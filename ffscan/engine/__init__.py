@@ -33,7 +33,7 @@ from ffscan.engine.discovery import (
     module_name,
     namespace_name,
 )
-from ffscan.engine.runner import FileResult, check_data, check_file
+from ffscan.engine.runner import FileResult, check_data, check_file, kept_as_question
 from ffscan.model import Finding, RunResult, RunWarning
 from ffscan.rules import matches, select_codes
 from ffscan.semantic.environment import libraries_for
@@ -412,9 +412,9 @@ def _checked_batches(
 def _answered_yes(
     analysis: Analysis, asking: Sequence[Tuple[WorkItem, FileResult]], settings: Settings, cache: Optional[Cache]
 ) -> List[Deferred]:
-    """The deferred findings of the files that kept only their questions and to one of which
-    the whole program says yes: each such file is checked again, in full, to make them (and
-    its full result replaces the cached one, so the next run need not check it again)."""
+    """The deferred findings of the files that kept questions and to one of which the whole
+    program says yes: each such file is checked again, in full, to make them (and its full
+    result replaces the cached one, so the next run need not check it again)."""
     if not asking:
         return []
     index = analysis.index()
@@ -432,7 +432,7 @@ def _answered_yes(
             analysis.result.warnings.append(RunWarning(item.display, 1, message))
         elif cache is not None:
             cache.store(item.fs_path, stat, _identity(item), again)
-        found.extend(again.deferred)
+        found.extend(d for d in again.deferred if kept_as_question(d.query))  # the others came with the first
     return found
 
 
