@@ -395,8 +395,9 @@ def _checked_batches(
 ) -> Iterator[List[Tuple[FileResult, Optional[bytes]]]]:
     """Each batch's results, with their pickled form when a worker of the pool sent them."""
     plain = [[item for item, _ in batch] for batch in batches]
-    # A run this large keeps undecided candidates as questions (see check_file): the few
-    # files the whole program then says yes to are checked again, a small run's never are.
+    # A run this large keeps the undecided candidates whose answer is almost always no as
+    # questions (see check_file): the few files the whole program then says yes to are
+    # checked again; a small run's never are.
     questions_only = count >= POOL_THRESHOLD
     if workers > 1 and questions_only:
         from concurrent.futures import ProcessPoolExecutor  # only a run this large needs the pool
