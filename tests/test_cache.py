@@ -10,8 +10,8 @@ import sys
 
 import pytest
 
-from ffscan.cli import main
 from ffscan import engine
+from ffscan.cli import main
 from ffscan.engine import runner
 from helpers import FIXTURES
 
@@ -68,8 +68,9 @@ def test_a_changed_file_is_the_only_one_parsed_again(demo, parses, capsys):
 def test_a_large_run_checks_again_only_the_files_the_project_says_yes_to(demo, parses, capsys, monkeypatch):
     small = concise(capsys, ".", "--no-cache")
     parses.clear()
-    # As large a run as the pool's: undecided candidates are kept as questions, and only
-    # orders.py (whose `db.audit(...)` db.py decides) is checked again to make its finding.
+    # As large a run as the pool's: whether a call makes a coroutine, when another module
+    # decides, is kept as a question, and only orders.py (whose `db.audit(...)` db.py
+    # decides) is checked again to make its finding.
     monkeypatch.setattr("ffscan.engine.POOL_THRESHOLD", 1)
     assert concise(capsys, ".") == small
     assert sorted(parses) == sorted(["shop/__init__.py", "shop/db.py", "shop/orders.py", "shop/recommendations.py", "shop/reports.py", "shop/orders.py"])
