@@ -101,6 +101,25 @@ def test_a_file_changed_before_it_is_checked_again_is_said_so(demo, capsys, monk
     assert "shop/orders.py" in err and "changed while it was checked" in err
 
 
+def test_a_check_again_that_fails_is_reported_and_the_run_not_kept(demo, capsys, monkeypatch):
+    monkeypatch.setattr("ffscan.engine.POOL_THRESHOLD", 1)
+    real = engine.check_file
+    checked = []
+
+    def gone_meanwhile(fs_path, *args, **kwargs):
+        if fs_path in checked:  # the check again: the file cannot be read any more
+            return runner.FileResult(fs_path, errors=[runner.RunError(path=fs_path, message="internal error: gone")])
+        checked.append(fs_path)
+        return real(fs_path, *args, **kwargs)
+
+    monkeypatch.setattr(engine, "check_file", gone_meanwhile)
+    assert main(["check", "--format", "concise", "-j", "1", "."]) == 2
+    assert "internal error: gone" in capsys.readouterr().err
+    monkeypatch.setattr(engine, "check_file", real)
+    # Nothing of that run was kept: the next one finds orders.py's finding again.
+    assert any(line.startswith("shop/orders.py:49:") for line in concise(capsys, "."))
+
+
 def test_a_file_named_another_way_is_the_same_entry(demo, parses, capsys):
     first = concise(capsys, "shop/orders.py")
     parses.clear()
