@@ -82,19 +82,31 @@ def test_a_large_run_checks_again_only_the_files_the_project_says_yes_to(demo, p
     assert parses == ["shop/reports.py"]
 
 
-def test_a_file_changed_before_it_is_checked_again_is_said_so(demo, capsys, monkeypatch):
+def on_second_check(monkeypatch, then):
+    """In as large a run as the pool's, `then(fs_path)` runs when a file is checked the second
+    time (to make what the whole program said yes to); what it returns, if anything, is that
+    check's result."""
     monkeypatch.setattr("ffscan.engine.POOL_THRESHOLD", 1)
     real = engine.check_file
     checked = []
 
-    def saved_meanwhile(fs_path, *args, **kwargs):
-        if fs_path in checked:  # the check again: the file was saved since the first
-            with open(fs_path, "a", encoding="utf-8") as file:
-                file.write("\n# saved meanwhile\n")
+    def checking(fs_path, *args, **kwargs):
+        if fs_path in checked:
+            instead = then(fs_path)
+            if instead is not None:
+                return instead
         checked.append(fs_path)
         return real(fs_path, *args, **kwargs)
 
-    monkeypatch.setattr(engine, "check_file", saved_meanwhile)
+    monkeypatch.setattr(engine, "check_file", checking)
+
+
+def test_a_file_changed_before_it_is_checked_again_is_said_so(demo, capsys, monkeypatch):
+    def saved_meanwhile(fs_path):
+        with open(fs_path, "a", encoding="utf-8") as file:
+            file.write("\n# saved meanwhile\n")
+
+    on_second_check(monkeypatch, saved_meanwhile)
     assert main(["check", "--format", "concise", "-j", "1", "--no-cache", "."]) == 1
     out, err = capsys.readouterr()
     assert any(line.startswith("shop/orders.py:49:") and "FF101" in line for line in out.splitlines())
@@ -102,17 +114,8 @@ def test_a_file_changed_before_it_is_checked_again_is_said_so(demo, capsys, monk
 
 
 def test_a_check_again_that_fails_is_reported_and_the_run_not_kept(demo, capsys, monkeypatch):
-    monkeypatch.setattr("ffscan.engine.POOL_THRESHOLD", 1)
     real = engine.check_file
-    checked = []
-
-    def gone_meanwhile(fs_path, *args, **kwargs):
-        if fs_path in checked:  # the check again: the file cannot be read any more
-            return runner.FileResult(fs_path, errors=[runner.RunError(path=fs_path, message="internal error: gone")])
-        checked.append(fs_path)
-        return real(fs_path, *args, **kwargs)
-
-    monkeypatch.setattr(engine, "check_file", gone_meanwhile)
+    on_second_check(monkeypatch, lambda fs_path: runner.FileResult(fs_path, errors=[runner.RunError(path=fs_path, message="internal error: gone")]))
     assert main(["check", "--format", "concise", "-j", "1", "."]) == 2
     assert "internal error: gone" in capsys.readouterr().err
     monkeypatch.setattr(engine, "check_file", real)

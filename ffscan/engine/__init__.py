@@ -212,7 +212,7 @@ def _analyse(
                 asking.append((item, file_result))
         elif file_result.summary is not None:
             analysis.summaries.append(file_result.summary)  # only to answer questions about it
-    deferred.extend(_answered_yes(analysis, asking, settings, cache))
+    deferred.extend(_checked_again(analysis, asking, settings, cache))
     failed = failed or bool(result.errors)
     result.cross_module = analysis.settle(deferred)
     result.findings.extend(result.cross_module)
@@ -410,7 +410,7 @@ def _checked_batches(
             yield [(result, None) for result in _check_batch(batch, settings, questions_only)]
 
 
-def _answered_yes(
+def _checked_again(
     analysis: Analysis, asking: Sequence[Tuple[WorkItem, FileResult]], settings: Settings, cache: Optional[Cache]
 ) -> List[Deferred]:
     """The deferred findings of the files that kept questions and to one of which the whole

@@ -258,9 +258,15 @@ def check_source(
         index = ProjectIndex([result.summary], final=False, libraries=libraries_for(settings))
         answered = [(c, fields) for c in ctx.candidates for fields in (index.answer(c.query),) if fields is not None]
         if questions_only:
-            asked = [c.query for c, fields in answered if fields is DEFERRED_ANSWER and kept_as_question(c.query)]
+            asked: List[tuple] = []
+            made_here = []
+            for candidate, fields in answered:
+                if fields is DEFERRED_ANSWER and kept_as_question(candidate.query):
+                    asked.append(candidate.query)
+                else:
+                    made_here.append((candidate, fields))
             result.questions = tuple(dict.fromkeys(asked))
-            answered = [(c, fields) for c, fields in answered if fields is not DEFERRED_ANSWER or not kept_as_question(c.query)]
+            answered = made_here
         made = [ctx.candidate_finding(c) for c, _ in answered]
         kept_pending, _ = suppress.apply([f for f, _, _ in made], [span for _, _, span in made], source.text)
         still = {id(finding) for finding in kept_pending}
