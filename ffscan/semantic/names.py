@@ -103,6 +103,7 @@ class NameResolver:
         self.scopes: Dict[ast.AST, Scope] = {}
         self._scope_nodes: Dict[ast.AST, ast.AST] = {}  # node -> the def, lambda or class around it (scope_of)
         self._qualified_defs: Dict[ast.AST, str] = {}
+        self._qualified_names: Dict[ast.Name, Optional[str]] = {}  # see qualified
         self.module_scope = Scope(tree, None)
         self.scopes[tree] = self.module_scope
         package = module_name if is_package else module_name.rpartition(".")[0]
@@ -190,14 +191,7 @@ class NameResolver:
 
     def binding(self, name: str, at: ast.AST) -> Optional[Binding]:
         """The single binding of `name` seen from `at`, or None when absent or ambiguous."""
-        bindings = self.lookup(name, self.scope_of(at))
-        if not bindings:
-            return None
-        first = bindings[0]
-        for other in bindings[1:]:
-            if (other.kind, other.target, other.node) != (first.kind, first.target, first.node):
-                return None
-        return first
+        return _single(self.lookup(name, self.scope_of(at)))
 
     # ---- qualified names ----------------------------------------------------------------
 
@@ -210,19 +204,29 @@ class NameResolver:
         if _depth > 8:
             return None
         if isinstance(expr, ast.Name):
+            # Rules ask this of the same name many times: kept once its node is linked (its
+            # scope is then final), unless it is an alias, whose value may not be linked yet.
+            memo = self._qualified_names
+            if expr in memo:
+                return memo[expr]
             bindings = self.lookup(expr.id, self.scope_of(expr))
             if bindings is None:
-                return f"builtins.{expr.id}" if expr.id in _BUILTIN_NAMES else None
-            found = self.binding(expr.id, expr)
-            if found is None:
-                return None
-            if found.kind == Binding.IMPORT:
-                return found.target
-            if found.kind in (Binding.FUNCTION, Binding.CLASS):
-                return self._definition_name(found.node)
-            if found.kind == Binding.VALUE and isinstance(found.node, (ast.Name, ast.Attribute)):
-                return self.qualified(found.node, _depth + 1)  # an alias: `spawn = asyncio.create_task`
-            return None
+                result = f"builtins.{expr.id}" if expr.id in _BUILTIN_NAMES else None
+            else:
+                found = _single(bindings)
+                if found is None:
+                    result = None
+                elif found.kind == Binding.IMPORT:
+                    result = found.target
+                elif found.kind in (Binding.FUNCTION, Binding.CLASS):
+                    result = self._definition_name(found.node)
+                elif found.kind == Binding.VALUE and isinstance(found.node, (ast.Name, ast.Attribute)):
+                    return self.qualified(found.node, _depth + 1)  # an alias: `spawn = asyncio.create_task`
+                else:
+                    result = None
+            if expr in self.parents:
+                memo[expr] = result
+            return result
         if isinstance(expr, ast.Attribute):
             base = self.qualified(expr.value, _depth + 1)
             return f"{base}.{expr.attr}" if base else None
@@ -506,6 +510,17 @@ def iter_own_nodes(function: ast.AST) -> Iterator[ast.AST]:
                 stack.extend(node.decorator_list)
             continue
         stack.extend(ast.iter_child_nodes(node))
+
+
+def _single(bindings: Optional[List[Binding]]) -> Optional[Binding]:
+    """The one binding `bindings` all repeat, or None when there are none or they differ."""
+    if not bindings:
+        return None
+    first = bindings[0]
+    for other in bindings[1:]:
+        if (other.kind, other.target, other.node) != (first.kind, first.target, first.node):
+            return None
+    return first
 
 
 class _ScopeBuilder:
