@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 from typing import TYPE_CHECKING, Dict, Optional
 
+from ffscan.semantic.catalogue import function_fact
 from ffscan.semantic.names import FUNCTION_TYPES, Binding, FunctionNode
 from ffscan.semantic.spelling import last_name, spelled
 from ffscan.semantic.stdlib import coroutine_callee
@@ -73,7 +74,7 @@ def coroutine_query(semantic: "SemanticModel", call: ast.Call) -> Optional[tuple
     if isinstance(func, ast.Attribute) and _attribute_assigned_on(semantic, func.value, func.attr):
         return None  # `client.send = Mock()`: the class's method is not what runs
     ref = semantic.refs.ref_of(call, semantic.names.scope_of(call))
-    if _root(ref) not in _FOLLOWED:
+    if _root(ref) not in _FOLLOWED or _plain_builtin_call(ref):
         return None
     return ("coroutine", ref)
 
@@ -92,6 +93,15 @@ def coroutine_function_query(semantic: "SemanticModel", expr: ast.expr) -> Optio
 
 
 _FOLLOWED = frozenset({"def", "global", "instance", "super", "any"})
+
+
+def _plain_builtin_call(ref: tuple) -> bool:
+    """`len(x)`, `str(x)`, `print(...)`: a builtin called directly makes no coroutine, and a
+    third of the calls the FF1 rules ask about are these (no module can shadow `builtins`)."""
+    if ref[0] != "call" or ref[1][0] != "global":
+        return False
+    name = ref[1][1]
+    return name.startswith("builtins.") and function_fact(name) is None
 
 
 def _root(ref: tuple) -> str:
