@@ -10,7 +10,7 @@ outcome loses nothing. Both are read from the syntax alone, and both err towards
 from __future__ import annotations
 
 import ast
-from typing import Callable, List, Optional
+from typing import Callable, List, Optional, Sequence
 
 from ffscan.semantic.names import iter_own_nodes
 
@@ -18,9 +18,17 @@ _SUSPENDING = (ast.Await, ast.AsyncFor, ast.AsyncWith)
 _BROAD = frozenset({"builtins.Exception", "builtins.BaseException"})
 
 
-def suspends(function: ast.AST) -> bool:
-    """Whether the body of the `async def` may give control back to the loop before it ends."""
-    return any(isinstance(node, _SUSPENDING) for node in iter_own_nodes(function))
+def suspends(function: ast.AST, waits: Optional[Sequence[ast.AST]] = None) -> bool:
+    """Whether the body of the `async def` may give control back to the loop before it ends.
+
+    `waits`: the function's own waiting nodes as the engine's pass recorded them, when it ran
+    (they include its signature's, which run before the body: left out by position).
+    """
+    if waits is None:
+        return any(isinstance(node, _SUSPENDING) for node in iter_own_nodes(function))
+    first = function.body[0]  # type: ignore[attr-defined]
+    start = (first.lineno, first.col_offset)
+    return any(isinstance(node, _SUSPENDING) and (node.lineno, node.col_offset) >= start for node in waits)
 
 
 def may_raise(function: ast.AST, qualified: Callable[[ast.expr], Optional[str]]) -> bool:

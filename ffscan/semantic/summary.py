@@ -238,7 +238,9 @@ def _function_facts(
         keeps=_kept_params(semantic, node, param_names, scope.receiver or "") if deep else None,
         lifetime=work_lifetime(semantic, node).why if deep and kind == "coroutine" else None,
         # An empty method is a default meant to be overridden: what it does says nothing.
-        suspends=suspends(node) or (bool(method) and is_stub(node)) if is_async else True,
+        suspends=suspends(node, semantic.waits_by_function.get(node, ()) if deep else None) or (bool(method) and is_stub(node))
+        if is_async
+        else True,
         raises=may_raise(node, names.qualified) or (bool(method) and is_stub(node)) if is_async else True,
         awaits_twice=tuple(_awaited_twice(semantic, calls, scope)) if deep and is_async else (),
         limiters=work.limiters if work is not None else (),
@@ -340,16 +342,21 @@ def _passed_to(semantic: "SemanticModel", load: ast.Name, scope: Scope) -> Optio
 def _kept_params(semantic: "SemanticModel", function, params: set, receiver: str) -> Tuple[str, ...]:
     """The parameters a read of which may keep them (see `_keeps`); the receiver is left out
     (a method keeping its own instance is not what callers ask)."""
+    asked = params - {receiver}
+    if not asked:
+        return ()
     outer = semantic.cache.get("functions_with_nested")
     if outer is None:
         outer = semantic.cache["functions_with_nested"] = {id(p) for p in semantic.function_parents.values()}
     if id(function) in outer:
-        return tuple(sorted(params - {receiver}))  # read by a nested def or lambda: it may outlive the call
+        return tuple(sorted(asked))  # read by a nested def or lambda: it may outlive the call
     kept: set = set()
     for load in semantic.loads_by_function.get(function, ()):
         name = load.id
-        if name in params and name != receiver and name not in kept and _keeps(semantic, load):
+        if name in asked and name not in kept and _keeps(semantic, load):
             kept.add(name)  # one read that keeps it is enough: its other reads are not asked
+            if len(kept) == len(asked):
+                break
     return tuple(sorted(kept))
 
 
