@@ -17,6 +17,8 @@ from ffscan.rules import all_rules
 from ffscan.rules import ff101_unawaited_coroutine as ff101
 from ffscan.rules import ff102_coroutine_used_as_value as ff102
 from ffscan.rules.base import Rule
+from ffscan.semantic.model import SemanticModel
+from ffscan.semantic.summary import summarize_module
 from helpers import FIXTURES, check_text
 
 RULE_DIRS = sorted(p for p in FIXTURES.glob("FF[0-9][0-9][0-9]") if (p / "bad.py").exists())
@@ -346,3 +348,70 @@ def test_the_scope_of_every_node_is_the_def_lambda_or_class_around_it(path, monk
         if semantic.names.scope_of(node).node is not around:
             wrong.append((type(node).__name__, getattr(node, "lineno", None)))
     assert wrong == []
+
+
+SUSPENDING = """
+async def plain():
+    return 1
+
+async def waits(x):
+    await x
+
+async def loops(stream):
+    async for item in stream:
+        pass
+
+async def nested(ready):
+    async def inner(x=await ready()):
+        return x
+    return inner
+"""
+
+
+def test_whether_a_coroutine_suspends_is_the_same_read_from_the_pass_as_from_its_body():
+    # After the pass the summary reads each function's recorded awaits; without it, it walks
+    # the body. `inner`'s default is awaited before its body runs: it does not suspend it.
+    text = SUSPENDING.lstrip()
+    after_pass = check_source(decode_source(text.encode("utf-8"), "m.py"), Settings(), frozenset({"FF302"}), "m").summary
+    shallow = summarize_module(SemanticModel(ast.parse(text), text, Settings(), "m", False), deep=False)
+    read = {name: facts.suspends for name, facts in after_pass.functions.items()}
+    assert read == {name: facts.suspends for name, facts in shallow.functions.items()}
+    assert read == {"m.plain": False, "m.waits": True, "m.loops": True, "m.nested": False, "m.nested.<locals>.inner": False}
+
+
+def test_a_builtin_called_directly_is_never_asked_whether_it_makes_a_coroutine(monkeypatch):
+    asked = []
+    real = Rule.report_if
+    monkeypatch.setattr(Rule, "report_if", lambda self, node, query, *rest, **fields: asked.append(query) or real(self, node, query, *rest, **fields))
+    source = decode_source(
+        b"from other import remote\n\nasync def main(items):\n    print(len(items), remote.ping())\n    if str(items):\n        assert sorted(items)\n",
+        "m.py",
+    )
+    check_source(source, Settings(), frozenset({"FF101", "FF102"}), "m")
+    assert asked == [("coroutine", ("call", ("attr", ("global", "other.remote"), "ping")))]
+
+
+def _link(semantic, child, *ancestors):
+    for node, parent in zip((child, *ancestors), ancestors):
+        semantic.parents[node] = parent
+
+
+def test_a_names_qualified_name_is_kept_only_once_it_and_what_it_aliases_are_linked():
+    # Until the pass links a node, its scope is a guess from the visit's stack (here: the
+    # module, where `x` is `os`); a kept answer must not outlive the guess.
+    text = "import os as x\nf = lambda x: x\n\ndef g(x):\n    alias = x\n    return alias()\n"
+    tree = ast.parse(text)
+    semantic = SemanticModel(tree, text, Settings(), "m", False)
+    names = semantic.names
+    lambda_node = tree.body[1].value
+    in_lambda = lambda_node.body
+    assert names.qualified(in_lambda) == "os"
+    _link(semantic, in_lambda, lambda_node)
+    assert names.qualified(in_lambda) is None  # the lambda's parameter
+    g = tree.body[2]
+    assignment, returned = g.body
+    call = returned.value
+    _link(semantic, call.func, call, returned, g)
+    assert names.qualified(call.func) == "os"  # `alias` is linked, the `x` it copies is not yet
+    _link(semantic, assignment.value, assignment, g)
+    assert names.qualified(call.func) is None  # `g`'s parameter
