@@ -12,7 +12,7 @@ from ffscan import engine
 from ffscan.config import Settings
 from ffscan.engine import runner
 from ffscan.engine.runner import check_source
-from ffscan.engine.sources import decode_source
+from ffscan.engine.sources import decode_source, split_lines
 from ffscan.rules import all_rules
 from ffscan.rules import ff101_unawaited_coroutine as ff101
 from ffscan.rules import ff102_coroutine_used_as_value as ff102
@@ -415,3 +415,18 @@ def test_a_names_qualified_name_is_kept_only_once_it_and_what_it_aliases_are_lin
     assert names.qualified(call.func) == "os"  # `alias` is linked, the `x` it copies is not yet
     _link(semantic, assignment.value, assignment, g)
     assert names.qualified(call.func) is None  # `g`'s parameter
+
+
+@pytest.mark.parametrize(
+    "text, lines",
+    [
+        ("a\nb\n", ("a", "b")),
+        ("a\r\nb\r\n", ("a", "b")),
+        ("a\rb\rc", ("a", "b", "c")),
+        ("a\r\nb\rc\nd", ("a", "b", "c", "d")),
+        ("a\x0cb\u2028c\n\nd", ("a\x0cb\u2028c", "", "d")),  # what the tokenizer keeps inside a line
+    ],
+    ids=["LF", "CRLF", "CR", "mixed", "separators Python does not break at"],
+)
+def test_lines_end_only_where_python_ends_them(text, lines):
+    assert split_lines(text) == lines
