@@ -10,6 +10,7 @@ import pytest
 
 from ffscan import engine
 from ffscan.config import Settings
+from ffscan.model import line_starts
 from ffscan.engine import runner
 from ffscan.engine.runner import check_source
 from ffscan.engine.sources import decode_source, split_lines
@@ -430,3 +431,18 @@ def test_a_names_qualified_name_is_kept_only_once_it_and_what_it_aliases_are_lin
 )
 def test_lines_end_only_where_python_ends_them(text, lines):
     assert split_lines(text) == lines
+
+
+@pytest.mark.parametrize(
+    "text, starts",
+    [
+        ("", (0,)),
+        ("a\nbc\n", (0, 2, 5)),
+        ("a\nbc", (0, 2)),
+        ("a\r\nb\rc\nd", (0, 3, 5, 7)),
+        ("a\x0cb\u2028c\n\nd", (0, 6, 7)),
+    ],
+    ids=["empty", "LF", "no final newline", "mixed", "separators Python does not break at"],
+)
+def test_each_line_starts_where_the_one_before_ended(text, starts):
+    assert line_starts(text) == starts

@@ -100,7 +100,8 @@ def _directives(found_comments: Dict[int, str]) -> Dict[int, Set[str]]:
 
 
 # Only a noqa list with an FF code, or an ffscan ignore list, can name a code of ours.
-_MAY_NAME_OUR_CODE = re.compile(r"noqa\s*:[^\n]*FF|ffscan\s*:\s*ignore\s*\[", re.IGNORECASE)
+# Searched in the lowered text: a third of the time of a case-blind search.
+_MAY_NAME_OUR_CODE = re.compile(r"noqa\s*:[^\n]*ff|ffscan\s*:\s*ignore\s*\[")
 
 
 def unknown_codes(text: str, known: Collection[str]) -> List[Tuple[int, str, str]]:
@@ -112,7 +113,7 @@ def unknown_codes(text: str, known: Collection[str]) -> List[Tuple[int, str, str
     """
     # Most files have no suppression comment at all: a substring test first (fast), the pattern after.
     lowered = text.lower()
-    if ("noqa" not in lowered and "ffscan" not in lowered) or not _MAY_NAME_OUR_CODE.search(text):
+    if ("noqa" not in lowered and "ffscan" not in lowered) or not _MAY_NAME_OUR_CODE.search(lowered):
         return []
     found: List[Tuple[int, str, str]] = []
     for line, comment in sorted(comments(text).items()):
