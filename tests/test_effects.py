@@ -76,6 +76,24 @@ CLIENTS = (
             return None
 
 
+    def validated(rows):
+        try:
+            for row in rows:
+                with row.lock:
+                    if not row.ok:
+                        raise ValueError("bad row")
+        except ValueError:
+            return None
+
+
+    async def strict(rows):
+        async for row in rows:
+            while row.pending:
+                await row.wait()
+            else:
+                raise ValueError("bad row")
+
+
     def check(rows):
         if not rows:
             raise ValueError("no rows")
@@ -158,6 +176,8 @@ def test_may_raise_names_the_raise_or_the_call_no_try_guards():
         "effect": "`save` calls `Store.cursor().executemany` (database) outside any `try`"
     }
     assert ask(index, "may-fail", ("global", "app.clients.careful")) is None
+    assert ask(index, "may-fail", ("global", "app.clients.validated")) is None  # raised inside the `try`
+    assert ask(index, "may-fail", ("global", "app.clients.strict")) == {"effect": "`strict` raises"}
     assert ask(index, "may-fail", ("global", "app.clients.stub")) is None  # a method to override
 
 

@@ -13,7 +13,7 @@ import ast
 import re
 from typing import TYPE_CHECKING, Callable, Dict, List, NamedTuple, Set, Tuple
 
-from ffscan.semantic.names import FUNCTION_TYPES, Scope
+from ffscan.semantic.names import Scope
 from ffscan.semantic.values import UNKNOWN_REF, Ref
 from ffscan.semantic.spelling import last_name
 
@@ -86,30 +86,46 @@ def _walk_statements(
     in a cell, a cycle that keeps everything it sees alive until the garbage collector runs."""
     raises = False
     for statement in statements:
-        if isinstance(statement, FUNCTION_TYPES + (ast.ClassDef,)):
+        kind = statement.__class__  # ast.parse makes no subclasses: a set test is exact, and fast
+        if kind in _OWN_SCOPES:
             continue
         if inside_try:
             guarded.add(id(statement))
-        if isinstance(statement, ast.Raise) and not inside_try and not _not_implemented(statement):
-            raises = True
-        if isinstance(statement, (ast.With, ast.AsyncWith)):
-            for item in statement.items:
-                acquired(item.context_expr)
-        if isinstance(statement, _TRY_TYPES):
+        if kind in _LEAVES:
+            continue
+        if kind is ast.Raise:
+            if not inside_try and not _not_implemented(statement):  # type: ignore[arg-type]
+                raises = True
+        elif kind in _TRY_KINDS:
             handled = bool(statement.handlers)  # type: ignore[attr-defined]
             raises |= _walk_statements(statement.body, inside_try or handled, guarded, acquired)  # type: ignore[attr-defined]
             for handler in statement.handlers:  # type: ignore[attr-defined]
                 raises |= _walk_statements(handler.body, inside_try, guarded, acquired)
             raises |= _walk_statements(statement.orelse, inside_try, guarded, acquired)  # type: ignore[attr-defined]
             raises |= _walk_statements(statement.finalbody, inside_try, guarded, acquired)  # type: ignore[attr-defined]
-            continue
-        for field in ("body", "orelse"):
-            inner = getattr(statement, field, None)
-            if isinstance(inner, list):
-                raises |= _walk_statements(inner, inside_try, guarded, acquired)
-        for case in getattr(statement, "cases", ()):  # `match`
-            raises |= _walk_statements(case.body, inside_try, guarded, acquired)
+        elif kind in _WITH_KINDS:
+            for item in statement.items:  # type: ignore[attr-defined]
+                acquired(item.context_expr)
+            raises |= _walk_statements(statement.body, inside_try, guarded, acquired)  # type: ignore[attr-defined]
+        elif kind in _BLOCK_KINDS:
+            raises |= _walk_statements(statement.body, inside_try, guarded, acquired)  # type: ignore[attr-defined]
+            raises |= _walk_statements(statement.orelse, inside_try, guarded, acquired)  # type: ignore[attr-defined]
+        elif kind is _MATCH:
+            for case in statement.cases:  # type: ignore[attr-defined]
+                raises |= _walk_statements(case.body, inside_try, guarded, acquired)
     return raises
+
+
+_OWN_SCOPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef})
+_TRY_KINDS = frozenset(_TRY_TYPES)
+_WITH_KINDS = frozenset({ast.With, ast.AsyncWith})
+_BLOCK_KINDS = frozenset({ast.If, ast.For, ast.AsyncFor, ast.While})
+_MATCH = getattr(ast, "Match", None)
+# Statements that hold no statements and are not a `raise`: nothing more to see.
+_LEAVES = frozenset(
+    {ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return, ast.Pass, ast.Break, ast.Continue,
+     ast.Import, ast.ImportFrom, ast.Global, ast.Nonlocal, ast.Delete, ast.Assert}
+)
 
 
 def _not_implemented(statement: ast.Raise) -> bool:
