@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import gc
+import sys
 from collections import Counter
 
 import pytest
@@ -446,3 +447,78 @@ def test_lines_end_only_where_python_ends_them(text, lines):
 )
 def test_each_line_starts_where_the_one_before_ended(text, starts):
     assert line_starts(text) == starts
+
+
+EVERY_STATEMENT = '''
+import os.path
+import json as j
+from . import sibling
+from .pkg import thing as alias
+CONSTANT = 1
+total: int = 0
+counter += 1
+
+def function(a, /, b, *args, c, **kw):
+    global CONSTANT
+    for item in a:
+        in_for = 1
+    else:
+        for_else = 1
+    async def coro():
+        async for x in a:
+            in_async_for = 1
+        async with a as managed:
+            in_async_with = 1
+    while b:
+        in_while = 1
+    else:
+        while_else = 1
+    if c:
+        in_if = 1
+    else:
+        in_else = 1
+    with open(a) as handle, b as (p, q):
+        in_with = 1
+    try:
+        in_try = 1
+    except ValueError as error:
+        in_handler = 1
+    else:
+        in_try_else = 1
+    finally:
+        in_finally = 1
+    del in_try
+    return a
+
+class Klass:
+    attr = 1
+    def method(self):
+        self.value = 2
+'''
+MATCH_STATEMENT = '''
+def matching(a):
+    match a:
+        case [first, *rest]:
+            in_case = 1
+'''
+
+
+def test_every_statement_binds_its_names_in_its_scope():
+    text = EVERY_STATEMENT + (MATCH_STATEMENT if sys.version_info >= (3, 10) else "")
+    tree = ast.parse(text)
+    names = SemanticModel(tree, text, Settings(), "pkg.m", False).names
+    scopes = {getattr(node, "name", "<module>"): scope for node, scope in names.scopes.items()}
+    assert set(scopes["<module>"].bindings) >= {"os", "j", "sibling", "alias", "CONSTANT", "total", "counter", "function", "Klass"}
+    assert [b.target for b in scopes["<module>"].bindings["alias"]] == ["pkg.pkg.thing"]
+    assert set(scopes["function"].bindings) == {
+        "a", "b", "args", "c", "kw", "item", "in_for", "for_else", "coro", "in_while", "while_else", "in_if",
+        "in_else", "handle", "p", "q", "in_with", "in_try", "error", "in_handler", "in_try_else", "in_finally",
+    }
+    assert scopes["function"].global_names == {"CONSTANT"}
+    assert [ast.unparse(r) for r in scopes["function"].returns] == ["a"]
+    assert set(scopes["coro"].bindings) == {"x", "in_async_for", "managed", "in_async_with"}
+    assert set(scopes["Klass"].bindings) == {"attr", "method"}
+    assert scopes["method"].receiver == "self"
+    assert [attribute for attribute, *_ in scopes["Klass"].self_assignments] == ["value"]
+    if sys.version_info >= (3, 10):
+        assert set(scopes["matching"].bindings) == {"a", "first", "rest", "in_case"}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 import builtins
-from typing import Dict, Iterator, List, Optional, Sequence, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Union
 
 from ffscan.semantic.stdlib import ASYNC_PRESERVING_DECORATORS, INERT_BASES
 from ffscan.semantic.spelling import last_name
@@ -39,10 +39,6 @@ class Binding:
 
     def __repr__(self) -> str:  # for test failure messages
         return f"Binding({self.kind}, {self.target})"
-
-
-# Statements that bind no name and hold no statements: the builder has nothing to do there.
-_BINDS_NOTHING = frozenset({ast.Pass, ast.Raise, ast.Break, ast.Continue, ast.Delete, ast.Assert})
 
 
 class Scope:
@@ -523,6 +519,16 @@ def _single(bindings: Optional[List[Binding]]) -> Optional[Binding]:
     return first
 
 
+def _record_assigned_attrs(targets: List[ast.expr], scope: Scope) -> None:
+    """`x.attr = ...` (also inside a tuple target): the names whose attributes are assigned."""
+    for target in targets:
+        if isinstance(target, ast.Name):
+            continue  # most targets: nothing's attribute is assigned
+        for item in ast.walk(target):
+            if isinstance(item, ast.Attribute) and isinstance(item.value, ast.Name):
+                scope.assigned_attrs.setdefault(item.value.id, set()).add(item.attr)
+
+
 class _ScopeBuilder:
     """Statement-level walk that records bindings per scope."""
 
@@ -543,99 +549,108 @@ class _ScopeBuilder:
             self.statement(stmt, scope)
 
     def statement(self, stmt: ast.stmt, scope: Scope) -> None:
-        kind = stmt.__class__
-        if kind is ast.Expr:  # the most common statement: binds nothing, may call setattr
-            self.record_setattr(stmt.value, scope)  # type: ignore[attr-defined]
-            return
-        if kind in _BINDS_NOTHING:
-            return
-        if isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-            for target in stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]:
-                if isinstance(target, ast.Name):
-                    continue  # most targets: nothing's attribute is assigned
-                for item in ast.walk(target):
-                    if isinstance(item, ast.Attribute) and isinstance(item.value, ast.Name):
-                        scope.assigned_attrs.setdefault(item.value.id, set()).add(item.attr)
-        if isinstance(stmt, (ast.Expr, ast.Assign)):
-            self.record_setattr(stmt.value, scope)
-        elif isinstance(stmt, (ast.With, ast.AsyncWith)):
-            for item in stmt.items:
-                self.record_setattr(item.context_expr, scope)
-        if isinstance(stmt, FUNCTION_TYPES):
-            scope.bind(stmt.name, Binding(Binding.FUNCTION, node=stmt))
-            inner = self.new_scope(stmt, scope)
-            args = stmt.args
-            for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg):
-                if arg is not None:
-                    inner.bind(arg.arg, Binding(Binding.PARAM, node=arg))
-            if scope.is_class and stmt.args.posonlyargs + stmt.args.args:
-                inner.receiver = (stmt.args.posonlyargs + stmt.args.args)[0].arg
-            self.statements(stmt.body, inner)
-        elif isinstance(stmt, ast.ClassDef):
-            scope.bind(stmt.name, Binding(Binding.CLASS, node=stmt))
-            self.statements(stmt.body, self.new_scope(stmt, scope))
-        elif isinstance(stmt, ast.Import):
-            for alias in stmt.names:
-                if alias.asname:
-                    scope.bind(alias.asname, Binding(Binding.IMPORT, alias.name))
-                else:
-                    top = alias.name.split(".")[0]
-                    scope.bind(top, Binding(Binding.IMPORT, top))
-        elif isinstance(stmt, ast.ImportFrom):
-            module = self.resolver.absolute_module(stmt)
-            for alias in stmt.names:
-                if alias.name == "*":
-                    continue
-                target = f"{module}.{alias.name}" if module else alias.name
-                scope.bind(alias.asname or alias.name, Binding(Binding.IMPORT, target))
-        elif isinstance(stmt, ast.Assign):
-            single = len(stmt.targets) == 1
-            for target in stmt.targets:
-                self.bind_target(target, scope, stmt.value if single else None)
-                if scope.receiver is not None:
-                    self.record_self_attribute(target, stmt.value if single else None, scope)
-        elif isinstance(stmt, ast.AnnAssign):
-            self.bind_target(stmt.target, scope, stmt.value)
+        # One handler per statement class (ast.parse makes no subclasses); statements that
+        # bind nothing and hold no statements have none.
+        handler = _STATEMENT_HANDLERS.get(stmt.__class__)
+        if handler is not None:
+            handler(self, stmt, scope)
+
+    def _expression(self, stmt: ast.Expr, scope: Scope) -> None:
+        self.record_setattr(stmt.value, scope)  # the most common statement: binds nothing
+
+    def _assign(self, stmt: ast.Assign, scope: Scope) -> None:
+        _record_assigned_attrs(stmt.targets, scope)
+        self.record_setattr(stmt.value, scope)
+        single = len(stmt.targets) == 1
+        for target in stmt.targets:
+            self.bind_target(target, scope, stmt.value if single else None)
             if scope.receiver is not None:
-                self.record_self_attribute(stmt.target, stmt.value, scope, stmt.annotation)
-        elif isinstance(stmt, ast.AugAssign):
-            self.bind_target(stmt.target, scope, None)
-            if scope.receiver is not None:
-                self.record_self_attribute(stmt.target, None, scope)
-        elif isinstance(stmt, ast.Return):
-            if stmt.value is not None:
-                scope.returns.append(stmt.value)
-        elif isinstance(stmt, (ast.For, ast.AsyncFor)):
-            self.bind_target(stmt.target, scope, None)
-            self.statements(stmt.body, scope)
-            self.statements(stmt.orelse, scope)
-        elif isinstance(stmt, (ast.With, ast.AsyncWith)):
-            for item in stmt.items:
-                if item.optional_vars is not None:
-                    # `with Pool() as pool`: most context managers return themselves.
-                    self.bind_target(item.optional_vars, scope, item.context_expr)
-            self.statements(stmt.body, scope)
-        elif isinstance(stmt, (ast.Global, ast.Nonlocal)):
-            if isinstance(stmt, ast.Global):
-                scope.global_names.update(stmt.names)
-        elif isinstance(stmt, (ast.If, ast.While)):
-            self.statements(stmt.body, scope)
-            self.statements(stmt.orelse, scope)
-        elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
-            self.statements(stmt.body, scope)  # type: ignore[attr-defined]
-            for handler in stmt.handlers:  # type: ignore[attr-defined]
-                if handler.name:
-                    scope.bind(handler.name, Binding(Binding.OTHER))
-                self.statements(handler.body, scope)
-            self.statements(stmt.orelse, scope)  # type: ignore[attr-defined]
-            self.statements(stmt.finalbody, scope)  # type: ignore[attr-defined]
-        elif type(stmt).__name__ == "Match":
-            for case in stmt.cases:  # type: ignore[attr-defined]
-                for node in ast.walk(case.pattern):
-                    name = getattr(node, "name", None)
-                    if isinstance(name, str):
-                        scope.bind(name, Binding(Binding.OTHER))
-                self.statements(case.body, scope)
+                self.record_self_attribute(target, stmt.value if single else None, scope)
+
+    def _annotated_assign(self, stmt: ast.AnnAssign, scope: Scope) -> None:
+        _record_assigned_attrs([stmt.target], scope)
+        self.bind_target(stmt.target, scope, stmt.value)
+        if scope.receiver is not None:
+            self.record_self_attribute(stmt.target, stmt.value, scope, stmt.annotation)
+
+    def _augmented_assign(self, stmt: ast.AugAssign, scope: Scope) -> None:
+        _record_assigned_attrs([stmt.target], scope)
+        self.bind_target(stmt.target, scope, None)
+        if scope.receiver is not None:
+            self.record_self_attribute(stmt.target, None, scope)
+
+    def _function(self, stmt: FunctionNode, scope: Scope) -> None:
+        scope.bind(stmt.name, Binding(Binding.FUNCTION, node=stmt))
+        inner = self.new_scope(stmt, scope)
+        args = stmt.args
+        for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg):
+            if arg is not None:
+                inner.bind(arg.arg, Binding(Binding.PARAM, node=arg))
+        if scope.is_class and stmt.args.posonlyargs + stmt.args.args:
+            inner.receiver = (stmt.args.posonlyargs + stmt.args.args)[0].arg
+        self.statements(stmt.body, inner)
+
+    def _class(self, stmt: ast.ClassDef, scope: Scope) -> None:
+        scope.bind(stmt.name, Binding(Binding.CLASS, node=stmt))
+        self.statements(stmt.body, self.new_scope(stmt, scope))
+
+    def _import(self, stmt: ast.Import, scope: Scope) -> None:
+        for alias in stmt.names:
+            if alias.asname:
+                scope.bind(alias.asname, Binding(Binding.IMPORT, alias.name))
+            else:
+                top = alias.name.split(".")[0]
+                scope.bind(top, Binding(Binding.IMPORT, top))
+
+    def _import_from(self, stmt: ast.ImportFrom, scope: Scope) -> None:
+        module = self.resolver.absolute_module(stmt)
+        for alias in stmt.names:
+            if alias.name == "*":
+                continue
+            target = f"{module}.{alias.name}" if module else alias.name
+            scope.bind(alias.asname or alias.name, Binding(Binding.IMPORT, target))
+
+    def _return(self, stmt: ast.Return, scope: Scope) -> None:
+        if stmt.value is not None:
+            scope.returns.append(stmt.value)
+
+    def _for(self, stmt, scope: Scope) -> None:
+        self.bind_target(stmt.target, scope, None)
+        self.statements(stmt.body, scope)
+        self.statements(stmt.orelse, scope)
+
+    def _with(self, stmt, scope: Scope) -> None:
+        for item in stmt.items:
+            self.record_setattr(item.context_expr, scope)
+        for item in stmt.items:
+            if item.optional_vars is not None:
+                # `with Pool() as pool`: most context managers return themselves.
+                self.bind_target(item.optional_vars, scope, item.context_expr)
+        self.statements(stmt.body, scope)
+
+    def _global(self, stmt: ast.Global, scope: Scope) -> None:
+        scope.global_names.update(stmt.names)
+
+    def _branches(self, stmt, scope: Scope) -> None:  # `if`, `while`
+        self.statements(stmt.body, scope)
+        self.statements(stmt.orelse, scope)
+
+    def _try(self, stmt, scope: Scope) -> None:  # `try`, `try`/`except*`
+        self.statements(stmt.body, scope)
+        for handler in stmt.handlers:
+            if handler.name:
+                scope.bind(handler.name, Binding(Binding.OTHER))
+            self.statements(handler.body, scope)
+        self.statements(stmt.orelse, scope)
+        self.statements(stmt.finalbody, scope)
+
+    def _match(self, stmt, scope: Scope) -> None:
+        for case in stmt.cases:
+            for node in ast.walk(case.pattern):
+                name = getattr(node, "name", None)
+                if isinstance(name, str):
+                    scope.bind(name, Binding(Binding.OTHER))
+            self.statements(case.body, scope)
 
     @staticmethod
     def record_setattr(value: ast.expr, scope: Scope) -> None:
@@ -681,3 +696,29 @@ class _ScopeBuilder:
             owner.self_assignments.append((target.attr, value, annotation, method_scope.node))
             if value is not None:
                 owner.self_attrs.setdefault(target.attr, []).append(value)
+
+
+_STATEMENT_HANDLERS: Dict[type, Callable[[_ScopeBuilder, Any, Scope], None]] = {
+    ast.Expr: _ScopeBuilder._expression,
+    ast.Assign: _ScopeBuilder._assign,
+    ast.AnnAssign: _ScopeBuilder._annotated_assign,
+    ast.AugAssign: _ScopeBuilder._augmented_assign,
+    ast.FunctionDef: _ScopeBuilder._function,
+    ast.AsyncFunctionDef: _ScopeBuilder._function,
+    ast.ClassDef: _ScopeBuilder._class,
+    ast.Import: _ScopeBuilder._import,
+    ast.ImportFrom: _ScopeBuilder._import_from,
+    ast.Return: _ScopeBuilder._return,
+    ast.For: _ScopeBuilder._for,
+    ast.AsyncFor: _ScopeBuilder._for,
+    ast.With: _ScopeBuilder._with,
+    ast.AsyncWith: _ScopeBuilder._with,
+    ast.Global: _ScopeBuilder._global,
+    ast.If: _ScopeBuilder._branches,
+    ast.While: _ScopeBuilder._branches,
+    ast.Try: _ScopeBuilder._try,
+}
+for _name, _handler in (("TryStar", _ScopeBuilder._try), ("Match", _ScopeBuilder._match)):
+    if hasattr(ast, _name):  # newer syntax: 3.11 and 3.10
+        _STATEMENT_HANDLERS[getattr(ast, _name)] = _handler
+del _name, _handler
