@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import enum
 import re
-from itertools import accumulate
 from dataclasses import dataclass, field, replace
+from itertools import accumulate
 from typing import FrozenSet, List, Optional, Tuple
 
 

@@ -108,7 +108,8 @@ class SwallowedBackgroundError(Rule):
     `asyncio.sleep`, an event's `wait` with a timeout such as `stop.wait(30)` or `await
     asyncio.wait_for(stop.wait(), 30)`) and does not leave the loop, also in a `for` inside it
     over a list bound before the `while` (the same items come round again), and in a private
-    function of the module (`_name`) that the module only calls from such rounds; a `try` that only decodes or converts data in memory (no
+    function of the module (`_name`) that the module only calls from such rounds; a `try`
+    that only decodes or converts data in memory (no
     `await`, every call a converter such as `int` or `json.loads`, a decoder module such as
     `base64`, or a string, bytes or mapping method): bad input skipped, no work lost; a `try`
     that sets a name which had a value before it and is read after it (`ret = -1`,
