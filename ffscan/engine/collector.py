@@ -16,7 +16,10 @@ from typing import Iterator
 # Collecting the youngest generation every 700 allocations (Python's default) rescans the
 # cached summaries again and again. mypy raises the threshold the same way; peak memory is
 # unchanged (prefect: 126 MB either way) and a run with the cache is about a third faster.
-GC_THRESHOLD = (200_000, 30, 30)
+# At 200,000 the trees of the largest files (a million nodes) were still scanned while they
+# were built: 0.23 s of collections in a one-process prefect run, 0.01 s at 1,000,000, with
+# the same peak memory (nothing here makes cycles, so nothing waits longer to be freed).
+GC_THRESHOLD = (1_000_000, 30, 30)
 
 
 def collect_less() -> None:
