@@ -11,10 +11,10 @@ import pytest
 
 from ffscan import engine
 from ffscan.config import Settings
-from ffscan.model import line_starts
 from ffscan.engine import runner
 from ffscan.engine.runner import check_source
 from ffscan.engine.sources import decode_source, split_lines
+from ffscan.model import line_starts
 from ffscan.rules import all_rules
 from ffscan.rules import ff101_unawaited_coroutine as ff101
 from ffscan.rules import ff102_coroutine_used_as_value as ff102
