@@ -86,7 +86,7 @@ def _check_batch(batch: Sequence[WorkItem], settings: Settings, questions_only: 
 def _check_batch_pickled(batch: Sequence[WorkItem], settings: Settings) -> List[bytes]:
     """`_check_batch` in a worker of the pool: each result pickled on its own, so that the
     cache writes what the worker sent instead of pickling every result again."""
-    return [pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL) for result in _check_batch(batch, settings, True)]
+    return [pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL) for result in _check_batch(batch, settings, questions_only=True)]
 
 
 @dataclass
