@@ -14,6 +14,7 @@ from ffscan.semantic.stdlib import THREAD_CLASSES
 from ffscan.semantic.threads import (
     constructed_class,
     drained_queue,
+    feeds_its_starter,
     handle_fate,
     is_daemon,
     liveness_joins,
@@ -31,7 +32,8 @@ class UnjoinedThread(Rule):
       never joined nor kept, whose work writes a file or a database (a `write`, `commit`,
       `executemany`, ... on a file or database object, as the semantic model and the
       catalogue of libraries know it, two calls deep, across modules), unless it drains a
-      queue the code joins before exit;
+      queue the code joins before exit, or feeds a queue that the function starting it reads
+      (a producer streaming a response: its reader waits for it and ends with the process);
     - a worker thread of an object (started in a method to run `self.<worker>`, a loop
       reading a `self.` queue) whose class has a method that puts a sentinel into that queue
       to stop it, while no method of the class ever joins a thread;
@@ -164,6 +166,9 @@ class UnjoinedThread(Rule):
             region = self.names.enclosing_class(function) or self.semantic.tree
             if drained_queue(self.semantic, function, region):
                 return  # its writes come from a queue that shutdown joins
+            starter = self.names.enclosing_function(node)
+            if starter is not None and feeds_its_starter(function, starter):
+                return  # it writes for a reader that waits on it and ends with the process
         ref = self.semantic.refs.ref_of(_run_of(target), self.names.scope_of(node))
         if ref[0] != "unknown":
             self.report_if(

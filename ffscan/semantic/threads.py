@@ -196,6 +196,28 @@ def drained_queue(semantic: "SemanticModel", function: FunctionNode, region: ast
     return False
 
 
+def feeds_its_starter(function: FunctionNode, starter: FunctionNode) -> bool:
+    """Whether `function` puts into a queue (`out.put(...)`) that `starter`, the function that
+    starts it, or a function nested there reads with `.get()`: a producer for its own caller,
+    whose reader waits for each item and stops when the process does."""
+    fed = set()
+    for node in iter_own_nodes(function):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _PUTS:
+            fed.add(_dotted(node.func.value))
+    fed.discard(None)
+    if not fed:
+        return False
+    for node in ast.walk(starter):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _GETS:
+            if _dotted(node.func.value) in fed:
+                return True
+    return False
+
+
+_PUTS = frozenset({"put", "put_nowait"})
+_GETS = frozenset({"get", "get_nowait"})
+
+
 def _dotted(expr: ast.expr) -> Optional[str]:
     if isinstance(expr, ast.Name):
         return expr.id
