@@ -104,12 +104,6 @@ class UnjoinedThread(Rule):
     fix_title = "Make it a non-daemon thread, which the interpreter joins at exit"
     fix_applicability = Applicability.UNSAFE
     impacts = (Impact.NO_TRACKING, Impact.NO_ALERTING)
-    default_on = False
-    off_reason = (
-        "No finding on 34 projects (the ten of the corpus and 24 applications: crawlers, research "
-        "agents, a wallet, a node, an NVR, bots, services; benchmarks/real-world/applications.md): "
-        "precision unmeasured"
-    )
     risk = (
         "The work is cut off where nobody looks: a daemon thread is stopped mid-write at exit, a "
         "worker outlives the object that stopped it, and a finished thread's exception is never raised."

@@ -119,12 +119,6 @@ class UnboundedTaskFanout(Rule):
     fix_title = "Bound the concurrency: the tracked queue, a semaphore or a fixed pool of workers"
     fix_applicability = Applicability.UNSAFE
     impacts = (Impact.NO_BACKPRESSURE,)
-    default_on = False
-    off_reason = (
-        "No finding on 34 projects (the ten of the corpus and 24 applications: crawlers, research "
-        "agents, a wallet, a node, an NVR, bots, services; benchmarks/real-world/applications.md): "
-        "precision unmeasured"
-    )
     risk = (
         "A large input starts unbounded concurrent requests to a downstream service: connection "
         "pools run dry, rate limits trip, and memory grows with the input."
