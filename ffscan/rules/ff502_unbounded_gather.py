@@ -90,8 +90,8 @@ class UnboundedGather(Rule):
     impacts = (Impact.NO_BACKPRESSURE,)
     default_on = False
     off_reason = (
-        "2 real of 6 read on 34 projects: a parameter does not tell a consumer's partitions or a "
-        "project's few work pools from large input"
+        "6 real of 13 read on 48 projects and the trees of 53 upstream bugs: a parameter does not tell "
+        "a consumer's partitions, a cluster's API groups or a project's few work pools from large input"
     )
     risk = (
         "A large input becomes unbounded concurrent requests to a downstream service: connection "
