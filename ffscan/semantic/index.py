@@ -300,7 +300,7 @@ class ProjectIndex:
         submodule = f"{module}.{name}"
         if self.module(submodule) is not None:
             return [module_value(submodule)]
-        for star in summary.star_imports:
+        for star in reversed(summary.star_imports):  # a later `import *` rebinds the name
             source = self.module(star)
             if source is None:
                 return [self._missing(f"{star}.{name}")]
