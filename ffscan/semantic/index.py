@@ -359,7 +359,8 @@ class ProjectIndex:
             if skip_self and position == 0:
                 continue
             if owner.startswith("?"):
-                return [UNKNOWN]
+                assigned = self._assigned_past_unknown(order[position + 1 :], name, depth) if instance else None
+                return assigned if assigned is not None else [UNKNOWN]
             if owner.startswith("…"):
                 return [DEFERRED]
             if owner.startswith("external:"):
@@ -369,7 +370,11 @@ class ProjectIndex:
                 continue
             facts = self.classes[owner]
             if facts.uncertain and class_trait(owner) != "plain-metaclass":
-                return [UNKNOWN]
+                # A metaclass or a dynamic body may add anything to the class, but not to
+                # the instance's own attributes, which another class may assign.
+                past = instance and name not in facts.attributes
+                assigned = self._assigned_past_unknown(order[position + 1 :], name, depth) if past else None
+                return assigned if assigned is not None else [UNKNOWN]
             if instance and name in facts.attributes:
                 return [self._holder(v) for ref in facts.attributes[name] for v in self.evaluate(ref, depth + 1)]
             fact = function_fact(f"{owner}.{name}")
@@ -392,6 +397,22 @@ class ProjectIndex:
                 found = [Value(v.kind, v.name, True, (receiver,)) if v.kind == "function" else v for v in found]
             return found
         return [UNKNOWN]
+
+    def _assigned_past_unknown(self, owners: Tuple[str, ...], name: str, depth: int) -> Optional[List[Value]]:
+        """`self.name = ...` in a project class that follows a base nothing is known of: the
+        instance's own attribute wins over what that base defines (a data descriptor aside), so
+        it is the value, as type checkers read it. None when no such class assigns it."""
+        for owner in owners:
+            if owner.startswith("…"):
+                return [DEFERRED]
+            if owner.startswith(("?", "external:")):
+                continue
+            facts = self.classes[owner]
+            if facts.uncertain and class_trait(owner) != "plain-metaclass":
+                return None
+            if name in facts.attributes:
+                return [self._holder(v) for ref in facts.attributes[name] for v in self.evaluate(ref, depth + 1)]
+        return None
 
     def _dispatches(self, cls: str) -> bool:
         """Whether `cls` or a class it derives from has the overlay's "self-dispatch" trait."""
