@@ -79,7 +79,12 @@ class UnawaitedCoroutine(Rule):
     reported: it returns an async iterator, not a coroutine. Code inside `with
     self.assertWarns(...)`, `pytest.warns(...)`, `warnings.catch_warnings()`,
     `pytest.raises(...)` and alike is skipped: tests of the "never awaited" warning drop
-    coroutines on purpose, and a call expected to raise makes no coroutine.
+    coroutines on purpose, and a call expected to raise makes no coroutine. A module whose
+    text never says `async` (nor names an event loop's coroutine method) is not checked: a
+    wholly synchronous module that calls a coroutine function of another module is missed
+    (on 48 real projects, two sync tests in MetaGPT that assert `tree(...)`, an `async def`;
+    FF102's), the price of skipping the many modules that cannot hold the bug otherwise
+    (checking every module costs 18% more instructions on the standard library).
 
     ## Options
     `coroutine-functions`: qualified names of further coroutine functions, such as
