@@ -147,7 +147,7 @@ class SwallowedBackgroundError(Rule):
     )
     default_on = False
     off_reason = (
-        "30 real of 109 read (28%) on ten async projects and 38 applications: framework last-resort "
+        "30 real of 110 read (27%) on ten async projects and 38 applications: framework last-resort "
         "handlers the structure does not separate, optional probes, best-effort cache writes, work a "
         "periodic caller retries, guards around calls that catch everything themselves, and a "
         "project's own logger that publishes errors"
