@@ -18,6 +18,7 @@ from ffscan.semantic.threads import (
     handle_fate,
     is_daemon,
     liveness_joins,
+    may_join_on_liveness,
     owner_stop,
     thread_target,
 )
@@ -129,6 +130,8 @@ class UnjoinedThread(Rule):
         # Reads of a handle may come after its construction: judge once the pass saw them all.
         for node, cls in self._made:
             self._check(node, cls)
+        if not may_join_on_liveness(self.semantic.text):
+            return
         for function in self._functions:
             for found in liveness_joins(self.semantic, function):
                 self.report(
