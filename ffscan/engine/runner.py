@@ -10,6 +10,7 @@ from typing import Any, Callable, Dict, FrozenSet, List, NamedTuple, Optional, S
 
 from ffscan.config import Settings, suggest_code
 from ffscan.engine import suppress
+from ffscan.engine.discovery import matches_any
 from ffscan.engine.sources import (
     NeedsNewerPython,
     SourceFile,
@@ -233,10 +234,13 @@ def check_source(
         notice = Notice(source.path, str(newer), newer.line, newer.column, requires=newer.required)
         return FileResult(source.path, notices=[notice])
     present: Dict[str, bool] = {}  # trigger word -> in the text: many rules share their words
+    in_tests = matches_any(source.path, settings.test_paths)
     rule_classes = [
         cls
         for code, cls in all_rules().items()
-        if code in codes and any(_handlers(cls)) and _may_fire(cls, settings, source.text, present)
+        if code in codes
+        and any(_handlers(cls))
+        and ((in_tests and cls.every_test_file) or _may_fire(cls, settings, source.text, present))
     ]
     ctx = FileContext(source, tree, settings, module_name)
     result = FileResult(source.path, digest=text_digest(source.text))

@@ -71,6 +71,9 @@ class Rule:
     # there; files without any are not traversed for this rule (most files, in most trees).
     # None: always run.
     triggers: ClassVar[Optional[Tuple[str, ...]]] = None
+    # Runs on every test file even where no trigger word appears: a synchronous test that
+    # calls a coroutine function of the code under test never says `async`.
+    every_test_file: ClassVar[bool] = False
     # Whether the rule asks where background work runs across modules: then every module that
     # may start work is traversed for its summary, whether or not a rule fires there.
     follows_background: ClassVar[bool] = False

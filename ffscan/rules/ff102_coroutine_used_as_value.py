@@ -113,6 +113,7 @@ class CoroutineUsedAsValue(Rule):
     subject = ("coroutine used as a value", "coroutines used as values")
     loss = "coroutine work never runs"
     triggers = COROUTINE_WORDS
+    every_test_file = True  # `assert fetch(...)` in a sync test says no `async`
     message = "Coroutine from `{callee}` is used in {where} without `await`; its body never runs"
     fix_title = "Await the coroutine before using its result"
     fix_applicability = Applicability.UNSAFE
