@@ -376,7 +376,7 @@ class ProjectIndex:
                 assigned = self._assigned_past_unknown(order[position + 1 :], name, depth) if past else None
                 return assigned if assigned is not None else [UNKNOWN]
             if instance and name in facts.attributes:
-                return [self._holder(v) for ref in facts.attributes[name] for v in self.evaluate(ref, depth + 1)]
+                return self._assigned(facts, name, depth)
             fact = function_fact(f"{owner}.{name}")
             if fact is not None:
                 return [Value("external-method", f"{owner}.{name}", items=(fact,))]
@@ -411,7 +411,7 @@ class ProjectIndex:
             if facts.uncertain and class_trait(owner) != "plain-metaclass":
                 return None
             if name in facts.attributes:
-                return [self._holder(v) for ref in facts.attributes[name] for v in self.evaluate(ref, depth + 1)]
+                return self._assigned(facts, name, depth)
         return None
 
     def _dispatches(self, cls: str) -> bool:
@@ -421,6 +421,10 @@ class ProjectIndex:
             order = self.mro(cls) or ()
             known = self._dispatching[cls] = any(class_trait(c) == "self-dispatch" for c in order)
         return known
+
+    def _assigned(self, facts: ClassFacts, name: str, depth: int) -> List[Value]:
+        """What the class's methods assign to `self.name`."""
+        return [self._holder(v) for ref in facts.attributes[name] for v in self.evaluate(ref, depth + 1)]
 
     @staticmethod
     def _holder(value: Value) -> Value:

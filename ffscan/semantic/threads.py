@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING, List, NamedTuple, Optional
+from typing import TYPE_CHECKING, FrozenSet, Iterable, List, NamedTuple, Optional, Set
 
 from ffscan.semantic.flow import (
     Use,
@@ -182,40 +182,33 @@ def thread_target(call: ast.Call, cls: str) -> Optional[ast.expr]:
 def drained_queue(semantic: "SemanticModel", function: FunctionNode, region: ast.AST) -> bool:
     """Whether `function` consumes a queue (`self.queue.get()`) that code in `region` (its
     class or module) waits on with `.join()`: then the queued writes finish before shutdown."""
-    consumed = set()
-    for node in iter_own_nodes(function):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get":
-            consumed.add(_dotted(node.func.value))
-    consumed.discard(None)
-    if not consumed:
-        return False
-    for node in ast.walk(region):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "join":
-            if _dotted(node.func.value) in consumed:
-                return True
-    return False
+    consumed = _receivers(iter_own_nodes(function), _GET)
+    return bool(consumed) and not consumed.isdisjoint(_receivers(ast.walk(region), _JOINS))
 
 
 def feeds_its_starter(function: FunctionNode, starter: FunctionNode) -> bool:
     """Whether `function` puts into a queue (`out.put(...)`) that `starter`, the function that
     starts it, or a function nested there reads with `.get()`: a producer for its own caller,
     whose reader waits for each item and stops when the process does."""
-    fed = set()
-    for node in iter_own_nodes(function):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _PUTS:
-            fed.add(_dotted(node.func.value))
-    fed.discard(None)
-    if not fed:
-        return False
-    for node in ast.walk(starter):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _GETS:
-            if _dotted(node.func.value) in fed:
-                return True
-    return False
+    fed = _receivers(iter_own_nodes(function), _PUTS)
+    return bool(fed) and not fed.isdisjoint(_receivers(ast.walk(starter), _GETS))
+
+
+def _receivers(nodes: Iterable[ast.AST], methods: FrozenSet[str]) -> Set[str]:
+    """The dotted receivers (`out`, `self.queue`) of the calls among `nodes` to `methods`."""
+    found = set()
+    for node in nodes:
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in methods:
+            name = _dotted(node.func.value)
+            if name is not None:
+                found.add(name)
+    return found
 
 
 _PUTS = frozenset({"put", "put_nowait"})
 _GETS = frozenset({"get", "get_nowait"})
+_GET = frozenset({"get"})
+_JOINS = frozenset({"join"})
 
 
 def _dotted(expr: ast.expr) -> Optional[str]:
@@ -398,13 +391,7 @@ def _is_sentinel(semantic: "SemanticModel", expr: ast.expr) -> bool:
 
 def _read_queues(worker: FunctionNode) -> set:
     """The `self.` queues a worker reads."""
-    queues = set()
-    for node in iter_own_nodes(worker):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("get", "get_nowait"):
-            name = _dotted(node.func.value)
-            if name and name.startswith("self."):
-                queues.add(name)
-    return queues
+    return {name for name in _receivers(iter_own_nodes(worker), _GETS) if name.startswith("self.")}
 
 
 def _joins_a_thread(function: FunctionNode) -> bool:
