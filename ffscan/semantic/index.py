@@ -86,6 +86,9 @@ class ProjectIndex:
         # is read when first asked for (see `module`).
         self._unread: Dict[str, PackageSummaries] = {}
         self._function_module: Dict[str, str] = {}
+        # The file of each function's summary: two files of namespace folders may share a
+        # module name, and the later one's summary then stands for the module.
+        self._function_path: Dict[str, str] = {}
         # A module of a namespace package (PEP 420) is imported under a longer name than the
         # one its folder of packages gives it: both reach it.
         self._aliases = aliases or {}
@@ -113,6 +116,7 @@ class ProjectIndex:
         self.functions.update(summary.functions)
         for name in summary.functions:
             self._function_module[name] = summary.module
+            self._function_path[name] = summary.path
         self.classes.update(summary.classes)
         self._tops.add(summary.module.split(".", 1)[0])
 
@@ -828,8 +832,8 @@ class ProjectIndex:
         if reached is None:
             return None if self.final else DEFERRED_ANSWER
         entry, starter, path = reached
-        module = self.module(self._function_module.get(starter, ""))
-        where = f"{module.path}:{entry.line}" if module is not None and module.path else f"line {entry.line}"
+        file = self._function_path.get(starter, "")
+        where = f"{file}:{entry.line}" if file else f"line {entry.line}"
         chain = " -> ".join(f"`{name.rsplit('.', 1)[-1]}`" for name in path)
         return {"how": f"runs in the background via `{entry.text}` at {where} -> {chain}"}
 
