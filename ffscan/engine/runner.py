@@ -373,7 +373,7 @@ _CHILD_FIELDS: Dict[type, Tuple[str, ...]] = {}
 _FUNCTION_LIKE = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 # The nodes that may make a function's work wait on others (see semantic/lifetime.py).
 _WAITS = frozenset({ast.While, ast.AsyncFor, ast.AsyncWith, ast.Await})
-_CALL, _WAIT, _FUNCTION = 1, 2, 3  # what the pass records of a node, besides its parent
+_CALL, _WAIT, _FUNCTION, _HANDLER = 1, 2, 3, 4  # what the pass records of a node, besides its parent
 _NAME, _LOAD, _CONSTANT = ast.Name, ast.Load, ast.Constant
 
 
@@ -424,7 +424,10 @@ class _Pass:
         fields = _CHILD_FIELDS.get(node_type)
         if fields is None:
             fields = _child_fields(node_type)
-        role = _CALL if node_type is ast.Call else _WAIT if node_type in _WAITS else _FUNCTION if node_type in _FUNCTION_LIKE else 0
+        role = (
+            _CALL if node_type is ast.Call else _WAIT if node_type in _WAITS
+            else _FUNCTION if node_type in _FUNCTION_LIKE else _HANDLER if node_type is ast.ExceptHandler else 0
+        )
         plan = self.plans[node_type] = (fields, self.enter.get(node_type), self.leave.get(node_type), role)
         return plan
 
@@ -461,6 +464,8 @@ class _Pass:
             self.calls.setdefault(self.functions[-1], []).append(node)
         elif role == _WAIT:
             self.waits.setdefault(self.functions[-1], []).append(node)
+        elif role == _HANDLER:
+            self.ctx.semantic.except_handlers.append(node)  # type: ignore[arg-type]
         if enter:
             self.dispatch(enter, node)
         if role == _FUNCTION:

@@ -102,6 +102,7 @@ class ProjectIndex:
         self._background: Optional[Dict[str, Tuple[Entry, str, Tuple[str, ...]]]] = None
         self._entry_names: Optional[Set[str]] = None
         self._awaited_twice: Optional[Set[str]] = None
+        self._reported: Optional[Dict[str, Tuple[str, str, int]]] = None
 
     def _add(self, summary: ModuleSummary, library: bool = False) -> None:
         self.modules[summary.module] = summary
@@ -617,6 +618,8 @@ class ProjectIndex:
             return self._coroutine_may(query[1], "suspends" if kind == "may-suspend" else "raises")
         if kind == "single-awaited":
             return self._single_awaited(query[1])
+        if kind == "reported-elsewhere":
+            return self._reported_elsewhere(query[1])
         if kind == "plain-param":
             return self._plain_param(query[1], query[2])
         if kind == "not-project-function":
@@ -689,6 +692,25 @@ class ProjectIndex:
                     return True
         return False
 
+    def _reported_elsewhere(self, messages: Tuple[str, ...]) -> Optional[dict]:
+        """Yes, with the reporter and where it is, when a broad handler of the project logs one
+        of `messages` and also hands the exception to a reporter (see semantic/reporting.py)."""
+        if not self.final:
+            return DEFERRED_ANSWER
+        if self._reported is None:
+            # One table for the whole program, the first handler of each message in path order.
+            self._reported = {}
+            project = [m for m in self.modules.values() if m.module not in self._library_modules]
+            for summary in sorted(project, key=lambda m: m.path or m.module):
+                for message, reporter, line in summary.reported_failures:
+                    self._reported.setdefault(message, (reporter, summary.path or summary.module, line))
+        for message in messages:
+            found = self._reported.get(message)
+            if found is not None:
+                reporter, path, line = found
+                return {"reporter": reporter, "reported_at": f"the handler logging the same message at {path}:{line}"}
+        return None
+
     def _single_awaited(self, function: str) -> Optional[dict]:
         """Yes when no function of the program awaits the result of awaiting `function`'s
         coroutine again (`await await f()`): then nothing uses the coroutine it returns."""
@@ -724,7 +746,7 @@ class ProjectIndex:
             return all(v.certain for v in values)
         # An effect's "no" includes "unknown": `("not", ("may-fail", ref))` means "not known
         # to raise", which is what a rule about work it cannot see asks.
-        return query[0] in ("io-work", "may-fail", "writes")
+        return query[0] in ("io-work", "may-fail", "writes", "reported-elsewhere")
 
     @staticmethod
     def _all(values: Values, predicate) -> Optional[dict]:

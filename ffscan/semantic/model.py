@@ -40,6 +40,7 @@ class SemanticModel:
         self.function_parents: Dict[ast.AST, Optional[ast.AST]] = {}
         # The `while`, `async for`, `async with` and `await` nodes directly in each def.
         self.waits_by_function: Dict[Optional[ast.AST], List[ast.AST]] = {}
+        self.except_handlers: List[ast.ExceptHandler] = []  # every `except` clause the pass reached
         self.visited_functions: set = set()
         self.names = NameResolver(tree, module_name, self.parents, self.stack, is_package=is_package)
         self.refs = RefBuilder(self.names)

@@ -18,6 +18,7 @@ from ffscan.semantic.bodies import may_raise, suspends
 from ffscan.semantic.flow import Use, fate, name_loads
 from ffscan.semantic.lifetime import work_lifetime
 from ffscan.semantic.names import FUNCTION_TYPES, Binding, Scope, contains_yield, declares_async_iterator, is_stub
+from ffscan.semantic.reporting import is_broad_handler, logged_messages, reporter_call, spelled_reporter
 from ffscan.semantic.stdlib import runs_awaitable
 from ffscan.semantic.tasks import NON_KEEPING_METHODS, Hold, hold_of, is_looking_call
 from ffscan.semantic.values import UNKNOWN_REF, Ref
@@ -107,6 +108,9 @@ class ModuleSummary(NamedTuple):
     dynamic: bool = False  # a module-level `__getattr__`: any name may exist
     path: str = ""  # the file, as reports show it
     thread_hook: bool = False  # assigns `threading.excepthook`: thread failures reach its handler
+    # (message, reporter, line) of each broad `except` that logs `message` and hands the
+    # exception to `reporter` (see semantic/reporting.py)
+    reported_failures: Tuple[Tuple[str, str, int], ...] = ()
 
 
 class Deferred(NamedTuple):
@@ -166,7 +170,22 @@ def summarize_module(semantic: "SemanticModel", deep: bool = True, path: str = "
         dynamic="__getattr__" in module_scope.bindings,
         path=path,
         thread_hook="excepthook" in semantic.text and _installs_thread_hook(semantic),
+        reported_failures=_reported_failures(semantic),
     )
+
+
+def _reported_failures(semantic: "SemanticModel") -> Tuple[Tuple[str, str, int], ...]:
+    """Each failure a broad handler of the module both logs and reports: how the project
+    wants that failure handled (see semantic/reporting.py)."""
+    found: List[Tuple[str, str, int]] = []
+    for handler in semantic.except_handlers:
+        if not is_broad_handler(semantic.names, handler.type):
+            continue
+        call = reporter_call(handler)
+        if call is not None:
+            reporter = spelled_reporter(call)
+            found.extend((message, reporter, handler.lineno) for message in logged_messages(handler))
+    return tuple(found)
 
 
 def _installs_thread_hook(semantic: "SemanticModel") -> bool:
