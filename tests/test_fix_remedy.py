@@ -17,7 +17,7 @@ from ffscan.engine import analyse
 from ffscan.engine.fixing import fix_text, run_fix
 from ffscan.engine.runner import check_source
 from ffscan.engine.sources import decode_source
-from helpers import ALL_CODES, ROOT
+from helpers import ALL_CODES, ROOT, check_text
 
 
 def fix_of(code: str, unsafe: bool = True, settings: Settings = None, codes=ALL_CODES):
@@ -321,12 +321,12 @@ async def create_order(request, ws):
 @pytest.mark.parametrize("queue", [None, "emails"])
 def test_the_swallowed_error_is_still_reported_after_the_rewrite(queue):
     settings = Settings(root=ROOT, fix=FixSettings(queue=queue))
-    before = check_source(decode_source(SWALLOWED.encode("utf-8"), "example.py"), settings, ALL_CODES, "example")
+    before = check_text(SWALLOWED, settings=settings)
     outcome = fix_of(SWALLOWED, settings=settings)
     spawn = '    queue("emails").spawn(' if queue else "    background.spawn("
     assert f"{spawn}refresh_recommendations, request[\"user_id\"])" in outcome.fixed.splitlines()
     assert "    track(asyncio.create_task(follow(ws)))" in outcome.fixed.splitlines()
-    after = check_source(decode_source(outcome.fixed.encode("utf-8"), "example.py"), settings, ALL_CODES, "example")
+    after = check_text(outcome.fixed, settings=settings)
     swallowed = lambda result: sorted((f.source_lines[0].strip(), f.code) for f in result.findings if f.code == "FF401")
     assert swallowed(before) == [("except Exception:", "FF401"), ("except Exception:", "FF401")]
     assert swallowed(after) == swallowed(before)

@@ -9,10 +9,10 @@ from ffscan.model import Impact
 from ffscan.rules.base import Rule
 from ffscan.semantic.background import background_functions
 from ffscan.semantic.names import Binding, FunctionNode, iter_own_nodes
+from ffscan.semantic.reporting import is_broad_handler, logged_messages, sibling_reporter
 from ffscan.semantic.spelling import last_name, spelled
 from ffscan.semantic.stdlib import LOG_METHODS, is_logger
 
-_BROAD = frozenset({"builtins.Exception", "builtins.BaseException"})
 _SUPPRESS = frozenset({"contextlib.suppress"})
 # Calls that only write to a console or a log file.
 _CONSOLE_CALLS = frozenset(
@@ -57,6 +57,11 @@ class SwallowedBackgroundError(Rule):
     records the failure where code reads it (an attribute the module reads, a local read
     after the `try`, a count `+= 1` of failures), or sits in a loop that sleeps between
     rounds (the next round retries).
+
+    Where the project shows how that failure is reported (another broad handler logs the same
+    message and hands the exception to a reporter, or another handler of the same `try` hands
+    what it catches to one), the handler is FF405's (unreported-background-error, on by
+    default), and this rule leaves it to that one.
 
     ## Why is this bad?
     Nobody waits for background work, so a handler is the only place its failure can go. One
@@ -145,9 +150,11 @@ class SwallowedBackgroundError(Rule):
         "Errors go to the console only: nobody is paged, the job is never retried, "
         "and the failure rate is invisible."
     )
+    checks_suppressors = True  # `with suppress(Exception)` too (FF405 judges logged failures only)
     default_on = False
     off_reason = (
-        "30 real of 110 read (27%) on ten async projects and 38 applications: framework last-resort "
+        "24 real of 103 read (23%) on ten async projects and 38 applications, the handlers the project "
+        "reports elsewhere left to unreported-background-error: framework last-resort "
         "handlers the structure does not separate, optional probes, best-effort cache writes, work a "
         "periodic caller retries, guards around calls that catch everything themselves, and a "
         "project's own logger that publishes errors"
@@ -182,9 +189,9 @@ class SwallowedBackgroundError(Rule):
             if verdict is not None:
                 action, status = verdict
                 construct = "except" if handler.type is None else f"except {spelled(handler.type)}"
-                self._report_in_background(handler, handler.type or handler, function, background,
-                                           entry_only=status, own_loggers=self._own_logger_queries(),
-                                           construct=construct, action=action)
+                self._report_handler(handler, function, background, entry_only=status, construct=construct, action=action)
+        if not self.checks_suppressors:
+            return
         for call in self.suppressors:
             function = self.names.enclosing_function(call)
             with_node = self.semantic.parent(self.semantic.parent(call))
@@ -195,32 +202,42 @@ class SwallowedBackgroundError(Rule):
                 continue
             self._report_in_background(call, call, function, background, construct=spelled(call), action="discards it")
 
+    def _report_handler(self, handler: ast.ExceptHandler, function: FunctionNode, background, entry_only: bool, **fields) -> None:
+        """Report a handler that only logs, unless the project reports the same failure
+        elsewhere: FF405, on by default, reports those."""
+        if sibling_reporter(self.semantic.parent(handler), handler) is not None:
+            return
+        messages = logged_messages(handler)
+        asked = (("not", ("reported-elsewhere", messages)),) if messages else ()
+        self._report_in_background(handler, handler.type or handler, function, background, entry_only=entry_only,
+                                   asked=asked, own_loggers=self._own_logger_queries(), **fields)
+
     def _report_in_background(
         self, node, end_node, function: FunctionNode, background, entry_only: bool = False,
-        own_loggers: Tuple[tuple, ...] = (), **fields
+        asked: Tuple[tuple, ...] = (), own_loggers: Tuple[tuple, ...] = (), **fields
     ) -> None:
         """Report where `function` runs in the background: started in this module, or, as the
         whole program shows, started elsewhere or called by such a function (with the path).
         With `entry_only` (the handler returns a status), only where the function is itself
-        what a background start runs: a function it calls would hand the status to its caller."""
+        what a background start runs: a function it calls would hand the status to its caller.
+        `asked`: questions the whole program must also answer with yes, asked first."""
+        parts: List[tuple] = list(asked)
         spawn = background.get(function)
         if spawn is not None:
             start = " ".join(self.semantic.segment(spawn.call).split())
             start = start if len(start) <= 60 else start[:57] + "..."
-            how = f"runs in the background via `{start}` at line {spawn.call.lineno}"
-            if not own_loggers:
-                self.report(node, end_node=end_node, function=function.name, how=how, **fields)
-            else:
-                query: tuple = own_loggers[0] if len(own_loggers) == 1 else ("all", *own_loggers)
-                self.report_if(node, query, end_node=end_node, function=function.name, how=how, **fields)
+            fields["how"] = f"runs in the background via `{start}` at line {spawn.call.lineno}"
         else:
             qualified = self.names.qualified_def(function)
-            parts: List[tuple] = [("background", qualified)]
+            parts.append(("background", qualified))
             if entry_only:
                 parts.append(("background-entry", qualified))
-            parts.extend(own_loggers)
-            query = parts[0] if len(parts) == 1 else ("all", *parts)
-            self.report_if(node, query, end_node=end_node, function=function.name, **fields)
+        parts.extend(own_loggers)
+        if not parts:
+            self.report(node, end_node=end_node, function=function.name, **fields)
+            return
+        query: tuple = parts[0] if len(parts) == 1 else ("all", *parts)
+        self.report_if(node, query, end_node=end_node, function=function.name, **fields)
 
     def _own_logger_queries(self) -> Tuple[tuple, ...]:
         """For each logging call through a receiver spelled like a logger, the question whose
@@ -427,11 +444,7 @@ class SwallowedBackgroundError(Rule):
     # ---- what counts as broad ---------------------------------------------------------------
 
     def _is_broad(self, expr: Optional[ast.expr]) -> bool:
-        if expr is None:
-            return True
-        if isinstance(expr, ast.Tuple):
-            return any(self._is_broad(e) for e in expr.elts)
-        return self.names.qualified(expr) in _BROAD
+        return is_broad_handler(self.names, expr)
 
     # ---- what counts as handling ------------------------------------------------------------
 
