@@ -620,6 +620,10 @@ class ProjectIndex:
             return self._single_awaited(query[1])
         if kind == "reported-elsewhere":
             return self._reported_elsewhere(query[1])
+        if kind == "catches-its-errors":
+            return self._catches_its_errors(query[1])
+        if kind == "task-catches-its-errors":
+            return self._task_catches_its_errors(query[1])
         if kind == "plain-param":
             return self._plain_param(query[1], query[2])
         if kind == "not-project-function":
@@ -692,6 +696,41 @@ class ProjectIndex:
                     return True
         return False
 
+    def _catches_its_errors(self, ref: Ref) -> Optional[dict]:
+        """Yes, naming it, when `ref` is certainly a coroutine of project `async def`s that a
+        broad handler of their own keeps from ending with an exception (no override may)."""
+        values = self.evaluate(ref)
+        if any(v.kind == "deferred" for v in values):
+            return DEFERRED_ANSWER
+        catchers: List[str] = []
+        for value in values:
+            facts = self.functions.get(value.name) if value.kind == "coroutine" else None
+            if facts is None or not facts.catches_all or self._overridden(facts, "raises"):
+                return None
+            catchers.append(value.name.rsplit(".", 1)[-1])
+        return _caught_by(catchers)
+
+    def _task_catches_its_errors(self, ref: Ref) -> Optional[dict]:
+        """The same for the tasks `ref`, a call of project helpers, returns: every one runs
+        such a coroutine (hummingbot's `safe_ensure_future(c)` returns
+        `ensure_future(safe_wrapper(c))`)."""
+        if ref[0] != "call":
+            return None
+        helpers = self.evaluate(ref[1])
+        if any(v.kind == "deferred" for v in helpers):
+            return DEFERRED_ANSWER
+        answers = []
+        for helper in helpers:
+            facts = self.functions.get(helper.name) if helper.kind == "function" else None
+            if facts is None or not facts.task_coroutines:
+                return None
+            answers.extend(self._catches_its_errors(coroutine) for coroutine in facts.task_coroutines)
+        if not answers or any(a is None for a in answers):
+            return None
+        if any(a is DEFERRED_ANSWER for a in answers):
+            return DEFERRED_ANSWER
+        return _caught_by([name for a in answers for name in a["catchers"]])
+
     def _reported_elsewhere(self, messages: Tuple[str, ...]) -> Optional[dict]:
         """Yes, with the reporter and where it is, when a broad handler of the project logs one
         of `messages` and also hands the exception to a reporter (see semantic/reporting.py)."""
@@ -746,7 +785,9 @@ class ProjectIndex:
             return all(v.certain for v in values)
         # An effect's "no" includes "unknown": `("not", ("may-fail", ref))` means "not known
         # to raise", which is what a rule about work it cannot see asks.
-        return query[0] in ("io-work", "may-fail", "writes", "reported-elsewhere")
+        return query[0] in (
+            "io-work", "may-fail", "writes", "reported-elsewhere", "catches-its-errors", "task-catches-its-errors",
+        )
 
     @staticmethod
     def _all(values: Values, predicate) -> Optional[dict]:
@@ -900,6 +941,15 @@ class ProjectIndex:
 
 
 DEFERRED_ANSWER: dict = {"deferred": True}
+
+
+def _caught_by(catchers: List[str]) -> Optional[dict]:
+    """The fields saying where a task's error goes when its coroutines catch everything."""
+    if not catchers:
+        return None
+    names = list(dict.fromkeys(catchers))
+    spelled_names = " or ".join(f"`{name}`" for name in names)
+    return {"catchers": names, "fate": f"its error reaches only the broad handler of {spelled_names}"}
 
 
 def _covers(summary: ModuleSummary, module: str) -> bool:

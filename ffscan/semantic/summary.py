@@ -17,9 +17,9 @@ from ffscan.semantic.background import background_starts
 from ffscan.semantic.bodies import may_raise, suspends
 from ffscan.semantic.flow import Use, fate, name_loads
 from ffscan.semantic.lifetime import work_lifetime
-from ffscan.semantic.names import FUNCTION_TYPES, Binding, Scope, contains_yield, declares_async_iterator, is_stub
+from ffscan.semantic.names import FUNCTION_TYPES, Binding, Scope, contains_yield, declares_async_iterator, is_stub, iter_own_nodes
 from ffscan.semantic.reporting import is_broad_handler, logged_messages, reporter_call, spelled_reporter
-from ffscan.semantic.stdlib import runs_awaitable
+from ffscan.semantic.stdlib import runs_awaitable, task_spawner
 from ffscan.semantic.tasks import NON_KEEPING_METHODS, Hold, hold_of, is_looking_call
 from ffscan.semantic.values import UNKNOWN_REF, Ref
 from ffscan.semantic.work import work_facts
@@ -85,6 +85,11 @@ class FunctionFacts(NamedTuple):
     limiters: Tuple[Ref, ...] = ()
     exposed: Tuple[Ref, ...] = ()
     raises_unguarded: bool = False
+    # For a plain def: the coroutine each task it returns runs (`return ensure_future(W(c))`).
+    task_coroutines: Tuple[Ref, ...] = ()
+    # For an `async def` that cannot end with an exception: whether a broad handler of its
+    # own is why (its failures end there, not in the loop's log).
+    catches_all: bool = False
 
 
 class ClassFacts(NamedTuple):
@@ -265,7 +270,30 @@ def _function_facts(
         limiters=work.limiters if work is not None else (),
         exposed=work.exposed if work is not None else (),
         raises_unguarded=work.raises_unguarded if work is not None else False,
+        task_coroutines=_task_coroutines(semantic, scope) if not is_async else (),
+        catches_all=is_async and not may_raise(node, names.qualified) and _has_broad_handler(semantic, node),
     )
+
+
+def _has_broad_handler(semantic: "SemanticModel", function) -> bool:
+    return any(
+        isinstance(n, ast.ExceptHandler) and is_broad_handler(semantic.names, n.type) for n in iter_own_nodes(function)
+    )
+
+
+def _task_coroutines(semantic: "SemanticModel", scope: Scope) -> Tuple[Ref, ...]:
+    """The coroutine calls whose tasks the function returns: `W(coro)` in `return
+    asyncio.ensure_future(W(coro))`, what a helper spawner's task runs."""
+    found: List[Ref] = []
+    for value in scope.returns:
+        if not isinstance(value, ast.Call) or not value.args or not isinstance(value.args[0], ast.Call):
+            continue
+        if task_spawner(semantic, value) is None:
+            continue
+        ref = semantic.refs.ref_of(value.args[0], scope)
+        if ref != UNKNOWN_REF and ref not in found:
+            found.append(ref)
+    return tuple(found)
 
 
 def _awaited_twice(semantic: "SemanticModel", calls, scope: Scope):
