@@ -12,6 +12,9 @@ from ffscan.semantic import flow
 from ffscan.semantic.spelling import spelled
 from ffscan.semantic.tasks import is_looking_call, spawned_task, suspend_query, task_query
 
+# What becomes of a dropped task's error, unless its coroutine catches everything (then the
+# index's answer says so).
+_UNHANDLED = "its error is never handled (the loop only logs it when the task is freed)"
 # APIs that call a callback and throw its return value away.
 _CALLBACK_DROPPERS = frozenset(
     {"call_soon", "call_soon_threadsafe", "call_later", "call_at", "add_done_callback", "add_signal_handler"}
@@ -28,6 +31,12 @@ class DanglingTask(Rule):
     a call that only looks at it (`print(...)`, `repr(...)`, `logger.debug(...)`).
     `ensure_future(x)` counts only when `x` is a call made right there or a name bound to a
     coroutine: given a task or future, it returns that same object, which may be kept elsewhere.
+
+    A project helper that returns the task it starts (`def safe_ensure_future(c): return
+    ensure_future(safe_wrapper(c))`) counts as a spawner, in any module. When the task's
+    coroutine is a project `async def` whose own broad handler keeps it from ending with an
+    exception (`safe_wrapper`), the message says the error reaches only that handler: the loop
+    never hears of it.
 
     ## Why is this bad?
     The event loop keeps only a weak reference to a task. A task nobody references can be
@@ -93,10 +102,7 @@ class DanglingTask(Rule):
     name = "dangling-task"
     subject = ("dropped task", "dropped tasks")
     loss = "task failures are never handled"
-    message = (
-        "Task from `{callee}` is dropped; it can be garbage-collected mid-flight, and its error is "
-        "never handled (the loop only logs it when the task is freed)"
-    )
+    message = "Task from `{callee}` is dropped; it can be garbage-collected mid-flight, and {fate}"
     fix_title = "Keep a reference to the task and report its failure"
     fix_applicability = Applicability.SAFE
     impacts = (Impact.NO_TRACKING, Impact.NO_ALERTING, Impact.NO_RETRY)
@@ -138,16 +144,24 @@ class DanglingTask(Rule):
         query = task_query(self.semantic, call)
         if query is not None:
             callee = spelled(call.func)
-            self.report_if(call, query, fixes=self._fixes(call, callee), callee=callee)
+            found = self._fixes(call, callee)
+            catches = ("task-catches-its-errors", query[1])
+            self.report_if(call, ("all", query, ("not", catches)), fixes=found, callee=callee, fate=_UNHANDLED)
+            self.report_if(call, ("all", query, catches), fixes=found, callee=callee)  # the answer gives `fate`
 
     def _report_spawn(self, call: ast.Call, callee: str) -> None:
         """Report the dropped task unless its coroutine certainly never suspends: such a task
-        runs to its end in its first step and cannot be collected half-way."""
-        query = suspend_query(self.semantic, call)
-        if query is None:
-            self.report(call, fixes=self._fixes(call, callee), callee=callee)
-        else:
-            self.report_if(call, query, fixes=self._fixes(call, callee), callee=callee)
+        runs to its end in its first step and cannot be collected half-way. Where the
+        coroutine is a project `async def` that catches everything, say that its handler is
+        where the error goes."""
+        suspends = suspend_query(self.semantic, call)
+        found = self._fixes(call, callee)
+        if suspends is None:
+            self.report(call, fixes=found, callee=callee, fate=_UNHANDLED)
+            return
+        catches = ("catches-its-errors", suspends[1])
+        self.report_if(call, ("all", suspends, ("not", catches)), fixes=found, callee=callee, fate=_UNHANDLED)
+        self.report_if(call, ("all", suspends, catches), fixes=found, callee=callee)  # the answer gives `fate`
 
     def _fixes(self, call: ast.Call, callee: str) -> List[Fix]:
         """Best first: the durable queue (when configured), then the tracked queue for a short
