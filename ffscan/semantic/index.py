@@ -376,9 +376,10 @@ class ProjectIndex:
             facts = self.classes[owner]
             if facts.uncertain and class_trait(owner) != "plain-metaclass":
                 # A metaclass or a dynamic body may add anything to the class, but not to
-                # the instance's own attributes, which another class may assign.
-                past = instance and name not in facts.attributes
-                assigned = self._assigned_past_unknown(order[position + 1 :], name, depth) if past else None
+                # the instance's own attributes, which this class or another may assign.
+                if instance and name in facts.attributes:
+                    return self._assigned(facts, name, depth)
+                assigned = self._assigned_past_unknown(order[position + 1 :], name, depth) if instance else None
                 return assigned if assigned is not None else [UNKNOWN]
             if instance and name in facts.attributes:
                 return self._assigned(facts, name, depth)
