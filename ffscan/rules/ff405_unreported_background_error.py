@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ast
 
-from ffscan.model import Impact
 from ffscan.rules.ff401_swallowed_background_error import SwallowedBackgroundError
 from ffscan.semantic.names import FunctionNode
 from ffscan.semantic.reporting import logged_messages, sibling_reporter, spelled_reporter
