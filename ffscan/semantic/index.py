@@ -704,12 +704,15 @@ class ProjectIndex:
         if any(v.kind == "deferred" for v in values):
             return DEFERRED_ANSWER
         catchers: List[str] = []
+        methods = False
         for value in values:
             facts = self.functions.get(value.name) if value.kind == "coroutine" else None
             if facts is None or not facts.catches_all or self._overridden(facts, "raises"):
                 return None
             catchers.append(value.name.rsplit(".", 1)[-1])
-        return _caught_by(catchers)
+            methods = methods or facts.method in ("instance", "class")
+        # a subclass in a module this view does not hold may override the method
+        return DEFERRED_ANSWER if methods and not self.final else _caught_by(catchers)
 
     def _task_catches_its_errors(self, ref: Ref) -> Optional[dict]:
         """The same for the tasks `ref`, a call of project helpers, returns: every one runs
