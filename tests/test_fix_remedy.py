@@ -214,11 +214,10 @@ def test_a_module_alone_keeps_the_question_for_the_whole_program():
     text = APP_MODULE.lstrip()
     checked = check_source(decode_source(text.encode("utf-8"), "shop/app.py"), Settings(root=ROOT), ALL_CODES, "shop.app")
     # The coroutines are another module's, so whether they suspend (else nothing is reported)
-    # is a question for the whole program too, and so is whether they catch their own errors
-    # (which decides what the message says): two questions per task, one of them yes.
+    # is a question for the whole program too.
     assert checked.findings == []
     kinds = [[fix.requires[2] for fix in d.finding.fixes] for d in checked.deferred]
-    assert kinds == [["short", "short", "long", "unknown"]] * 4
+    assert kinds == [["short", "short", "long", "unknown"], ["short", "short", "long", "unknown"]]
 
 
 def test_fixed_alone_another_modules_function_is_unknown():

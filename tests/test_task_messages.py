@@ -1,5 +1,5 @@
 """What FF201 says becomes of a dropped task's error: the loop's log, or the coroutine's own
-broad handler (semantic/index.py, `catches-its-errors`)."""
+broad handler (semantic/index.py, `error-fate`)."""
 
 from __future__ import annotations
 

@@ -12,8 +12,8 @@ from ffscan.semantic import flow
 from ffscan.semantic.spelling import spelled
 from ffscan.semantic.tasks import is_looking_call, spawned_task, suspend_query, task_query
 
-# What becomes of a dropped task's error, unless its coroutine catches everything (then the
-# index's answer says so).
+# What becomes of a dropped task's error, unless its coroutine catches everything (the index's
+# answer to "error-fate" says which).
 _UNHANDLED = "its error is never handled (the loop only logs it when the task is freed)"
 # APIs that call a callback and throw its return value away.
 _CALLBACK_DROPPERS = frozenset(
@@ -144,10 +144,8 @@ class DanglingTask(Rule):
         query = task_query(self.semantic, call)
         if query is not None:
             callee = spelled(call.func)
-            found = self._fixes(call, callee)
-            catches = ("task-catches-its-errors", query[1])
-            self.report_if(call, ("all", query, ("not", catches)), fixes=found, callee=callee, fate=_UNHANDLED)
-            self.report_if(call, ("all", query, catches), fixes=found, callee=callee)  # the answer gives `fate`
+            fate = ("error-fate", query[1], True, _UNHANDLED)  # its answer gives `fate`
+            self.report_if(call, ("all", query, fate), fixes=self._fixes(call, callee), callee=callee)
 
     def _report_spawn(self, call: ast.Call, callee: str) -> None:
         """Report the dropped task unless its coroutine certainly never suspends: such a task
@@ -155,13 +153,11 @@ class DanglingTask(Rule):
         coroutine is a project `async def` that catches everything, say that its handler is
         where the error goes."""
         suspends = suspend_query(self.semantic, call)
-        found = self._fixes(call, callee)
         if suspends is None:
-            self.report(call, fixes=found, callee=callee, fate=_UNHANDLED)
+            self.report(call, fixes=self._fixes(call, callee), callee=callee, fate=_UNHANDLED)
             return
-        catches = ("catches-its-errors", suspends[1])
-        self.report_if(call, ("all", suspends, ("not", catches)), fixes=found, callee=callee, fate=_UNHANDLED)
-        self.report_if(call, ("all", suspends, catches), fixes=found, callee=callee)  # the answer gives `fate`
+        fate = ("error-fate", suspends[1], False, _UNHANDLED)  # its answer gives `fate`
+        self.report_if(call, ("all", suspends, fate), fixes=self._fixes(call, callee), callee=callee)
 
     def _fixes(self, call: ast.Call, callee: str) -> List[Fix]:
         """Best first: the durable queue (when configured), then the tracked queue for a short

@@ -621,10 +621,11 @@ class ProjectIndex:
             return self._single_awaited(query[1])
         if kind == "reported-elsewhere":
             return self._reported_elsewhere(query[1])
-        if kind == "catches-its-errors":
-            return self._catches_its_errors(query[1])
-        if kind == "task-catches-its-errors":
-            return self._task_catches_its_errors(query[1])
+        if kind == "error-fate":
+            # ("error-fate", ref, through_helper, otherwise): always yes, with the `fate` of
+            # the task's error: its coroutine's own broad handler, or `otherwise`
+            found = self._task_catches_its_errors(query[1]) if query[2] else self._catches_its_errors(query[1])
+            return found if found is not None else {"fate": query[3]}
         if kind == "plain-param":
             return self._plain_param(query[1], query[2])
         if kind == "not-project-function":
@@ -789,9 +790,7 @@ class ProjectIndex:
             return all(v.certain for v in values)
         # An effect's "no" includes "unknown": `("not", ("may-fail", ref))` means "not known
         # to raise", which is what a rule about work it cannot see asks.
-        return query[0] in (
-            "io-work", "may-fail", "writes", "reported-elsewhere", "catches-its-errors", "task-catches-its-errors",
-        )
+        return query[0] in ("io-work", "may-fail", "writes", "reported-elsewhere")
 
     @staticmethod
     def _all(values: Values, predicate) -> Optional[dict]:
