@@ -246,6 +246,7 @@ def _function_facts(
             if target != UNKNOWN_REF:
                 entries.append(Entry(start.api, target, start.coroutine, call.lineno, _short(semantic, call)))
     work = work_facts(semantic, node, scope, calls, resolved) if starts and deep else None
+    body_raises = may_raise(node, names.qualified) if is_async else True
     return FunctionFacts(
         name=names.qualified_def(node),
         line=node.lineno,
@@ -265,13 +266,13 @@ def _function_facts(
         suspends=suspends(node, semantic.waits_by_function.get(node, ()) if deep else None) or (bool(method) and is_stub(node))
         if is_async
         else True,
-        raises=may_raise(node, names.qualified) or (bool(method) and is_stub(node)) if is_async else True,
+        raises=body_raises or (bool(method) and is_stub(node)) if is_async else True,
         awaits_twice=tuple(_awaited_twice(semantic, calls, scope)) if deep and is_async else (),
         limiters=work.limiters if work is not None else (),
         exposed=work.exposed if work is not None else (),
         raises_unguarded=work.raises_unguarded if work is not None else False,
         task_coroutines=_task_coroutines(semantic, scope) if not is_async else (),
-        catches_all=is_async and not may_raise(node, names.qualified) and _has_broad_handler(semantic, node),
+        catches_all=is_async and not body_raises and _has_broad_handler(semantic, node),
     )
 
 
