@@ -358,8 +358,9 @@ def _handlers(cls: Type[Rule]) -> Tuple[Dict[str, str], Dict[str, str]]:
     """Map node type names to the rule's visit_/leave_ method names (cached per class)."""
     cached = _HANDLERS.get(cls)
     if cached is None:
-        visits = {name[6:]: name for name in dir(cls) if name.startswith("visit_")}
-        leaves = {name[6:]: name for name in dir(cls) if name.startswith("leave_")}
+        # A method set to None is one a subclass does not want dispatched (it inherits the rest).
+        visits = {name[6:]: name for name in dir(cls) if name.startswith("visit_") and getattr(cls, name) is not None}
+        leaves = {name[6:]: name for name in dir(cls) if name.startswith("leave_") and getattr(cls, name) is not None}
         cached = _HANDLERS[cls] = (visits, leaves)
     return cached
 

@@ -179,19 +179,25 @@ class SwallowedBackgroundError(Rule):
     def leave_Module(self, node: ast.Module) -> None:
         if not self.handlers and not self.suppressors:
             return
-        background = background_functions(self.semantic)
+        background: Optional[dict] = None  # what runs in the background: found once a handler qualifies
         for handler in self.handlers:
+            if not self._may_report(handler):
+                continue
             function = self.names.enclosing_function(handler)
-            if function is None or _is_teardown(function) or self._is_deliberate(handler, function):
+            if function is None or _is_teardown(function):
                 continue
             self._log_calls = []
-            verdict = self._console_only(handler.body, function, handler)
-            if verdict is not None:
-                action, status = verdict
-                construct = "except" if handler.type is None else f"except {spelled(handler.type)}"
-                self._report_handler(handler, function, background, entry_only=status, construct=construct, action=action)
-        if not self.checks_suppressors:
+            verdict = self._console_only(handler.body, function, handler)  # cheap: asked before the shapes
+            if verdict is None or self._is_deliberate(handler, function):
+                continue
+            if background is None:
+                background = background_functions(self.semantic)
+            action, status = verdict
+            construct = "except" if handler.type is None else f"except {spelled(handler.type)}"
+            self._report_handler(handler, function, background, entry_only=status, construct=construct, action=action)
+        if not self.checks_suppressors or not self.suppressors:
             return
+        background = background_functions(self.semantic)
         for call in self.suppressors:
             function = self.names.enclosing_function(call)
             with_node = self.semantic.parent(self.semantic.parent(call))
@@ -201,6 +207,10 @@ class SwallowedBackgroundError(Rule):
             if self._documented(with_node, with_node.lineno + 1, with_node.end_lineno or with_node.lineno):
                 continue
             self._report_in_background(call, call, function, background, construct=spelled(call), action="discards it")
+
+    def _may_report(self, handler: ast.ExceptHandler) -> bool:
+        """Whether the handler is one this rule judges at all (FF405 asks for less)."""
+        return True
 
     def _report_handler(self, handler: ast.ExceptHandler, function: FunctionNode, background, entry_only: bool, **fields) -> None:
         """Report a handler that only logs, unless the project reports the same failure
@@ -363,12 +373,14 @@ class SwallowedBackgroundError(Rule):
         (or of the `with suppress(...)` block), or right above the `try`. Pragmas (`noqa`,
         `pylint:`, `type:`) and notes of a known problem (`TODO`, `FIXME`, `XXX`) do not count,
         nor does a comment on the `except` line itself (where pragmas usually go)."""
-        comments = self.semantic.comments()
         lines = list(range(first, last + 1))
         line = getattr(guard, "lineno", 0) - 1
         while line > 0 and self.semantic.line_text(line).strip().startswith("#"):
             lines.append(line)
             line -= 1
+        if not any("#" in self.semantic.line_text(n) for n in lines):
+            return False  # no comment can be there: the module is not tokenized for nothing
+        comments = self.semantic.comments()
         return any(_explains(comments[n]) for n in lines if n in comments)
 
     def _in_finally(self, node: ast.AST, function: FunctionNode) -> bool:

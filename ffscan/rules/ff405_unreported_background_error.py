@@ -89,6 +89,12 @@ class UnreportedBackgroundError(SwallowedBackgroundError):
     fix_title = "Report the exception as the project does elsewhere"
     default_on = True
     checks_suppressors = False  # `suppress(...)` logs nothing to match
+    visit_withitem = None  # so the pass does not dispatch every `with` to this rule
+
+    def _may_report(self, handler: ast.ExceptHandler) -> bool:
+        # Only a handler that logs a message, or has a reporting sibling, can depart from how
+        # the project reports: the rest is never judged (most of the cost of FF401's shapes).
+        return bool(logged_messages(handler)) or sibling_reporter(self.semantic.parent(handler), handler) is not None
 
     def _report_handler(
         self, handler: ast.ExceptHandler, function: FunctionNode, background, entry_only: bool, **fields
