@@ -100,14 +100,14 @@ class UnreportedBackgroundError(SwallowedBackgroundError):
         self, handler: ast.ExceptHandler, function: FunctionNode, background, entry_only: bool, **fields
     ) -> None:
         sibling = sibling_reporter(self.semantic.parent(handler), handler)
+        asked: tuple = ()
         if sibling is not None:
             other, call = sibling
             fields.update(reporter=spelled_reporter(call), reported_at=f"the `except` at line {other.lineno} of the same `try`")
-            self._report_in_background(handler, handler.type or handler, function, background,
-                                       entry_only=entry_only, own_loggers=self._own_logger_queries(), **fields)
-            return
-        messages = logged_messages(handler)
-        if messages:
-            self._report_in_background(handler, handler.type or handler, function, background, entry_only=entry_only,
-                                       asked=(("reported-elsewhere", messages),),
-                                       own_loggers=self._own_logger_queries(), **fields)
+        else:
+            messages = logged_messages(handler)
+            if not messages:
+                return
+            asked = (("reported-elsewhere", messages),)  # the answer gives `reporter` and `reported_at`
+        self._report_in_background(handler, handler.type or handler, function, background, entry_only=entry_only,
+                                   asked=asked, own_loggers=self._own_logger_queries(), **fields)
