@@ -9,7 +9,8 @@ from ffscan.model import Impact
 from ffscan.rules.base import Rule
 from ffscan.semantic.background import background_functions
 from ffscan.semantic.names import Binding, FunctionNode, iter_own_nodes
-from ffscan.semantic.reporting import is_broad_handler, logged_messages, sibling_reporter
+from ffscan.semantic.bodies import is_broad_catch
+from ffscan.semantic.reporting import logged_messages, sibling_reporter
 from ffscan.semantic.spelling import last_name, spelled
 from ffscan.semantic.stdlib import LOG_METHODS, is_logger
 
@@ -456,7 +457,7 @@ class SwallowedBackgroundError(Rule):
     # ---- what counts as broad ---------------------------------------------------------------
 
     def _is_broad(self, expr: Optional[ast.expr]) -> bool:
-        return is_broad_handler(self.names, expr)
+        return is_broad_catch(expr, self.names.qualified)
 
     # ---- what counts as handling ------------------------------------------------------------
 

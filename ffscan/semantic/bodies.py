@@ -50,7 +50,7 @@ def _guarded(statement: ast.stmt, qualified: Callable[[ast.expr], Optional[str]]
         if statement.orelse and not _all_guarded(statement.orelse, qualified):
             return False
         for handler in statement.handlers:
-            if _is_broad(handler.type, qualified):
+            if is_broad_catch(handler.type, qualified):
                 return not any(isinstance(node, ast.Raise) for node in ast.walk(ast.Module(body=handler.body, type_ignores=[])))
         # `try: await asyncio.sleep(t) except CancelledError: break`: nothing in it can fail
         return _all_guarded(statement.body, qualified) and all(
@@ -90,11 +90,13 @@ def _is_sleep(expr: ast.expr) -> bool:
     )
 
 
-def _is_broad(expr: Optional[ast.expr], qualified: Callable[[ast.expr], Optional[str]]) -> bool:
+def is_broad_catch(expr: Optional[ast.expr], qualified: Callable[[ast.expr], Optional[str]]) -> bool:
+    """Whether an `except` clause's type catches everything: bare, `Exception`,
+    `BaseException`, or a tuple naming one of them."""
     if expr is None:
         return True
     if isinstance(expr, ast.Tuple):
-        return any(_is_broad(element, qualified) for element in expr.elts)
+        return any(is_broad_catch(element, qualified) for element in expr.elts)
     return qualified(expr) in _BROAD
 
 

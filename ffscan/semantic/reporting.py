@@ -10,30 +10,16 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import TYPE_CHECKING, Iterator, List, Optional, Tuple
+from typing import Iterator, List, Optional, Tuple
 
 from ffscan.semantic.names import iter_own_nodes
 from ffscan.semantic.spelling import last_name, spelled
 from ffscan.semantic.stdlib import LOG_METHODS
 
-if TYPE_CHECKING:
-    from ffscan.semantic.names import NameResolver
-
-_BROAD = frozenset({"builtins.Exception", "builtins.BaseException"})
 _PLACEHOLDER = re.compile(r"%[-#0 +]*\d*(?:\.\d+)?[a-zA-Z]|\{[^{}]*\}")
 _WORD = re.compile(r"[a-z]{2,}")
 _NAME_WORD = re.compile(r"[a-z0-9]+")
 _CAMEL = re.compile(r"([a-z0-9])([A-Z])")
-
-
-def is_broad_handler(names: "NameResolver", expr: Optional[ast.expr]) -> bool:
-    """Whether an `except` clause's type catches everything: bare, `Exception`,
-    `BaseException`, or a tuple naming one of them."""
-    if expr is None:
-        return True
-    if isinstance(expr, ast.Tuple):
-        return any(is_broad_handler(names, e) for e in expr.elts)
-    return names.qualified(expr) in _BROAD
 
 
 def is_log_call(call: ast.Call) -> bool:

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Dict, List, NamedTuple, Optional, Tuple
 
 from ffscan.model import Finding
 from ffscan.semantic.background import background_starts
-from ffscan.semantic.bodies import may_raise, suspends
+from ffscan.semantic.bodies import is_broad_catch, may_raise, suspends
 from ffscan.semantic.flow import Use, fate, name_loads
 from ffscan.semantic.lifetime import work_lifetime
 from ffscan.semantic.names import FUNCTION_TYPES, Binding, Scope, contains_yield, declares_async_iterator, is_stub, iter_own_nodes
-from ffscan.semantic.reporting import is_broad_handler, logged_messages, reporter_call, spelled_reporter
+from ffscan.semantic.reporting import logged_messages, reporter_call, spelled_reporter
 from ffscan.semantic.stdlib import runs_awaitable, task_spawner
 from ffscan.semantic.tasks import NON_KEEPING_METHODS, Hold, hold_of, is_looking_call
 from ffscan.semantic.values import UNKNOWN_REF, Ref
@@ -184,7 +184,7 @@ def _reported_failures(semantic: "SemanticModel") -> Tuple[Tuple[str, str, int],
     wants that failure handled (see semantic/reporting.py)."""
     found: List[Tuple[str, str, int]] = []
     for handler in semantic.except_handlers:
-        if not is_broad_handler(semantic.names, handler.type):
+        if not is_broad_catch(handler.type, semantic.names.qualified):
             continue
         call = reporter_call(handler)
         if call is not None:
@@ -278,7 +278,7 @@ def _function_facts(
 
 def _has_broad_handler(semantic: "SemanticModel", function) -> bool:
     return any(
-        isinstance(n, ast.ExceptHandler) and is_broad_handler(semantic.names, n.type) for n in iter_own_nodes(function)
+        isinstance(n, ast.ExceptHandler) and is_broad_catch(n.type, semantic.names.qualified) for n in iter_own_nodes(function)
     )
 
 
